@@ -1,0 +1,55 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { Hono } from 'hono'
+import { compress } from 'hono/compress'
+import { serveStatic } from '@hono/node-server/serve-static'
+import type { Database } from './db/connect.ts'
+import { HttpError, errorBody, sendError } from './errors.ts'
+import { log } from './log.ts'
+import { recordRoutes } from './routes/records.ts'
+import { tileRoutes } from './routes/tiles.ts'
+import { unitRoutes } from './routes/units.ts'
+import type { TileService } from '../tiles/service.ts'
+
+export interface AppDeps {
+  db: Database
+  tiles: TileService
+  postgisVersion: string
+  bounds: [number, number, number, number]
+  /** The built web app (web/dist), served at / when present. */
+  webDist?: string
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono()
+
+  app.use('/api/*', compress())
+  app.use('*', async (c, next) => {
+    await next()
+    c.header('X-Content-Type-Options', 'nosniff')
+  })
+
+  app.get('/api/health', (c) =>
+    c.json({ ok: true, database: deps.db.kind, postgis: deps.postgisVersion, tileEncoder: deps.tiles.encoder }),
+  )
+  app.route('/', tileRoutes(deps.tiles, () => deps.bounds))
+  app.route('/', unitRoutes(deps.db.sql))
+  app.route('/', recordRoutes(deps.db.sql))
+
+  app.all('/api/*', (c) => c.json(errorBody('not_found', `没有这个接口：${c.req.path}`, `no such API route: ${c.req.path}`), 404))
+
+  if (deps.webDist && fs.existsSync(path.join(deps.webDist, 'index.html'))) {
+    const root = path.relative(process.cwd(), deps.webDist)
+    app.use('/*', serveStatic({ root }))
+    // The app routes (/screen, /editor…) are the single page's.
+    app.get('*', serveStatic({ root, path: 'index.html' }))
+  }
+
+  app.notFound((c) => c.json(errorBody('not_found', `没有这个地址：${c.req.path}`, `nothing at ${c.req.path}`), 404))
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return sendError(c, err)
+    log.error(`${c.req.method} ${c.req.path} failed`, err)
+    return c.json(errorBody('internal', '服务器内部错误，请稍后重试', 'internal server error; please retry'), 500)
+  })
+  return app
+}

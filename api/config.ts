@@ -1,0 +1,13 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Everything the process reads from its environment, in one place. */
+export const config = {
+  port: Number(process.env.PORT ?? 8080),
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  dataDir: process.env.GRIDWATCH_DATA_DIR ?? path.join(projectRoot, '.gridwatch-data'),
+  logLevel: (process.env.LOG_LEVEL ?? 'info') as 'debug' | 'info' | 'warn' | 'error',
+  sharedDataDir: process.env.GRIDWATCH_SHARED_DATA ?? path.resolve(projectRoot, '..', 'shared', 'data'),
+}

@@ -1,0 +1,47 @@
+import { Hono } from 'hono'
+import { gunzipSync } from 'node:zlib'
+import { HttpError } from '../errors.ts'
+import type { TileService } from '../../tiles/service.ts'
+import { tileJson } from '../../tiles/tilejson.ts'
+
+const LAYER = /^[a-z_]+$/
+const NUM = /^(0|[1-9][0-9]{0,7})$/
+
+export function tileRoutes(tiles: TileService, bounds: () => [number, number, number, number]) {
+  const app = new Hono()
+
+  app.get('/tiles/:file', (c) => {
+    const file = c.req.param('file')
+    const m = /^([a-z_]+)\.json$/.exec(file)
+    if (!m) throw new HttpError(404, 'not_found', `没有这个文件：${file}（应为 /tiles/{图层}.json）`, `no such file: ${file} (expected /tiles/{layer}.json)`)
+    const layer = tiles.layer(m[1])
+    const origin = new URL(c.req.url).origin
+    c.header('Cache-Control', 'public, max-age=60')
+    return c.json(tileJson(layer, origin, bounds()))
+  })
+
+  app.get('/tiles/:layer/:z/:x/:file', async (c) => {
+    const { layer, z, x, file } = c.req.param()
+    const m = /^([^.]+)\.(\w+)$/.exec(file)
+    if (!m || m[2] !== 'mvt') {
+      throw new HttpError(404, 'bad_extension', `瓦片须以 .mvt 结尾：${file}`, `tiles end in .mvt, got "${file}"`)
+    }
+    if (!LAYER.test(layer)) throw new HttpError(404, 'unknown_layer', `没有这个图层：${layer}`, `no tile layer named "${layer}"`)
+    if (![z, x, m[1]].every((v) => NUM.test(v))) {
+      throw new HttpError(400, 'bad_tile', `瓦片坐标须为非负整数：${z}/${x}/${m[1]}`, `tile coordinates must be whole numbers ≥ 0, got ${z}/${x}/${m[1]}`)
+    }
+    const tile = await tiles.tile(layer, { z: Number(z), x: Number(x), y: Number(m[1]) })
+    c.header('Content-Type', 'application/vnd.mapbox-vector-tile')
+    c.header('ETag', tile.etag)
+    // Short-lived: the data changes during a storm; revalidation is a cheap 304.
+    c.header('Cache-Control', 'public, max-age=10, stale-while-revalidate=30')
+    c.header('Vary', 'Accept-Encoding')
+    if (c.req.header('If-None-Match') === tile.etag) return c.body(null, 304)
+    if (/\bgzip\b/.test(c.req.header('Accept-Encoding') ?? '')) {
+      c.header('Content-Encoding', 'gzip')
+      return c.body(new Uint8Array(tile.gzip))
+    }
+    return c.body(new Uint8Array(gunzipSync(tile.gzip)))
+  })
+  return app
+}

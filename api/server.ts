@@ -1,0 +1,70 @@
+import { serve } from '@hono/node-server'
+import type { AddressInfo } from 'node:net'
+import { createApp } from './app.ts'
+import { config } from './config.ts'
+import { connect, type Database } from './db/connect.ts'
+import { log, progress } from './log.ts'
+import { migrate } from '../data/migrate.ts'
+import { seed } from '../data/seed/generate.ts'
+import { scales } from '../data/seed/scales.ts'
+import { TileService } from '../tiles/service.ts'
+
+export interface ServerOptions {
+  port?: number
+  databaseUrl?: string
+  dataDir?: string
+  webDist?: string
+  /** Seed this scale when the database has no data yet (default demo). */
+  seedScale?: keyof typeof scales | false
+  quiet?: boolean
+}
+
+export interface RunningServer {
+  port: number
+  url: string
+  db: Database
+  tiles: TileService
+  close(): Promise<void>
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const db = await connect({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, quiet: opts.quiet })
+  try {
+    const applied = await migrate(db.sql)
+    if (applied.length && !opts.quiet) log.info(`migrations applied: ${applied.join(', ')}`)
+    const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM admin_units`
+    const scaleName = opts.seedScale ?? 'demo'
+    if (n === 0 && scaleName) {
+      const p = opts.quiet ? undefined : progress(`首次启动，生成演示数据 / first start: generating ${scaleName} data (about a minute)`)
+      const summary = await seed(db.sql, { scale: scales[scaleName], seed: 1, onProgress: (m) => p?.update(m) })
+      p?.done(`${summary.households} households, ${summary.grids} grids in ${summary.seconds.toFixed(0)} s`)
+    }
+    const tiles = await TileService.create(db)
+    const [{ v }] = await db.sql`SELECT postgis_lib_version() AS v`
+    const [b] = await db.sql`SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n
+                             FROM (SELECT ST_Extent(geom) AS e FROM admin_units) x`
+    const bounds: [number, number, number, number] = b.w == null ? [-180, -85, 180, 85] : [b.w, b.s, b.e, b.n]
+    const app = createApp({ db, tiles, postgisVersion: v as string, bounds, webDist: opts.webDist })
+    const port = opts.port ?? config.port
+    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port, hostname: '0.0.0.0' }, () => resolve(s))
+      s.once('error', (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'EADDRINUSE' ? new Error(`端口 ${port} 已被占用 / port ${port} is in use; set PORT to another`) : e),
+      )
+    })
+    const actual = (server.address() as AddressInfo).port
+    return {
+      port: actual,
+      url: `http://localhost:${actual}`,
+      db,
+      tiles,
+      async close() {
+        await new Promise<void>((r) => server.close(() => r()))
+        await db.close()
+      },
+    }
+  } catch (err) {
+    await db.close().catch(() => {})
+    throw err
+  }
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto'
+import { promisify } from 'node:util'
+import { gzip as gzipCb } from 'node:zlib'
+import type { Database } from '../api/db/connect.ts'
+import { HttpError } from '../api/errors.ts'
+import { log } from '../api/log.ts'
+import { TileCache, type CachedTile, type Change } from './cache.ts'
+import { encodeTile, type FeatureRow } from './encode-js.ts'
+import { tileLayerByName, type TileLayer } from './registry.ts'
+import { featureParams, featureQuery, mvtQuery } from './sql.ts'
+import { isValidTile, type TileCoord } from './tile-math.ts'
+
+const gzip = promisify(gzipCb)
+
+export type Encoder = 'st_asmvt' | 'js'
+
+/** Whether this database can make MVT itself (PGlite's PostGIS has no protobuf). */
+export async function detectEncoder(db: Database): Promise<Encoder> {
+  try {
+    await db.sql`SELECT ST_AsMVT(t) FROM (SELECT 1 AS a, ST_AsMVTGeom(ST_Point(0, 0, 3857), ST_TileEnvelope(0, 0, 0)) AS geom) t`
+    return 'st_asmvt'
+  } catch {
+    return 'js'
+  }
+}
+
+/** Makes the raw (uncompressed) tile with the given encoder. */
+export async function renderTile(db: Database, layer: TileLayer, t: TileCoord, encoder: Encoder): Promise<Uint8Array> {
+  if (encoder === 'st_asmvt') {
+    const q = mvtQuery(layer, t.z)
+    if (!q) return new Uint8Array(0)
+    const [row] = await db.sql.unsafe(q, [t.z, t.x, t.y])
+    return row.mvt as Uint8Array
+  }
+  const params = featureParams(t)
+  const layers: Record<string, FeatureRow[]> = {}
+  for (const l of layer.layers) {
+    const q = featureQuery(l, t.z)
+    if (q) layers[l.name] = (await db.sql.unsafe(q, params)) as unknown as FeatureRow[]
+  }
+  return encodeTile(layers)
+}
+
+export class TileService {
+  readonly cache: TileCache
+  private pending = new Map<string, Promise<CachedTile>>()
+
+  constructor(
+    private db: Database,
+    readonly encoder: Encoder,
+    cacheBytes?: number,
+  ) {
+    this.cache = new TileCache(cacheBytes)
+  }
+
+  static async create(db: Database, opts: { cacheBytes?: number } = {}) {
+    const service = new TileService(db, await detectEncoder(db), opts.cacheBytes)
+    await db.listen('gridwatch_tiles', (payload) => {
+      try {
+        const dropped = service.cache.invalidate(JSON.parse(payload) as Change[])
+        log.debug(`tiles: dropped ${dropped} cached tiles`)
+      } catch (err) {
+        // A message we cannot read could hide a change: drop everything rather than serve stale tiles.
+        log.warn('tiles: unreadable change notice, clearing the tile cache', err)
+        service.cache.clear()
+      }
+    })
+    return service
+  }
+
+  layer(name: string): TileLayer {
+    const layer = tileLayerByName.get(name)
+    if (!layer) {
+      throw new HttpError(404, 'unknown_layer', `没有名为 "${name}" 的图层`, `no tile layer named "${name}"; layers: ${[...tileLayerByName.keys()].join(', ')}`)
+    }
+    return layer
+  }
+
+  async tile(name: string, t: TileCoord): Promise<CachedTile> {
+    const layer = this.layer(name)
+    if (!isValidTile(t)) {
+      throw new HttpError(400, 'bad_tile', `瓦片坐标无效：${t.z}/${t.x}/${t.y}`, `invalid tile ${t.z}/${t.x}/${t.y}: z must be 0–22 and x, y within 0…2^z−1`)
+    }
+    const key = TileCache.key(name, t.z, t.x, t.y)
+    const cached = this.cache.get(key)
+    if (cached) return cached
+    // Concurrent requests for the same tile share one database query, unless
+    // a change came in since that query started.
+    const generation = this.cache.generation
+    const pendingKey = `${key}@${generation}`
+    let p = this.pending.get(pendingKey)
+    if (!p) {
+      p = this.make(layer, t).then((tile) => {
+        this.cache.set(name, t.z, t.x, t.y, tile, generation)
+        return tile
+      })
+      p.finally(() => this.pending.delete(pendingKey)).catch(() => {})
+      this.pending.set(pendingKey, p)
+    }
+    return p
+  }
+
+  private async make(layer: TileLayer, t: TileCoord): Promise<CachedTile> {
+    const outOfRange = t.z < layer.minzoom || t.z > layer.maxzoom
+    const raw = outOfRange ? new Uint8Array(0) : await renderTile(this.db, layer, t, this.encoder)
+    const gz = await gzip(raw, { level: 6 })
+    const etag = `"${createHash('sha1').update(raw).digest('base64url').slice(0, 20)}"`
+    return { gzip: gz, etag, bytes: raw.length }
+  }
+}

@@ -1,0 +1,66 @@
+import { bandAt, type Band, type MvtLayer, type TileLayer } from './registry.ts'
+import { tileBounds3857, type TileCoord } from './tile-math.ts'
+
+export const EXTENT = 4096
+export const BUFFER = 64
+
+const envelope = 'ST_TileEnvelope($1::int, $2::int, $3::int)'
+/** The tile widened by the render buffer: what a band's features must touch. */
+const bufferedEnvelope = `ST_TileEnvelope($1::int, $2::int, $3::int, margin => ${BUFFER / EXTENT})`
+
+function where(band: Band) {
+  return `WHERE ${band.geom} && ${bufferedEnvelope}${band.where ? ` AND (${band.where})` : ''}`
+}
+
+/**
+ * One query making the whole tile with ST_AsMVT (a PostGIS built with
+ * protobuf). Parameters: $1 z, $2 x, $3 y.
+ */
+export function mvtQuery(tile: TileLayer, z: number): string | undefined {
+  const parts = tile.layers.flatMap((layer) => {
+    const band = bandAt(layer, z)
+    if (!band) return []
+    return [
+      `(SELECT coalesce(ST_AsMVT(t, '${layer.name}', ${EXTENT}, 'geom', 'fid'), ''::bytea) FROM (
+         SELECT ${band.columns}, ST_AsMVTGeom(${band.geom}, ${envelope}, ${EXTENT}, ${BUFFER}, true) AS geom
+         FROM ${band.from} ${where(band)}
+       ) t WHERE t.geom IS NOT NULL)`,
+    ]
+  })
+  return parts.length ? `SELECT ${parts.join(' || ')} AS mvt` : undefined
+}
+
+/**
+ * The features of one MVT layer as rows for the JS encoder, for a database
+ * without protobuf (PGlite): geometry clipped, in tile pixels (y down),
+ * snapped to whole pixels, exterior rings clockwise on screen, as
+ * ST_AsMVTGeom makes them. Parameters: $1 z, $2 x, $3 y, $4–$7 the tile
+ * bounds in EPSG:3857.
+ */
+export function featureQuery(layer: MvtLayer, z: number): string | undefined {
+  const band = bandAt(layer, z)
+  if (!band) return undefined
+  const scale = `(${EXTENT}::float8 / ($6::float8 - $4::float8))`
+  const clipBox = `ST_Expand(ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 3857),
+                             ($6::float8 - $4::float8) * ${BUFFER / EXTENT})`
+  // Clockwise in EPSG:3857 (y up) becomes clockwise on screen once y is flipped.
+  const clipped = layer.geometry === 'point' ? band.geom : `ST_ForcePolygonCW(ST_ClipByBox2D(${band.geom}, ${clipBox}))`
+  const keep =
+    layer.geometry === 'point'
+      ? `ST_X(g) BETWEEN ${-BUFFER} AND ${EXTENT + BUFFER} AND ST_Y(g) BETWEEN ${-BUFFER} AND ${EXTENT + BUFFER}`
+      : layer.geometry === 'polygon'
+        ? 'ST_Area(g) > 0'
+        : 'ST_Length(g) > 0'
+  return `
+    SELECT to_jsonb(s) - 'g' - 'fid' AS props, s.fid, ST_AsGeoJSON(s.g, 0)::json AS geom FROM (
+      SELECT ${band.columns},
+             ST_RemoveRepeatedPoints(ST_SnapToGrid(
+               ST_Affine(${clipped}, ${scale}, 0, 0, -${scale}, -$4::float8 * ${scale}, $7::float8 * ${scale}), 1)) AS g
+      FROM ${band.from} ${where(band)}
+    ) s
+    WHERE NOT ST_IsEmpty(s.g) AND ${keep}`
+}
+
+export function featureParams(t: TileCoord) {
+  return [t.z, t.x, t.y, ...tileBounds3857(t)]
+}
