@@ -11,8 +11,10 @@ import { TileService } from '../tiles/service.ts'
 
 export interface ServerOptions {
   port?: number
-  databaseUrl?: string
-  dataDir?: string
+  /** See connect(): null forces the embedded database. */
+  databaseUrl?: string | null
+  /** See connect(): null keeps the embedded database in memory. */
+  dataDir?: string | null
   webDist?: string
   /** Seed this scale when the database has no data yet (default demo). */
   seedScale?: keyof typeof scales | false

@@ -40,9 +40,8 @@ export function mvtQuery(tile: TileLayer, z: number): string | undefined {
 export function featureQuery(layer: MvtLayer, z: number): string | undefined {
   const band = bandAt(layer, z)
   if (!band) return undefined
-  const scale = `(${EXTENT}::float8 / ($6::float8 - $4::float8))`
-  const clipBox = `ST_Expand(ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 3857),
-                             ($6::float8 - $4::float8) * ${BUFFER / EXTENT})`
+  const scale = `(${EXTENT} / (t.xmax - t.xmin))`
+  const clipBox = `ST_Expand(ST_MakeEnvelope(t.xmin, t.ymin, t.xmax, t.ymax, 3857), (t.xmax - t.xmin) * ${BUFFER / EXTENT})`
   // Clockwise in EPSG:3857 (y up) becomes clockwise on screen once y is flipped.
   const clipped = layer.geometry === 'point' ? band.geom : `ST_ForcePolygonCW(ST_ClipByBox2D(${band.geom}, ${clipBox}))`
   const keep =
@@ -52,11 +51,12 @@ export function featureQuery(layer: MvtLayer, z: number): string | undefined {
         ? 'ST_Area(g) > 0'
         : 'ST_Length(g) > 0'
   return `
+    WITH t AS (SELECT $4::float8 AS xmin, $5::float8 AS ymin, $6::float8 AS xmax, $7::float8 AS ymax)
     SELECT to_jsonb(s) - 'g' - 'fid' AS props, s.fid, ST_AsGeoJSON(s.g, 0)::json AS geom FROM (
       SELECT ${band.columns},
              ST_RemoveRepeatedPoints(ST_SnapToGrid(
-               ST_Affine(${clipped}, ${scale}, 0, 0, -${scale}, -$4::float8 * ${scale}, $7::float8 * ${scale}), 1)) AS g
-      FROM ${band.from} ${where(band)}
+               ST_Affine(${clipped}, ${scale}, 0, 0, -${scale}, -t.xmin * ${scale}, t.ymax * ${scale}), 1)) AS g
+      FROM t, ${band.from} ${where(band)}
     ) s
     WHERE NOT ST_IsEmpty(s.g) AND ${keep}`
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import postgres from 'postgres'
 import { config } from '../config.ts'
 import { startEmbedded, type EmbeddedServer } from './embedded.ts'
@@ -20,8 +21,15 @@ export interface Database {
 
 const pgOptions = { onnotice: () => {}, max: 8, idle_timeout: 30, connection: { application_name: 'gridwatch' } }
 
-export async function connect(opts: { databaseUrl?: string; dataDir?: string; quiet?: boolean } = {}): Promise<Database> {
-  const url = opts.databaseUrl ?? config.databaseUrl
+/**
+ * `databaseUrl`: a PostGIS URL; undefined → DATABASE_URL; null → embedded
+ * whatever the environment says. `dataDir` (embedded): undefined → the
+ * configured folder; null → in memory.
+ */
+export async function connect(
+  opts: { databaseUrl?: string | null; dataDir?: string | null; quiet?: boolean } = {},
+): Promise<Database> {
+  const url = opts.databaseUrl === null ? undefined : (opts.databaseUrl ?? config.databaseUrl)
   if (url) {
     const sql = postgres(url, pgOptions) as Sql
     await sql`select 1`.catch((e: Error) => {
@@ -38,20 +46,38 @@ export async function connect(opts: { databaseUrl?: string; dataDir?: string; qu
       close: () => sql.end({ timeout: 5 }),
     }
   }
-  const embedded: EmbeddedServer = await startEmbedded(opts.dataDir ?? config.dataDir, { quiet: opts.quiet })
+  const embedded: EmbeddedServer = await startEmbedded(
+    opts.dataDir === null ? undefined : (opts.dataDir ?? config.dataDir),
+    { quiet: opts.quiet },
+  )
   return fromEmbedded(embedded)
 }
 
 export function fromEmbedded(embedded: EmbeddedServer): Database {
   const url = `postgres://postgres@${embedded.host}:${embedded.port}/postgres`
-  // pglite-socket serialises queries; a few connections avoid head-of-line waits on the client side only.
-  const sql = postgres(url, { ...pgOptions, max: 4 }) as Sql
+  // PGlite is one backend behind the socket: a NOTIFY comes back in the reply
+  // to whichever connection committed it, so every connection of our pool
+  // passes notifications on (postgres.js's onnotify). Writes by other
+  // processes to the embedded database are not heard.
+  const notifications = new EventEmitter()
+  const sql = postgres(url, {
+    ...pgOptions,
+    // pglite-socket serialises queries; a few connections avoid head-of-line waits on the client side only.
+    max: 4,
+    onnotify: (channel: string, payload: string) => notifications.emit(channel, payload),
+  } as postgres.Options<Record<string, never>>) as Sql
   return {
     sql,
     kind: 'embedded',
     url,
     async listen(channel, onPayload) {
-      return embedded.pglite.listen(channel, onPayload)
+      notifications.on(channel, onPayload)
+      // LISTEN in the backend (and hear NOTIFYs from queries run on PGlite directly).
+      const unlisten = await embedded.pglite.listen(channel, onPayload)
+      return async () => {
+        notifications.off(channel, onPayload)
+        await unlisten()
+      }
     },
     async close() {
       await sql.end({ timeout: 5 })

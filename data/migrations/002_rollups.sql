@@ -22,14 +22,12 @@ JOIN admin_units v ON v.id = g.village_id
 JOIN admin_units t ON t.id = v.parent_id
 JOIN admin_units c ON c.id = t.parent_id;
 
--- Expands per-household rows (grid_id, micro_grid_id, risk_level, members,
--- vulnerable, flood_exposed, sign) into per-unit deltas.
-CREATE FUNCTION household_rollup_deltas(src text)
-RETURNS TABLE (level text, unit_id int, households bigint, red bigint, yellow bigint, green bigint,
-               people bigint, vulnerable bigint, exposed bigint)
-LANGUAGE plpgsql AS $fn$
-BEGIN
-  RETURN QUERY EXECUTE format($q$
+-- The query that expands per-household rows (grid_id, micro_grid_id,
+-- risk_level, members, vulnerable, flood_exposed, sign) from `src` into
+-- per-unit deltas. It returns SQL text, not rows: a trigger's transition
+-- tables are visible only to queries the trigger function runs itself.
+CREATE FUNCTION household_rollup_delta_sql(src text) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT format($q$
     WITH d AS (%s),
     u AS (
       SELECT 'grid'::text AS level, d.grid_id AS unit_id, d.* FROM d
@@ -38,21 +36,30 @@ BEGIN
       UNION ALL SELECT 'township', a.township_id, d.* FROM d JOIN grid_ancestry a ON a.grid_id = d.grid_id
       UNION ALL SELECT 'county', a.county_id, d.* FROM d JOIN grid_ancestry a ON a.grid_id = d.grid_id
       UNION ALL SELECT 'city', a.city_id, d.* FROM d JOIN grid_ancestry a ON a.grid_id = d.grid_id
+    ), g AS (
+      SELECT u.level, u.unit_id, sum(u.sign)::int AS households,
+             coalesce(sum(u.sign) FILTER (WHERE u.risk_level = 'red'), 0)::int AS red,
+             coalesce(sum(u.sign) FILTER (WHERE u.risk_level = 'yellow'), 0)::int AS yellow,
+             coalesce(sum(u.sign) FILTER (WHERE u.risk_level = 'green'), 0)::int AS green,
+             sum(u.sign * u.members)::int AS people, sum(u.sign * u.vulnerable)::int AS vulnerable,
+             coalesce(sum(u.sign) FILTER (WHERE u.flood_exposed), 0)::int AS exposed
+      FROM u GROUP BY u.level, u.unit_id
     )
-    SELECT u.level, u.unit_id,
-           sum(u.sign), sum(u.sign) FILTER (WHERE u.risk_level = 'red'),
-           sum(u.sign) FILTER (WHERE u.risk_level = 'yellow'), sum(u.sign) FILTER (WHERE u.risk_level = 'green'),
-           sum(u.sign * u.members), sum(u.sign * u.vulnerable), sum(u.sign) FILTER (WHERE u.flood_exposed)
-    FROM u GROUP BY u.level, u.unit_id $q$, src);
-END $fn$;
+    INSERT INTO household_rollups AS r
+    SELECT * FROM g
+    WHERE households <> 0 OR red <> 0 OR yellow <> 0 OR green <> 0 OR people <> 0 OR vulnerable <> 0 OR exposed <> 0
+    ON CONFLICT (level, unit_id) DO UPDATE SET
+      households = r.households + excluded.households, red = r.red + excluded.red,
+      yellow = r.yellow + excluded.yellow, green = r.green + excluded.green,
+      people = r.people + excluded.people, vulnerable = r.vulnerable + excluded.vulnerable,
+      exposed = r.exposed + excluded.exposed $q$, src)
+$fn$;
 
 CREATE FUNCTION refresh_household_rollups() RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   DELETE FROM household_rollups;
-  INSERT INTO household_rollups
-  SELECT level, unit_id, households, coalesce(red, 0), coalesce(yellow, 0), coalesce(green, 0),
-         people, vulnerable, coalesce(exposed, 0)
-  FROM household_rollup_deltas('SELECT grid_id, micro_grid_id, risk_level, members, vulnerable, flood_exposed, 1 AS sign FROM households');
+  EXECUTE household_rollup_delta_sql(
+    'SELECT grid_id, micro_grid_id, risk_level, members, vulnerable, flood_exposed, 1 AS sign FROM households');
   -- Units with no household still get a row, so that every grid has a colour.
   INSERT INTO household_rollups (level, unit_id)
   SELECT CASE WHEN kind = 'basic' THEN 'grid' ELSE 'micro' END, id FROM grids
@@ -90,17 +97,7 @@ BEGIN
     src := concat_ws(' UNION ALL ', src, format('SELECT %s, -1 AS sign FROM old_rows', cols));
   END IF;
 
-  EXECUTE format($q$
-    INSERT INTO household_rollups AS r
-    SELECT level, unit_id, households, coalesce(red, 0), coalesce(yellow, 0), coalesce(green, 0),
-           people, vulnerable, coalesce(exposed, 0)
-    FROM household_rollup_deltas(%L)
-    WHERE households <> 0 OR red <> 0 OR yellow <> 0 OR green <> 0 OR people <> 0 OR vulnerable <> 0 OR exposed <> 0
-    ON CONFLICT (level, unit_id) DO UPDATE SET
-      households = r.households + excluded.households, red = r.red + excluded.red,
-      yellow = r.yellow + excluded.yellow, green = r.green + excluded.green,
-      people = r.people + excluded.people, vulnerable = r.vulnerable + excluded.vulnerable,
-      exposed = r.exposed + excluded.exposed $q$, src);
+  EXECUTE household_rollup_delta_sql(src);
 
   -- Which tiles to drop: the changed points (grouped per grid), and every unit
   -- whose counts may have changed.

@@ -18,15 +18,3 @@ export function allocate(total: number, weights: number[], min = 0): number[] {
   for (let k = 0; left > 0; k = (k + 1) % n, left--) out[order[k][1]]++
   return out.map((x) => x + min)
 }
-
-/** Small deterministic PRNG (mulberry32) for choices made in JS. */
-export function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

@@ -22,7 +22,8 @@ export function loadCounties(file = countiesFile()): County[] {
     throw new Error(`找不到县界数据 / county outlines not found at ${file} (set GRIDWATCH_SHARED_DATA)`)
   }
   const fc = JSON.parse(fs.readFileSync(file, 'utf8')) as FeatureCollection<Polygon | MultiPolygon>
-  const wgs = gcoord.transform(fc, gcoord.GCJ02, gcoord.WGS84) as FeatureCollection<Polygon | MultiPolygon>
+  // gcoord types positions as fixed tuples; the GeoJSON types use open arrays.
+  const wgs = gcoord.transform(fc as never, gcoord.GCJ02, gcoord.WGS84) as unknown as FeatureCollection<Polygon | MultiPolygon>
   return wgs.features.map((f: Feature<Polygon | MultiPolygon>) => {
     const p = f.properties as { adcode: number; name: string }
     const geometry: MultiPolygon =
