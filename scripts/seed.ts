@@ -28,7 +28,12 @@ const db = await connect()
 try {
   await migrate(db.sql)
   const p = progress(`seed ${scale.name} (${db.kind})`)
-  const summary = await seed(db.sql, { scale, seed: seedValue, onProgress: (m) => p.update(m) })
+  const summary = await seed(db.sql, {
+    scale,
+    seed: seedValue,
+    parallel: db.kind === 'postgis' ? 2 : 1,
+    onProgress: (m) => p.update(m),
+  })
   p.done(`done in ${summary.seconds.toFixed(1)} s`)
   console.log(JSON.stringify(summary, null, 2))
 } finally {

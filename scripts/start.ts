@@ -19,7 +19,11 @@ function newest(dir: string): number {
 async function ensureWebBuild() {
   const index = path.join(webDist, 'index.html')
   const src = path.join(projectRoot, 'web', 'src')
-  if (!fs.existsSync(src)) return
+  const haveApp = fs.existsSync(path.join(projectRoot, 'web', 'index.html')) && fs.existsSync(path.join(projectRoot, 'vite.config.ts'))
+  if (!haveApp) {
+    log.warn('没有前端源码，只提供 API 与瓦片 / no web app in this checkout: serving the API and tiles only')
+    return
+  }
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= newest(src)) return
   const p = progress('构建前端 / building the web app (first start only, ~30 s)')
   const ticker = setInterval(() => p.update('vite build'), 2000)

@@ -112,7 +112,9 @@ export const tileLayers: TileLayer[] = [
   },
   {
     name: 'grids',
-    minzoom: 9,
+    // From z10: a z9 tile over a dense county holds ~6,000 grid polygons (600 KB);
+    // below z10 the household layer's village aggregates carry the colours.
+    minzoom: 10,
     maxzoom: 16,
     layers: [
       {
@@ -120,7 +122,7 @@ export const tileLayers: TileLayer[] = [
         geometry: 'polygon',
         description: '基础网格及红黄绿户数 / basic grids with household counts by colour',
         fields: { id: 'Number', code: 'String', name: 'String', kind: 'String', ...countFields, vulnerable: 'Number', red_share: 'Number', yellow_share: 'Number' },
-        bands: [gridBand('basic', 9)],
+        bands: [gridBand('basic', 10)],
       },
       {
         name: 'micro_grids',

@@ -103,7 +103,8 @@ export class TileService {
   private async make(layer: TileLayer, t: TileCoord): Promise<CachedTile> {
     const outOfRange = t.z < layer.minzoom || t.z > layer.maxzoom
     const raw = outOfRange ? new Uint8Array(0) : await renderTile(this.db, layer, t, this.encoder)
-    const gz = await gzip(raw, { level: 6 })
+    // Level 1: a fifth of level 6's CPU for tiles a few per cent larger.
+    const gz = await gzip(raw, { level: 1 })
     const etag = `"${createHash('sha1').update(raw).digest('base64url').slice(0, 20)}"`
     return { gzip: gz, etag, bytes: raw.length }
   }

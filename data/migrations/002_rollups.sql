@@ -92,6 +92,8 @@ DECLARE
   src text;
   changes jsonb;
 BEGIN
+  -- Bulk loads (the seed) recompute all roll-ups at the end instead.
+  IF current_setting('gridwatch.skip_rollups', true) = 'on' THEN RETURN NULL; END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN src := format('SELECT %s, 1 AS sign FROM new_rows', cols); END IF;
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
     src := concat_ws(' UNION ALL ', src, format('SELECT %s, -1 AS sign FROM old_rows', cols));

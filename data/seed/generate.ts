@@ -8,6 +8,8 @@ import { cityTotals, type Scale } from './scales.ts'
 export interface SeedOptions {
   scale: Scale
   seed: number
+  /** Counties generated at once, each on its own connection (1 for the embedded database). */
+  parallel?: number
   onProgress?: (message: string) => void
 }
 
@@ -46,8 +48,6 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
   const c = await sql.reserve()
   try {
     await c`SET client_min_messages = warning`
-    await c`SET work_mem = '64MB'`
-    await createScratchTables(c, opts.seed)
 
     say('清空旧数据 / clearing old data')
     await c`TRUNCATE audit_log, visits, routes, shelters, hazard_threats, hazard_sites, households,
@@ -64,7 +64,7 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
       const shares = allocate(total, weights, 1)
       return new Map(areas.map((a, i) => [a.code, Math.max(1, Math.round(shares[i] * scale.density))]))
     }
-    const want = {
+    const want: Wanted = {
       townships: perCounty(cityTotals.townships),
       villages: perCounty(cityTotals.villages),
       grids: perCounty(cityTotals.grids),
@@ -73,37 +73,26 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
       hazardSites: perCounty(cityTotals.hazardSites),
     }
 
-    for (const [i, county] of chosen.entries()) {
-      const code = county.code
-      const step = (what: string) => say(`[${i + 1}/${chosen.length}] ${county.name}: ${what}`)
-      const countyId = areas.find((a) => a.code === code)!.id
-      await inTransaction(c, async (tx) => {
-        step(`${want.townships.get(code)} 个乡镇 / townships`)
-        await subdivideTownships(tx, countyId, want.townships.get(code)!, opts.seed)
-        step(`${want.villages.get(code)} 个村 / villages`)
-        const villages = await subdivideVillages(tx, countyId, want.villages.get(code)!, opts.seed)
-        const villageHouseholds = allocate(
-          want.households.get(code)!,
-          villages.map((v) => v.km2 * (0.5 + v.r)),
-          villages.length,
-        )
-        step(`${want.grids.get(code)} 个网格 / grids`)
-        await subdivideGrids(tx, villages, villageHouseholds, want.grids.get(code)!, opts.seed)
-        step(`${want.households.get(code)} 户，聚居点 / households in settlements`)
-        await placeHouseholds(tx, countyId, opts.seed)
-        step(`${want.microGrids.get(code)} 个微网格 / micro-grids`)
-        await makeMicroGrids(tx, countyId, want.microGrids.get(code)!, opts.seed)
-        step('网格员 / grid workers')
-        await addGridWorkers(tx, countyId, opts.seed)
-        step(`${want.hazardSites.get(code)} 个地灾隐患点 / hazard sites`)
-        await addHazardSites(tx, countyId, villages, want.hazardSites.get(code)!, opts.seed)
-        step('写入户台账 / writing household ledgers')
-        await insertHouseholds(tx, countyId, opts.seed)
-        step('避险点与转移路线 / shelters and routes')
-        await addSheltersAndRoutes(tx, countyId, opts.seed)
-        await tx`TRUNCATE seed_settlements, seed_households, seed_alloc`
-      })
-    }
+    // Counties are independent: on a real server two workers (one per core),
+    // each on its own connection with its own scratch tables, share them.
+    const queue = [...chosen.entries()]
+    await Promise.all(
+      Array.from({ length: Math.min(opts.parallel ?? 1, queue.length) }, async () => {
+        const w = await sql.reserve()
+        try {
+          await w`SET client_min_messages = warning`
+          await createScratchTables(w, opts.seed)
+          for (let item = queue.shift(); item; item = queue.shift()) {
+            const [i, county] = item
+            const step = (what: string) => say(`[${i + 1}/${chosen.length}] ${county.name}: ${what}`)
+            await inTransaction(w, (tx) => seedCounty(tx, county.code, areas.find((a) => a.code === county.code)!.id, want, opts.seed, step))
+          }
+        } finally {
+          await w`DROP TABLE IF EXISTS seed_settlements, seed_households, seed_alloc, seed_micro_seeds`.catch(() => {})
+          w.release()
+        }
+      }),
+    )
 
     say('汇总统计 / computing roll-ups')
     await c`SELECT refresh_household_rollups()`
@@ -124,6 +113,35 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
     await c`DROP TABLE IF EXISTS seed_settlements, seed_households, seed_alloc, seed_micro_seeds`.catch(() => {})
     c.release()
   }
+}
+
+type Wanted = Record<'townships' | 'villages' | 'grids' | 'microGrids' | 'households' | 'hazardSites', Map<string, number>>
+
+async function seedCounty(tx: Conn, code: string, countyId: number, want: Wanted, seedValue: number, step: (what: string) => void) {
+  step(`${want.townships.get(code)} 个乡镇 / townships`)
+  await subdivideTownships(tx, countyId, want.townships.get(code)!, seedValue)
+  step(`${want.villages.get(code)} 个村 / villages`)
+  const villages = await subdivideVillages(tx, countyId, want.villages.get(code)!, seedValue)
+  const villageHouseholds = allocate(
+    want.households.get(code)!,
+    villages.map((v) => v.km2 * (0.5 + v.r)),
+    villages.length,
+  )
+  step(`${want.grids.get(code)} 个网格 / grids`)
+  await subdivideGrids(tx, villages, villageHouseholds, want.grids.get(code)!, seedValue)
+  step(`${want.households.get(code)} 户，聚居点 / households in settlements`)
+  await placeHouseholds(tx, countyId, seedValue)
+  step(`${want.microGrids.get(code)} 个微网格 / micro-grids`)
+  await makeMicroGrids(tx, countyId, want.microGrids.get(code)!, seedValue)
+  step('网格员 / grid workers')
+  await addGridWorkers(tx, countyId, seedValue)
+  step(`${want.hazardSites.get(code)} 个地灾隐患点 / hazard sites`)
+  await addHazardSites(tx, countyId, villages, want.hazardSites.get(code)!, seedValue)
+  step('写入户台账 / writing household ledgers')
+  await insertHouseholds(tx, countyId, seedValue)
+  step('避险点与转移路线 / shelters and routes')
+  await addSheltersAndRoutes(tx, countyId, seedValue)
+  await tx`TRUNCATE seed_settlements, seed_households, seed_alloc`
 }
 
 /** A transaction on the one reserved connection that holds the temp tables. */
@@ -411,7 +429,8 @@ async function addHazardSites(tx: Conn, countyId: number, villages: VillageRow[]
 async function insertHouseholds(tx: Conn, countyId: number, seedValue: number) {
   // Threat radius by scale; exposure decided before the insert so that every
   // household row is written once.
-  await tx`ALTER TABLE households DISABLE TRIGGER households_rollup_insert`
+  // Roll-ups are computed once at the end; no per-statement deltas meanwhile.
+  await tx`SET LOCAL gridwatch.skip_rollups = 'on'`
   await tx`
     UPDATE seed_households sh SET exposed = true
     FROM hazard_sites h JOIN admin_units v ON v.code = h.admin_code JOIN admin_units t ON t.id = v.parent_id
@@ -458,7 +477,7 @@ async function insertHouseholds(tx: Conn, countyId: number, seedValue: number) {
     FROM risk r
     LEFT JOIN grid_workers w ON w.grid_id = r.grid_id AND w.role = '包保责任人'
     ORDER BY r.code`
-  await tx`ALTER TABLE households ENABLE TRIGGER households_rollup_insert`
+  await tx`SET LOCAL gridwatch.skip_rollups = 'off'`
   await tx`
     INSERT INTO visits (household_id, worker_id, visited_at, note)
     SELECT h.id, h.cadre_id, h.last_visit_at, '入户走访'
