@@ -1,0 +1,13 @@
+import path from 'node:path'
+import react from '@vitejs/plugin-react'
+import { defineConfig } from 'vite'
+
+const api = `http://localhost:${process.env.PORT ?? 8080}`
+
+export default defineConfig({
+  root: path.resolve(import.meta.dirname, 'web'),
+  plugins: [react()],
+  worker: { format: 'es' },
+  build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 4000 },
+  server: { proxy: { '/api': api, '/tiles': api } },
+})
