@@ -33,7 +33,11 @@ async function prepare(url: string) {
 export default async function setup(project: TestProject) {
   const embedded = await startEmbedded(undefined, { quiet: true })
   const embeddedUrl = `postgres://postgres@${embedded.host}:${embedded.port}/postgres`
-  await prepare(embeddedUrl)
+  // A failed setup must not leave the embedded server keeping the run alive.
+  await prepare(embeddedUrl).catch(async (err) => {
+    await embedded.stop()
+    throw err
+  })
   project.provide('embeddedUrl', embeddedUrl)
 
   let postgisUrl: string | null = null
