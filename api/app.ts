@@ -3,6 +3,8 @@ import path from 'node:path'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { serveStatic } from '@hono/node-server/serve-static'
+import type { Basemap } from './basemap.ts'
+import { config } from './config.ts'
 import type { Database } from './db/connect.ts'
 import { HttpError, errorBody, sendError } from './errors.ts'
 import { log } from './log.ts'
@@ -18,6 +20,7 @@ export interface AppDeps {
   bounds: [number, number, number, number]
   /** The built web app (web/dist), served at / when present. */
   webDist?: string
+  basemap?: Basemap | null
 }
 
 export function createApp(deps: AppDeps) {
@@ -32,6 +35,8 @@ export function createApp(deps: AppDeps) {
   app.get('/api/health', (c) =>
     c.json({ ok: true, database: deps.db.kind, postgis: deps.postgisVersion, tileEncoder: deps.tiles.encoder }),
   )
+  // What the browser needs to know at run time (no rebuild to change the basemap).
+  app.get('/api/config', (c) => c.json({ basemap: deps.basemap === undefined ? config.basemap : deps.basemap }))
   app.route('/', tileRoutes(deps.tiles, () => deps.bounds))
   app.route('/', unitRoutes(deps.db.sql))
   app.route('/', recordRoutes(deps.db.sql))

@@ -47,6 +47,7 @@ export function recordRoutes(sql: Sql) {
              CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('id', p.id, 'code', p.code, 'name', p.name) END AS parent,
              json_build_object('code', v.code, 'name', v.name) AS village,
              json_build_array(ST_XMin(g.geom), ST_YMin(g.geom), ST_XMax(g.geom), ST_YMax(g.geom)) AS bbox,
+             ST_AsGeoJSON(g.geom, 6)::json AS outline,
              json_build_object('households', coalesce(r.households, 0), 'red', coalesce(r.red, 0), 'yellow', coalesce(r.yellow, 0),
                                'green', coalesce(r.green, 0), 'people', coalesce(r.people, 0),
                                'vulnerable', coalesce(r.vulnerable, 0), 'exposed', coalesce(r.exposed, 0)) AS stats,

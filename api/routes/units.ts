@@ -24,7 +24,9 @@ export async function unitSummary(sql: Sql, code: string) {
     SELECT a.id, a.code, a.name, a.level,
            CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('code', p.code, 'name', p.name, 'level', p.level) END AS parent,
            json_build_array(ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)) AS bbox,
-           json_build_array(ST_X(a.label_point), ST_Y(a.label_point)) AS center
+           json_build_array(ST_X(a.label_point), ST_Y(a.label_point)) AS center,
+           ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom, CASE a.level WHEN 'city' THEN 0.003 WHEN 'county' THEN 0.001
+                                                          WHEN 'township' THEN 0.0003 ELSE 0.0001 END), 5)::json AS outline
     FROM admin_units a LEFT JOIN admin_units p ON p.id = a.parent_id
     WHERE a.code = ${code}`
   if (!u) return undefined

@@ -1,0 +1,135 @@
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import { CITY_CODE, getJson, recordPath, type BBox, type ClientConfig, type RecordKind, type RecordTypes, type UnitSummary } from './api.ts'
+import { useI18n } from './i18n/index.tsx'
+import { MapView, type Pick } from './map/MapView.tsx'
+import type { Highlight } from './map/overlay.ts'
+import { layerGroups, type LayerGroup } from './map/style.ts'
+import { apiMessage } from './panels/apiMessage.ts'
+import { ErrorBanner, type Problem } from './panels/ErrorBanner.tsx'
+import { LayerSwitcher } from './panels/LayerSwitcher.tsx'
+import { Legend } from './panels/Legend.tsx'
+import { RecordPanel } from './panels/RecordPanel.tsx'
+import { TopBar } from './panels/TopBar.tsx'
+import { UnitPanel } from './panels/UnitPanel.tsx'
+import { readUrlState, writeUrlState, type RecordRef } from './urlState.ts'
+import { useApi } from './useApi.ts'
+
+const allVisible = Object.fromEntries(Object.keys(layerGroups).map((g) => [g, g !== 'microGrids'])) as Record<LayerGroup, boolean>
+
+/** Where a record sits, for the highlight and the "zoom to" button. */
+function recordGeometry(kind: RecordKind, r: RecordTypes[RecordKind]): { geometry: GeoJSON.Geometry; bbox: BBox } {
+  if (kind === 'grid') {
+    const g = r as RecordTypes['grid']
+    return { geometry: g.outline, bbox: g.bbox }
+  }
+  const p = r as { lon: number; lat: number }
+  const d = 0.002
+  return { geometry: { type: 'Point', coordinates: [p.lon, p.lat] }, bbox: [p.lon - d, p.lat - d, p.lon + d, p.lat + d] }
+}
+
+export function App() {
+  const { lang, m } = useI18n()
+  const initial = useMemo(readUrlState, [])
+  const [unitCode, setUnitCode] = useState(initial.unit ?? CITY_CODE)
+  const [recordRef, setRecordRef] = useState<RecordRef | null>(initial.record)
+  const [retry, setRetry] = useState(0)
+  const [visible, setVisible] = useState(allVisible)
+  const [target, setTarget] = useState<{ bbox: BBox; maxZoom?: number } | null>(null)
+  const [flyOnLoad, setFlyOnLoad] = useState(initial.unit !== null || initial.record !== null)
+  const [problems, setProblems] = useState<Problem[]>([])
+  const [config, setConfig] = useState<ClientConfig | null | undefined>(undefined)
+
+  const report = useCallback((p: Problem) => setProblems((ps) => [...ps.filter((x) => x.id !== p.id), p]), [])
+  const clear = useCallback((id: string) => setProblems((ps) => (ps.some((x) => x.id === id) ? ps.filter((x) => x.id !== id) : ps)), [])
+
+  // Without /api/config the map still runs, offline style only.
+  useEffect(() => {
+    getJson<ClientConfig>('/api/config').then(setConfig, (err) => {
+      setConfig(null)
+      report({ id: 'config', message: apiMessage(err, lang, m) })
+    })
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [])
+
+  const unit = useApi<UnitSummary>(`/api/units/${unitCode}`, retry)
+  const record = useApi<RecordTypes[RecordKind]>(recordRef ? `/api/${recordPath[recordRef.kind]}/${recordRef.id}` : null, retry)
+
+  useEffect(() => writeUrlState({ unit: unitCode === CITY_CODE ? null : unitCode, record: recordRef }), [unitCode, recordRef])
+
+  useEffect(() => {
+    if (unit.state === 'error') report({ id: 'unit', message: apiMessage(unit.error, lang, m), retry: () => setRetry((n) => n + 1) })
+    else if (unit.state === 'ok') clear('unit')
+  }, [unit, lang, m, report, clear])
+
+  // A unit chosen from the panel (or given in the URL) flies the map there once it has loaded.
+  useEffect(() => {
+    if (flyOnLoad && unit.state === 'ok' && !recordRef) {
+      setTarget({ bbox: unit.data.bbox, maxZoom: 14 })
+      setFlyOnLoad(false)
+    }
+  }, [flyOnLoad, unit, recordRef])
+  useEffect(() => {
+    if (flyOnLoad && record.state === 'ok' && recordRef) {
+      setTarget({ bbox: recordGeometry(recordRef.kind, record.data).bbox, maxZoom: 16 })
+      setFlyOnLoad(false)
+    }
+  }, [flyOnLoad, record, recordRef])
+
+  const selectUnit = useCallback((code: string) => {
+    setUnitCode(code)
+    setFlyOnLoad(true)
+  }, [])
+  const openRecord = useCallback((kind: RecordKind, id: number, fly = false) => {
+    setRecordRef({ kind, id })
+    if (fly) setFlyOnLoad(true)
+  }, [])
+  const onPick = useCallback(
+    (pick: Pick) => (pick.kind === 'unit' ? selectUnit(pick.code) : openRecord(pick.kind, pick.id)),
+    [selectUnit, openRecord],
+  )
+
+  const highlight = useMemo<Highlight>(
+    () => ({
+      area: unit.state === 'ok' && unit.data.level !== 'city' ? unit.data.outline : null,
+      record: record.state === 'ok' && recordRef ? { geometry: recordGeometry(recordRef.kind, record.data).geometry } : null,
+    }),
+    [unit, record, recordRef],
+  )
+
+  return (
+    <div className="app">
+      {config !== undefined && (
+        <MapView
+          config={config}
+          visible={visible}
+          highlight={highlight}
+          target={target}
+          onPick={onPick}
+          onError={(message) => report({ id: 'map', message })}
+          onTilesOk={() => clear('map')}
+        />
+      )}
+      <TopBar />
+      <ErrorBanner problems={problems} onDismiss={clear} />
+      <aside className="left">
+        <UnitPanel unit={unit} code={unitCode} onSelect={selectUnit} />
+      </aside>
+      <aside className="right">
+        <LayerSwitcher visible={visible} hasBasemap={!!config?.basemap} onChange={(g, on) => setVisible((v) => ({ ...v, [g]: on }))} />
+        {recordRef && (
+          <RecordPanel
+            kind={recordRef.kind}
+            record={record}
+            onClose={() => setRecordRef(null)}
+            onFlyTo={() => record.state === 'ok' && setTarget({ bbox: recordGeometry(recordRef.kind, record.data).bbox, maxZoom: 16 })}
+            onOpen={(kind, id) => openRecord(kind, id, true)}
+            onRetry={() => setRetry((n) => n + 1)}
+          />
+        )}
+      </aside>
+      <div className="bottom-left">
+        <Legend />
+      </div>
+    </div>
+  )
+}

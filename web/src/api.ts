@@ -1,0 +1,81 @@
+/** The API's JSON, typed as api/README.md describes it, and one fetch helper with readable errors. */
+
+export type Level = 'city' | 'county' | 'township' | 'village'
+export type Risk = 'red' | 'yellow' | 'green'
+export type BBox = [number, number, number, number]
+
+export interface UnitStats {
+  households: number; red: number; yellow: number; green: number; people: number; vulnerable: number; exposed: number
+  hazardSites: number; threatenedPeople: number; shelters: number; shelterCapacity: number; gridWorkers: number; grids: number
+}
+export interface UnitRef { code: string; name: string; level: Level }
+export interface UnitSummary extends UnitRef {
+  parent: UnitRef | null
+  bbox: BBox
+  center: [number, number]
+  outline: GeoJSON.Geometry | null
+  stats: UnitStats
+  children: (UnitRef & { households: number; red: number; yellow: number; green: number; people: number })[]
+}
+
+interface Named { code: string; name: string }
+export interface Worker { name: string; phone: string; role: string }
+export interface HouseholdRecord {
+  id: number; code: string; householder: string; phone: string | null; members: number; elderly_alone: number
+  left_behind_children: number; disabled: number; vulnerable: number; risk_level: Risk; flood_exposed: boolean
+  measures: string | null; last_visit_at: string | null; visit_interval_days: number; overdue: boolean
+  lon: number; lat: number; cadre: Worker | null; grid: Named & { id: number }; micro_grid: (Named & { id: number }) | null
+  village: Named; township: Named; county: Named; hazards: (Named & { id: number; type: string })[]
+}
+export interface GridRecord {
+  id: number; code: string; name: string; kind: 'basic' | 'micro'; parent: (Named & { id: number }) | null
+  village: Named; bbox: BBox; outline: GeoJSON.Geometry
+  stats: { households: number; red: number; yellow: number; green: number; people: number; vulnerable: number; exposed: number }
+  workers: Worker[]
+}
+export interface HazardRecord {
+  id: number; code: string; name: string; admin_code: string; type: string; scale: string; threat_object: string | null
+  threatened_households: number; threatened_people: number; threatened_property: number | null; danger_level: string
+  countermeasure: string | null; monitoring_method: string | null; warning_signal: string | null; trigger_factor: string | null
+  critical_rain_1h: number | null; critical_rain_24h: number | null; status: 'active' | 'cancelled'; lon: number; lat: number
+  monitor: { name: string; phone: string } | null; village: Named
+  routes: { id: number; length_m: number; shelter: { id: number; name: string; capacity: number } }[]
+}
+export interface ShelterRecord {
+  id: number; code: string; name: string; kind: string; capacity: number; certified_safe: boolean
+  manager: string | null; manager_phone: string | null; lon: number; lat: number; village: Named
+}
+export interface ClientConfig {
+  basemap: { tiles: string[]; attribution: string; tileSize: number } | null
+}
+
+export type RecordKind = 'household' | 'grid' | 'hazard' | 'shelter'
+export interface RecordTypes { household: HouseholdRecord; grid: GridRecord; hazard: HazardRecord; shelter: ShelterRecord }
+export const recordPath: Record<RecordKind, string> = { household: 'households', grid: 'grids', hazard: 'hazards', shelter: 'shelters' }
+
+/** An error to show the user: the server's own zh/en message when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly zh: string,
+    readonly en: string,
+    readonly network = false,
+  ) {
+    super(en)
+  }
+}
+
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(path, { signal, headers: { accept: 'application/json' } })
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err
+    throw new ApiError(0, String((err as Error).message), String((err as Error).message), true)
+  }
+  if (res.ok) return (await res.json()) as T
+  const body = (await res.json().catch(() => null)) as { error?: { zh?: string; en?: string } } | null
+  throw new ApiError(res.status, body?.error?.zh ?? `HTTP ${res.status}`, body?.error?.en ?? `HTTP ${res.status}`)
+}
+
+export const CITY_CODE = '530600000000'

@@ -1,0 +1,137 @@
+import 'maplibre-gl/dist/maplibre-gl.css'
+import * as maplibregl from 'maplibre-gl'
+// MapLibre 6 loads its worker from a separate module: let Vite bundle it.
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url'
+import { useEffect, useRef } from 'react'
+import type { BBox, ClientConfig } from '../api.ts'
+import { useI18n } from '../i18n/index.tsx'
+import { createOverlay, highlightLayers, type Highlight } from './overlay.ts'
+import { fontStack, layerGroups, makeIcons, pickableLayers, type LayerGroup, buildStyle } from './style.ts'
+import { exposeForTests, markFirstDraw } from './test-hooks.ts'
+
+maplibregl.setWorkerUrl(workerUrl)
+
+/** What a click on the map found, most specific first. */
+export type Pick =
+  | { kind: 'household' | 'hazard' | 'shelter' | 'grid'; id: number }
+  | { kind: 'unit'; code: string }
+
+export interface MapViewProps {
+  config: ClientConfig | null
+  visible: Record<LayerGroup, boolean>
+  highlight: Highlight
+  /** Fit the map to this box whenever the object changes. */
+  target: { bbox: BBox; maxZoom?: number } | null
+  onPick(pick: Pick): void
+  onError(message: string): void
+  onTilesOk(): void
+}
+
+const ZHAOTONG: BBox = [102.87, 26.55, 105.32, 28.66]
+/** Keeps what the map fits to clear of the side panels. */
+const panelPadding = { top: 70, bottom: 30, left: 370, right: 40 }
+
+function pickFrom(feature: maplibregl.MapGeoJSONFeature): Pick | undefined {
+  const p = feature.properties as Record<string, string | number>
+  switch (feature.layer.id) {
+    case 'households': return { kind: 'household', id: Number(p.id) }
+    case 'hazards': return { kind: 'hazard', id: Number(p.id) }
+    case 'shelters': return { kind: 'shelter', id: Number(p.id) }
+    case 'grids-fill': return { kind: 'grid', id: Number(p.id) }
+    case 'household-agg-total': return p.agg === 'grid' ? { kind: 'grid', id: Number(p.id) } : { kind: 'unit', code: String(p.code) }
+    case 'admin-fill': return { kind: 'unit', code: String(p.code) }
+  }
+  return undefined
+}
+
+export function MapView(props: MapViewProps) {
+  const el = useRef<HTMLDivElement>(null)
+  const mapRef = useRef<maplibregl.Map | null>(null)
+  const overlayRef = useRef<ReturnType<typeof createOverlay> | null>(null)
+  const propsRef = useRef(props)
+  propsRef.current = props
+  const { t } = useI18n()
+  const tRef = useRef(t)
+  tRef.current = t
+
+  // The map is made once per basemap configuration; everything else is applied to it.
+  useEffect(() => {
+    let map: maplibregl.Map
+    try {
+      map = new maplibregl.Map({
+        container: el.current!,
+        style: buildStyle(location.origin, props.config),
+        bounds: ZHAOTONG,
+        fitBoundsOptions: { padding: panelPadding },
+        attributionControl: props.config?.basemap ? { compact: true } : false,
+        localIdeographFontFamily: fontStack.join(', '),
+        maxPitch: 0,
+      })
+    } catch (err) {
+      propsRef.current.onError(tRef.current('errors.mapInit', { msg: (err as Error).message }))
+      return
+    }
+    mapRef.current = map
+    for (const icon of makeIcons()) map.addImage(icon.name, icon.image, { pixelRatio: icon.pixelRatio })
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')
+    map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left')
+    const overlay = createOverlay()
+    map.addControl(overlay)
+    overlayRef.current = overlay
+    exposeForTests(map)
+
+    map.on('error', (e) => {
+      const msg = (e.error as Error | undefined)?.message ?? 'error'
+      propsRef.current.onError(tRef.current('errors.tiles', { msg }))
+    })
+    map.on('idle', () => {
+      markFirstDraw(map)
+      propsRef.current.onTilesOk()
+    })
+    map.on('click', (e) => {
+      const box: [maplibregl.PointLike, maplibregl.PointLike] = [[e.point.x - 4, e.point.y - 4], [e.point.x + 4, e.point.y + 4]]
+      const layers = pickableLayers.filter((id) => map.getLayer(id))
+      const found = map.queryRenderedFeatures(box, { layers: [...layers] })
+      for (const id of pickableLayers) {
+        const f = found.find((x) => x.layer.id === id)
+        const pick = f && pickFrom(f)
+        if (pick) return propsRef.current.onPick(pick)
+      }
+    })
+    for (const id of pickableLayers) {
+      map.on('mouseenter', id, () => (map.getCanvas().style.cursor = 'pointer'))
+      map.on('mouseleave', id, () => (map.getCanvas().style.cursor = ''))
+    }
+    return () => {
+      mapRef.current = null
+      overlayRef.current = null
+      map.remove()
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.config])
+
+  useEffect(() => {
+    const map = mapRef.current
+    if (!map) return
+    const apply = () => {
+      for (const [group, ids] of Object.entries(layerGroups) as [LayerGroup, readonly string[]][]) {
+        for (const id of ids) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', props.visible[group] ? 'visible' : 'none')
+      }
+    }
+    if (map.isStyleLoaded()) apply()
+    else map.once('style.load', apply)
+  }, [props.visible, props.config])
+
+  useEffect(() => {
+    overlayRef.current?.setProps({ layers: highlightLayers(props.highlight) })
+  }, [props.highlight, props.config])
+
+  useEffect(() => {
+    const map = mapRef.current
+    if (!map || !props.target) return
+    const [w, s, e, n] = props.target.bbox
+    map.fitBounds([w, s, e, n], { padding: panelPadding, maxZoom: props.target.maxZoom ?? 15, duration: 1200 })
+  }, [props.target])
+
+  return <div ref={el} className="map" data-testid="map" />
+}

@@ -1,0 +1,46 @@
+import { useState } from 'react'
+import { useI18n } from '../i18n/index.tsx'
+import { dangerColor, gridFill, riskColor, routeColor, shelterColor } from '../map/colors.ts'
+
+export function Legend() {
+  const { t } = useI18n()
+  // Open on a wall-sized screen; folded on a laptop, where it would cover the map.
+  const [open, setOpen] = useState(() => window.innerWidth >= 1600)
+  return (
+    <section className={`panel legend${open ? '' : ' folded'}`} data-testid="legend">
+      <h2>
+        <button className="fold" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? '▾' : '▸'} {t('legend.title')}</button>
+      </h2>
+      {open && <LegendRows />}
+    </section>
+  )
+}
+
+function LegendRows() {
+  const { t, term } = useI18n()
+  return (
+    <>
+      <div className="legend-row"><span className="dot" style={{ background: riskColor.red }} />{t('legend.riskRed')}</div>
+      <div className="legend-row"><span className="dot" style={{ background: riskColor.yellow }} />{t('legend.riskYellow')}</div>
+      <div className="legend-row"><span className="dot" style={{ background: riskColor.green }} />{t('legend.riskGreen')}</div>
+      <div className="legend-row">
+        <span className="swatches">
+          {(['red', 'yellow', 'green'] as const).map((k) => <span key={k} className="swatch" style={{ background: gridFill[k] }} />)}
+        </span>
+        <span className="small">{t('legend.gridRule')}</span>
+      </div>
+      <div className="legend-row">
+        <span className="nested"><span style={{ background: riskColor.green }} /><span style={{ background: riskColor.yellow }} /><span style={{ background: riskColor.red }} /></span>
+        <span className="small">{t('legend.aggregate')}</span>
+      </div>
+      <div className="legend-row">
+        <span className="tris">
+          {Object.entries(dangerColor).map(([level, c]) => <span key={level} className="tri" title={term('dangerLevels', level)} style={{ borderBottomColor: c }} />)}
+        </span>
+        <span className="small">{t('legend.hazard')}</span>
+      </div>
+      <div className="legend-row"><span className="house" style={{ background: shelterColor }} />{t('legend.shelter')}</div>
+      <div className="legend-row"><span className="dash" style={{ borderColor: routeColor }} />{t('legend.route')}</div>
+    </>
+  )
+}

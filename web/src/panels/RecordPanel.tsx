@@ -1,0 +1,205 @@
+import type { ReactNode } from 'react'
+import type { GridRecord, HazardRecord, HouseholdRecord, RecordKind, RecordTypes, ShelterRecord } from '../api.ts'
+import { useI18n } from '../i18n/index.tsx'
+import { dangerColor, riskColor } from '../map/colors.ts'
+import type { Loaded } from '../useApi.ts'
+import { apiMessage } from './apiMessage.ts'
+import { RiskBar } from './UnitPanel.tsx'
+
+interface Props {
+  kind: RecordKind
+  record: Loaded<RecordTypes[RecordKind]>
+  onClose(): void
+  onFlyTo(): void
+  onOpen(kind: RecordKind, id: number): void
+  onRetry(): void
+}
+
+export function RecordPanel({ kind, record, onClose, onFlyTo, onOpen, onRetry }: Props) {
+  const { t, m, lang } = useI18n()
+  const title = { household: m.record.household, grid: m.record.grid, hazard: m.record.hazard, shelter: m.record.shelter }[kind]
+  return (
+    <section className="panel record-panel" data-testid="record-panel" data-kind={kind}>
+      <header>
+        <h2>{kind === 'grid' && record.state === 'ok' && (record.data as GridRecord).kind === 'micro' ? m.record.microGrid : title}</h2>
+        <button className="link" onClick={onFlyTo} disabled={record.state !== 'ok'}>{t('record.flyTo')}</button>
+        <button className="close" aria-label={t('close')} onClick={onClose}>×</button>
+      </header>
+      {record.state === 'loading' && <p className="muted">{t('loading')}</p>}
+      {record.state === 'error' && (
+        <p className="error">
+          {apiMessage(record.error, lang, m)} <button onClick={onRetry}>{t('retry')}</button>
+        </p>
+      )}
+      {record.state === 'ok' && kind === 'household' && <Household h={record.data as HouseholdRecord} onOpen={onOpen} />}
+      {record.state === 'ok' && kind === 'grid' && <Grid g={record.data as GridRecord} onOpen={onOpen} />}
+      {record.state === 'ok' && kind === 'hazard' && <Hazard h={record.data as HazardRecord} onOpen={onOpen} />}
+      {record.state === 'ok' && kind === 'shelter' && <Shelter s={record.data as ShelterRecord} />}
+    </section>
+  )
+}
+
+function Rows({ children }: { children: ReactNode }) {
+  return <dl className="rows">{children}</dl>
+}
+function Row({ label, children, testid }: { label: string; children: ReactNode; testid?: string }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={testid}>{children ?? '—'}</dd>
+    </>
+  )
+}
+
+function useAgo() {
+  const { t } = useI18n()
+  return (iso: string) => {
+    const hours = (Date.now() - new Date(iso).getTime()) / 3_600_000
+    return hours < 48 ? t('record.hoursAgo', { n: Math.max(0, Math.round(hours)) }) : t('record.daysAgo', { n: Math.round(hours / 24) })
+  }
+}
+
+function Household({ h, onOpen }: { h: HouseholdRecord; onOpen: Props['onOpen'] }) {
+  const { t, m, term, lang } = useI18n()
+  const ago = useAgo()
+  const when = (iso: string) => new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' })
+  return (
+    <>
+      <div className="record-title">
+        <span className="risk-dot big" style={{ background: riskColor[h.risk_level] }} />
+        <h1 data-testid="record-title">{h.householder}</h1>
+        <span className={`badge risk-${h.risk_level}`} data-testid="record-risk">{term('risk', h.risk_level)}</span>
+      </div>
+      <div className={`visit ${h.overdue ? 'overdue' : 'ok'}`} data-testid="record-visit">
+        <strong>{h.overdue ? t('record.overdue') : t('record.onTime')}</strong>
+        <span>
+          {t('record.lastVisit')}: {h.last_visit_at ? `${when(h.last_visit_at)}（${ago(h.last_visit_at)}）` : t('record.neverVisited')}
+        </span>
+        <span>{t('record.visitRule')}: {m.record.visitEvery[h.risk_level]}</span>
+      </div>
+      <Rows>
+        <Row label={t('record.code')}>{h.code}</Row>
+        <Row label={t('record.members')} testid="record-members">{t('people', { n: h.members })}</Row>
+        <Row label={t('record.elderlyAlone')}>{h.elderly_alone}</Row>
+        <Row label={t('record.leftBehindChildren')}>{h.left_behind_children}</Row>
+        <Row label={t('record.disabled')}>{h.disabled}</Row>
+        <Row label={t('record.floodExposed')}>{h.flood_exposed ? t('yes') : t('no')}</Row>
+        <Row label={t('record.phone')}>{h.phone}</Row>
+        <Row label={t('record.cadre')} testid="record-cadre">
+          {h.cadre ? `${h.cadre.name}（${term('roles', h.cadre.role)}）${h.cadre.phone}` : t('none')}
+        </Row>
+        <Row label={t('record.measures')}>{h.measures}</Row>
+        <Row label={t('record.place')}>{`${h.county.name} ${h.township.name} ${h.village.name}`}</Row>
+        <Row label={t('record.gridOf')}>
+          <button className="link" onClick={() => onOpen('grid', h.grid.id)}>{h.grid.name}</button>
+          {h.micro_grid && (
+            <>
+              {' · '}
+              <button className="link" onClick={() => onOpen('grid', h.micro_grid!.id)}>{h.micro_grid.name}</button>
+            </>
+          )}
+        </Row>
+        <Row label={t('record.hazardsThreatening')}>
+          {h.hazards.length
+            ? h.hazards.map((z) => (
+                <button key={z.id} className="link block" onClick={() => onOpen('hazard', z.id)}>
+                  {z.name}（{term('hazardTypes', z.type)}）
+                </button>
+              ))
+            : t('none')}
+        </Row>
+      </Rows>
+    </>
+  )
+}
+
+function Grid({ g, onOpen }: { g: GridRecord; onOpen: Props['onOpen'] }) {
+  const { t, num, term } = useI18n()
+  return (
+    <>
+      <div className="record-title">
+        <h1 data-testid="record-title">{g.name}</h1>
+      </div>
+      <RiskBar red={g.stats.red} yellow={g.stats.yellow} green={g.stats.green} wide />
+      <Rows>
+        <Row label={t('record.code')}>{g.code}</Row>
+        <Row label={t('record.place')}>{g.village.name}</Row>
+        {g.parent && (
+          <Row label={t('record.parentGrid')}>
+            <button className="link" onClick={() => onOpen('grid', g.parent!.id)}>{g.parent.name}</button>
+          </Row>
+        )}
+        <Row label={t('stats.households')} testid="record-households">{num(g.stats.households)}</Row>
+        <Row label={t('stats.red')}>{num(g.stats.red)}</Row>
+        <Row label={t('stats.yellow')}>{num(g.stats.yellow)}</Row>
+        <Row label={t('stats.green')}>{num(g.stats.green)}</Row>
+        <Row label={t('stats.people')}>{num(g.stats.people)}</Row>
+        <Row label={t('stats.vulnerable')}>{num(g.stats.vulnerable)}</Row>
+        <Row label={t('record.workers')}>
+          {g.workers.length
+            ? g.workers.map((w, i) => <div key={i}>{`${term('roles', w.role)}：${w.name} ${w.phone}`}</div>)
+            : t('none')}
+        </Row>
+      </Rows>
+    </>
+  )
+}
+
+function Hazard({ h, onOpen }: { h: HazardRecord; onOpen: Props['onOpen'] }) {
+  const { t, term, num } = useI18n()
+  return (
+    <>
+      <div className="record-title">
+        <span className="tri" style={{ borderBottomColor: dangerColor[h.danger_level] }} />
+        <h1 data-testid="record-title">{h.name}</h1>
+        <span className="badge">{term('dangerLevels', h.danger_level)}</span>
+      </div>
+      <Rows>
+        <Row label={t('record.code')}>{h.code}</Row>
+        <Row label={t('record.type')}>{term('hazardTypes', h.type)}</Row>
+        <Row label={t('record.scale')}>{term('dangerLevels', h.scale)}</Row>
+        <Row label={t('record.dangerLevel')}>{term('dangerLevels', h.danger_level)}</Row>
+        <Row label={t('record.threatenedHouseholds')}>{num(h.threatened_households)}</Row>
+        <Row label={t('record.threatenedPeople')}>{num(h.threatened_people)}</Row>
+        <Row label={t('record.threatenedProperty')}>{h.threatened_property}</Row>
+        <Row label={t('record.threatObject')}>{h.threat_object}</Row>
+        <Row label={t('record.criticalRain')}>{t('record.mm', { a: h.critical_rain_1h ?? '—', b: h.critical_rain_24h ?? '—' })}</Row>
+        <Row label={t('record.monitor')}>{h.monitor ? `${h.monitor.name} ${h.monitor.phone}` : t('none')}</Row>
+        <Row label={t('record.monitoring')}>{h.monitoring_method}</Row>
+        <Row label={t('record.warningSignal')}>{h.warning_signal}</Row>
+        <Row label={t('record.countermeasure')}>{h.countermeasure}</Row>
+        <Row label={t('record.trigger')}>{h.trigger_factor}</Row>
+        <Row label={t('record.status')}>{h.status === 'active' ? t('record.statusActive') : t('record.statusCancelled')}</Row>
+        <Row label={t('record.place')}>{h.village.name}</Row>
+        <Row label={t('record.routes')}>
+          {h.routes.length
+            ? h.routes.map((r) => (
+                <button key={r.id} className="link block" onClick={() => onOpen('shelter', r.shelter.id)}>
+                  {t('record.routeTo', { name: r.shelter.name, m: num(r.length_m), cap: num(r.shelter.capacity) })}
+                </button>
+              ))
+            : t('none')}
+        </Row>
+      </Rows>
+    </>
+  )
+}
+
+function Shelter({ s }: { s: ShelterRecord }) {
+  const { t, num } = useI18n()
+  return (
+    <>
+      <div className="record-title">
+        <h1 data-testid="record-title">{s.name}</h1>
+      </div>
+      <Rows>
+        <Row label={t('record.code')}>{s.code}</Row>
+        <Row label={t('record.kind')}>{s.kind}</Row>
+        <Row label={t('record.capacity')}>{t('people', { n: num(s.capacity) })}</Row>
+        <Row label={t('record.certifiedSafe')}>{s.certified_safe ? t('record.certified') : t('record.notCertified')}</Row>
+        <Row label={t('record.manager')}>{s.manager ? `${s.manager} ${s.manager_phone ?? ''}` : t('none')}</Row>
+        <Row label={t('record.place')}>{s.village.name}</Row>
+      </Rows>
+    </>
+  )
+}
