@@ -1,7 +1,7 @@
 /** The 红黄绿 palette and the hazard colours, shared by the map, the legend and the panels. */
 export const riskColor = { red: '#ff3b30', yellow: '#ffcc00', green: '#34c759' } as const
 export const gridFill = { red: '#d7301f', yellow: '#e0a800', green: '#1f8f4e' } as const
-export const dangerColor: Record<string, string> = { 特大型: '#ff2d95', 大型: '#e040fb', 中型: '#b388ff', 小型: '#8c9eff' }
+export const dangerColor: Record<string, string> = { '特大型': '#ff2d95', '大型': '#e040fb', '中型': '#b388ff', '小型': '#8c9eff' }
 export const shelterColor = '#29b6f6'
 export const routeColor = '#4dd0e1'
 export const selectColor: [number, number, number] = [0, 229, 255]

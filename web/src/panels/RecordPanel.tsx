@@ -73,9 +73,9 @@ function Household({ h, onOpen }: { h: HouseholdRecord; onOpen: Props['onOpen'] 
       <div className={`visit ${h.overdue ? 'overdue' : 'ok'}`} data-testid="record-visit">
         <strong>{h.overdue ? t('record.overdue') : t('record.onTime')}</strong>
         <span>
-          {t('record.lastVisit')}: {h.last_visit_at ? `${when(h.last_visit_at)}（${ago(h.last_visit_at)}）` : t('record.neverVisited')}
+          {t('record.lastVisit')}{t('colon')}{h.last_visit_at ? t('record.whenAgo', { when: when(h.last_visit_at), ago: ago(h.last_visit_at) }) : t('record.neverVisited')}
         </span>
-        <span>{t('record.visitRule')}: {m.record.visitEvery[h.risk_level]}</span>
+        <span>{t('record.visitRule')}{t('colon')}{m.record.visitEvery[h.risk_level]}</span>
       </div>
       <Rows>
         <Row label={t('record.code')}>{h.code}</Row>
@@ -86,7 +86,7 @@ function Household({ h, onOpen }: { h: HouseholdRecord; onOpen: Props['onOpen'] 
         <Row label={t('record.floodExposed')}>{h.flood_exposed ? t('yes') : t('no')}</Row>
         <Row label={t('record.phone')}>{h.phone}</Row>
         <Row label={t('record.cadre')} testid="record-cadre">
-          {h.cadre ? `${h.cadre.name}（${term('roles', h.cadre.role)}）${h.cadre.phone}` : t('none')}
+          {h.cadre ? t('record.person', { name: h.cadre.name, role: term('roles', h.cadre.role), phone: h.cadre.phone }) : t('none')}
         </Row>
         <Row label={t('record.measures')}>{h.measures}</Row>
         <Row label={t('record.place')}>{`${h.county.name} ${h.township.name} ${h.village.name}`}</Row>
@@ -103,7 +103,7 @@ function Household({ h, onOpen }: { h: HouseholdRecord; onOpen: Props['onOpen'] 
           {h.hazards.length
             ? h.hazards.map((z) => (
                 <button key={z.id} className="link block" onClick={() => onOpen('hazard', z.id)}>
-                  {z.name}（{term('hazardTypes', z.type)}）
+                  {t('record.nameKind', { name: z.name, kind: term('hazardTypes', z.type) })}
                 </button>
               ))
             : t('none')}
@@ -137,7 +137,7 @@ function Grid({ g, onOpen }: { g: GridRecord; onOpen: Props['onOpen'] }) {
         <Row label={t('stats.vulnerable')}>{num(g.stats.vulnerable)}</Row>
         <Row label={t('record.workers')}>
           {g.workers.length
-            ? g.workers.map((w, i) => <div key={i}>{`${term('roles', w.role)}：${w.name} ${w.phone}`}</div>)
+            ? g.workers.map((w, i) => <div key={i}>{t('record.roleName', { role: term('roles', w.role), name: w.name, phone: w.phone })}</div>)
             : t('none')}
         </Row>
       </Rows>
