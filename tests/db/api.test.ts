@@ -87,6 +87,39 @@ for (const target of targets()) {
       expect(city.children).toHaveLength(11)
     })
 
+    it('gives every level (township, village) the roll-ups of direct counts, and an outline matching its box', async () => {
+      for (const level of ['township', 'village'] as const) {
+        const [unit] = await s.db.sql`SELECT a.code FROM admin_units a JOIN household_rollups r ON r.level = ${level} AND r.unit_id = a.id
+                                      WHERE r.households > 0 ORDER BY a.code DESC LIMIT 1`
+        const n = level === 'township' ? 9 : 12
+        const prefix = unit.code.slice(0, n)
+        const u = await (await get(`/api/units/${unit.code}`)).json()
+        const [d] = await s.db.sql`
+          SELECT count(*)::int AS households, count(*) FILTER (WHERE h.risk_level = 'red')::int AS red,
+                 count(*) FILTER (WHERE h.risk_level = 'yellow')::int AS yellow, count(*) FILTER (WHERE h.risk_level = 'green')::int AS green,
+                 sum(h.members)::int AS people, sum(h.vulnerable)::int AS vulnerable
+          FROM households h JOIN grids g ON g.id = h.grid_id JOIN admin_units v ON v.id = g.village_id
+          WHERE substr(v.code, 1, ${n}) = ${prefix}`
+        const [o] = await s.db.sql`
+          SELECT (SELECT count(*)::int FROM grid_workers w JOIN admin_units v ON v.id = w.village_id WHERE substr(v.code, 1, ${n}) = ${prefix}) AS "gridWorkers",
+                 (SELECT coalesce(sum(capacity), 0)::int FROM shelters sh JOIN admin_units v ON v.id = sh.village_id WHERE substr(v.code, 1, ${n}) = ${prefix}) AS "shelterCapacity",
+                 (SELECT count(*)::int FROM hazard_sites WHERE substr(admin_code, 1, ${n}) = ${prefix} AND status = 'active') AS "hazardSites"`
+        expect(u.stats, level).toMatchObject({ ...d, ...o })
+        expect(u.level).toBe(level)
+        expect(u.parent.level).toBe(level === 'township' ? 'county' : 'township')
+        expect(['Polygon', 'MultiPolygon']).toContain(u.outline.type)
+        const xs = (u.outline.coordinates as number[][][] | number[][][][]).flat(3).filter((_: number, i: number) => i % 2 === 0)
+        expect(Math.min(...xs)).toBeCloseTo(u.bbox[0], 3)
+        expect(Math.max(...xs)).toBeCloseTo(u.bbox[2], 3)
+      }
+    })
+
+    it('tells the browser the basemap setting', async () => {
+      const r = await get('/api/config')
+      expect(r.status).toBe(200)
+      expect(await r.json()).toHaveProperty('basemap')
+    })
+
     it('opens a household ledger with overdue computed from its colour', async () => {
       const [h] = await s.db.sql`SELECT id FROM households WHERE risk_level = 'red' ORDER BY id LIMIT 1`
       await s.db.sql`UPDATE households SET last_visit_at = now() - interval '2 days' WHERE id = ${h.id}`
