@@ -15,7 +15,7 @@ describe('basemap setting', () => {
   })
 
   it('makes four Tianditu hosts from a key', () => {
-    const b = basemapFromEnv({ TIANDITU_KEY: '0123456789abcdef0123456789ABCDEF' })!
+    const b = basemapFromEnv({ TIANDITU_KEY: '0123456789abcdef0123456789ABCDEF' }) as { tiles: string[] }
     expect(b.tiles).toHaveLength(4)
     expect(b.tiles[2]).toContain('t2.tianditu.gov.cn')
     expect(b.tiles[0]).toContain('tk=0123456789abcdef0123456789ABCDEF')
@@ -25,5 +25,17 @@ describe('basemap setting', () => {
     expect(() => basemapFromEnv({ GRIDWATCH_BASEMAP: 'https://tile.example/{z}/{x}.png' })).toThrow(/\{z\} \{x\} \{y\}/)
     expect(() => basemapFromEnv({ GRIDWATCH_BASEMAP: 'file:///tiles/{z}/{x}/{y}.png' })).toThrow(/http/)
     expect(() => basemapFromEnv({ TIANDITU_KEY: 'abc' })).toThrow(/32/)
+  })
+})
+
+describe('PMTiles basemap', () => {
+  it('takes a pmtiles:// archive URL', () => {
+    expect(basemapFromEnv({ GRIDWATCH_BASEMAP: 'pmtiles://https://maps.example.cn/zhaotong.pmtiles' })).toEqual({
+      url: 'pmtiles://https://maps.example.cn/zhaotong.pmtiles', attribution: 'maps.example.cn', tileSize: 256,
+    })
+  })
+  it('refuses a pmtiles:// URL that is not an http(s) .pmtiles file', () => {
+    expect(() => basemapFromEnv({ GRIDWATCH_BASEMAP: 'pmtiles://zhaotong.pmtiles' })).toThrow(/pmtiles:\/\/http/)
+    expect(() => basemapFromEnv({ GRIDWATCH_BASEMAP: 'pmtiles://https://maps.example.cn/zhaotong.mbtiles' })).toThrow(/pmtiles/)
   })
 })

@@ -46,7 +46,7 @@ export interface ShelterRecord {
   manager: string | null; manager_phone: string | null; lon: number; lat: number; village: Named
 }
 export interface ClientConfig {
-  basemap: { tiles: string[]; attribution: string; tileSize: number } | null
+  basemap: ({ tiles: string[] } | { url: string }) & { attribution: string; tileSize: number } | null
 }
 
 export type RecordKind = 'household' | 'grid' | 'hazard' | 'shelter'

@@ -2,6 +2,7 @@ import 'maplibre-gl/dist/maplibre-gl.css'
 import * as maplibregl from 'maplibre-gl'
 // MapLibre 6 loads its worker from a separate module: let Vite bundle it.
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url'
+import { Protocol } from 'pmtiles'
 import { useEffect, useRef } from 'react'
 import type { BBox, ClientConfig } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
@@ -10,6 +11,8 @@ import { fontStack, layerGroups, makeIcons, pickableLayers, type LayerGroup, bui
 import { exposeForTests, markFirstDraw } from './test-hooks.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
+// A PMTiles basemap (pmtiles://…) is read by range requests, with no tile server.
+maplibregl.addProtocol('pmtiles', new Protocol().tile)
 
 /** What a click on the map found, most specific first. */
 export type Pick =

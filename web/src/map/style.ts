@@ -115,7 +115,7 @@ export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpeci
   return {
     version: 8,
     sources: {
-      ...(cfg?.basemap ? { basemap: { type: 'raster' as const, tiles: cfg.basemap.tiles, tileSize: cfg.basemap.tileSize, attribution: cfg.basemap.attribution } } : {}),
+      ...(cfg?.basemap ? { basemap: { type: 'raster' as const, ...cfg.basemap } } : {}),
       admin: source('admin'), grids: source('grids'), households: source('households'),
       hazards: source('hazards'), shelters: source('shelters'), routes: source('routes'),
     },
