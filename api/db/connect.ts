@@ -31,10 +31,16 @@ export async function connect(
 ): Promise<Database> {
   const url = opts.databaseUrl === null ? undefined : (opts.databaseUrl ?? config.databaseUrl)
   if (url) {
-    const sql = postgres(url, pgOptions) as Sql
-    await sql`select 1`.catch((e: Error) => {
+    let sql = postgres(url, pgOptions) as Sql
+    const [{ version }] = await sql`SELECT version()`.catch((e: Error) => {
       throw new Error(`无法连接数据库 / cannot reach DATABASE_URL (${redact(url)}): ${e.message}`)
     })
+    // A URL may lead to a PGlite behind pglite-socket (tests, a second process):
+    // it needs the single connection that fromEmbedded explains.
+    if (/PGlite/.test(version)) {
+      await sql.end()
+      sql = postgres(url, { ...pgOptions, max: 1 }) as Sql
+    }
     return {
       sql,
       kind: 'postgis',
@@ -62,8 +68,11 @@ export function fromEmbedded(embedded: EmbeddedServer): Database {
   const notifications = new EventEmitter()
   const sql = postgres(url, {
     ...pgOptions,
-    // pglite-socket serialises queries; a few connections avoid head-of-line waits on the client side only.
-    max: 4,
+    // One connection: PGlite is one backend, and pglite-socket interleaves the
+    // extended-protocol messages of concurrent connections, so two tiles asked
+    // for at once could get each other's rows (seen: a hazards tile holding
+    // routes). PGlite runs one query at a time anyway.
+    max: 1,
     onnotify: (channel: string, payload: string) => notifications.emit(channel, payload),
   } as postgres.Options<Record<string, never>>) as Sql
   return {

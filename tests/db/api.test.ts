@@ -2,6 +2,7 @@ import { VectorTile } from '@mapbox/vector-tile'
 import { PbfReader } from 'pbf'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../api/server.ts'
+import { tileLayers } from '../../tiles/registry.ts'
 import { tilesCovering } from '../../tiles/tile-math.ts'
 import { targets } from '../helpers/targets.ts'
 
@@ -112,6 +113,32 @@ for (const target of targets()) {
         expect(Math.min(...xs)).toBeCloseTo(u.bbox[0], 3)
         expect(Math.max(...xs)).toBeCloseTo(u.bbox[2], 3)
       }
+    })
+
+    it('gives each layer its own features when a map asks for every layer of many tiles at once', async () => {
+      const [c] = await s.db.sql`SELECT ST_X(label_point) AS lon, ST_Y(label_point) AS lat FROM admin_units WHERE level = 'county'
+                                 AND id IN (SELECT unit_id FROM household_rollups WHERE level = 'county' AND households > 0) LIMIT 1`
+      const d = 0.05
+      const jobs = [10, 11, 12, 13].flatMap((z) =>
+        tilesCovering([c.lon - d, c.lat - d, c.lon + d, c.lat + d], z).flatMap((t) => tileLayers.map((layer) => ({ layer, t }))))
+      s.tiles.cache.clear()
+      const tiles = await Promise.all(jobs.map(async ({ layer, t }) => {
+        const r = await get(`/tiles/${layer.name}/${t.z}/${t.x}/${t.y}.mvt`)
+        return { layer, tile: new VectorTile(new PbfReader(new Uint8Array(await r.arrayBuffer()))) }
+      }))
+      let features = 0
+      for (const { layer, tile } of tiles) {
+        for (const [name, l] of Object.entries(tile.layers)) {
+          const fields = layer.layers.find((x) => x.name === name)?.fields
+          expect(fields, `${layer.name} holds layer ${name}`).toBeDefined()
+          for (let i = 0; i < l.length; i++) {
+            const keys = Object.keys(l.feature(i).properties)
+            expect(keys.filter((k) => !(k in fields!)), `${layer.name}/${name} feature ${i}`).toEqual([])
+            features++
+          }
+        }
+      }
+      expect(features).toBeGreaterThan(100)
     })
 
     it('tells the browser the basemap setting', async () => {

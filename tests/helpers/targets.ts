@@ -17,5 +17,5 @@ export function targets(): Target[] {
 }
 
 export function client(url: string): Sql {
-  return postgres(url, { onnotice: () => {}, max: 2 }) as Sql
+  return postgres(url, { onnotice: () => {}, max: 1 }) as Sql
 }
