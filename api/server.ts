@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { createApp } from './app.ts'
 import { config } from './config.ts'
-import { connect, type Database } from './db/connect.ts'
+import { connect, seedPool, type Database } from './db/connect.ts'
 import { log, progress } from './log.ts'
 import { migrate } from '../data/migrate.ts'
 import { seed } from '../data/seed/generate.ts'
@@ -38,7 +38,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     const scaleName = opts.seedScale ?? 'demo'
     if (n === 0 && scaleName) {
       const p = opts.quiet ? undefined : progress(`首次启动，生成演示数据 / first start: generating ${scaleName} data (about a minute)`)
-      const summary = await seed(db.sql, { scale: scales[scaleName], seed: 1, onProgress: (m) => p?.update(m) })
+      const pool = seedPool(db)
+      const summary = await seed(pool.sql, { scale: scales[scaleName], seed: 1, onProgress: (m) => p?.update(m) }).finally(() => pool.end())
       p?.done(`${summary.households} households, ${summary.grids} grids in ${summary.seconds.toFixed(0)} s`)
     }
     const tiles = await TileService.create(db)

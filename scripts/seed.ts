@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { connect } from '../api/db/connect.ts'
+import { connect, seedPool } from '../api/db/connect.ts'
 import { progress } from '../api/log.ts'
 import { migrate } from '../data/migrate.ts'
 import { seed } from '../data/seed/generate.ts'
@@ -28,12 +28,13 @@ const db = await connect()
 try {
   await migrate(db.sql)
   const p = progress(`seed ${scale.name} (${db.kind})`)
-  const summary = await seed(db.sql, {
+  const pool = seedPool(db)
+  const summary = await seed(pool.sql, {
     scale,
     seed: seedValue,
     parallel: db.kind === 'postgis' ? 2 : 1,
     onProgress: (m) => p.update(m),
-  })
+  }).finally(() => pool.end())
   p.done(`done in ${summary.seconds.toFixed(1)} s`)
   console.log(JSON.stringify(summary, null, 2))
 } finally {

@@ -98,3 +98,14 @@ export function fromEmbedded(embedded: EmbeddedServer): Database {
 function redact(url: string) {
   return url.replace(/:\/\/([^:@/]+):[^@]*@/, '://$1:***@')
 }
+
+/**
+ * A pool for the seed, which opens a transaction and queries beside it: on
+ * the embedded database that needs more than the one serving connection
+ * (run nothing else meanwhile). Call end() on what it returns when done.
+ */
+export function seedPool(db: Database): { sql: Sql; end(): Promise<void> } {
+  if (db.kind !== 'embedded') return { sql: db.sql, end: async () => {} }
+  const sql = postgres(db.url, { ...pgOptions, max: 4 }) as Sql
+  return { sql, end: () => sql.end({ timeout: 5 }) }
+}
