@@ -6,21 +6,16 @@ import path from 'node:path'
 import { config, projectRoot } from '../api/config.ts'
 import { log } from '../api/log.ts'
 import { startServer } from '../api/server.ts'
+import { runUntilStopped } from './run-until-stopped.ts'
 
-try {
+await runUntilStopped(async () => {
   const api = await startServer({ port: config.port })
   const { createServer } = await import('vite')
   const vite = await createServer({ configFile: path.join(projectRoot, 'vite.config.ts'), server: { port: Number(process.env.VITE_PORT ?? 5173), strictPort: false } })
   await vite.listen()
   log.info(`API: ${api.url} (database: ${api.db.kind}); 开发页面 / dev page: ${vite.resolvedUrls?.local[0] ?? 'http://localhost:5173'}`)
-  const stop = async () => {
+  return async () => {
     await vite.close()
     await api.close()
-    process.exit(0)
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-} catch (err) {
-  log.error(`启动失败 / failed to start: ${(err as Error).message}`)
-  process.exit(1)
-}
+})
