@@ -1,0 +1,52 @@
+import type { Context } from 'hono'
+import { HttpError } from '../errors.ts'
+import { inScope, roleMay, type Action, type Role } from './policy.ts'
+
+/** The person behind a request, as the session middleware found them. */
+export interface SessionUser {
+  id: number
+  username: string
+  displayName: string
+  role: Role
+  /** 12-digit admin code or 15-digit grid code: where the role applies. */
+  unitCode: string
+  mustChangePassword: boolean
+}
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    user: SessionUser | undefined
+    session: { tokenHash: string; csrfToken: string } | undefined
+  }
+}
+
+export const notLoggedIn = () =>
+  new HttpError(401, 'not_logged_in', '请先登录（会话已过期或未登录）', 'please log in (no session, or it has expired)')
+
+/** The logged-in user, or a 401. */
+export function requireUser(c: Context): SessionUser {
+  const user = c.get('user')
+  if (!user) throw notLoggedIn()
+  return user
+}
+
+/**
+ * The logged-in user when their role may do `action` and, given a
+ * `targetCode` (admin, grid or micro-grid code), when it lies in their scope;
+ * else 401 (nobody logged in) or 403 naming what is missing.
+ */
+export function authorize(c: Context, action: Action, targetCode?: string): SessionUser {
+  const user = requireUser(c)
+  if (!roleMay(user.role, action)) {
+    throw new HttpError(403, 'forbidden_role', `当前角色无权执行此操作（${action}）`, `your role (${user.role}) may not do this (${action})`)
+  }
+  if (targetCode !== undefined && !inScope(user.unitCode, targetCode)) {
+    throw new HttpError(403, 'forbidden_scope', `超出您的管辖范围（${user.unitCode}）：${targetCode}`, `outside your area (${user.unitCode}): ${targetCode}`)
+  }
+  return user
+}
+
+/** Whether the user may see this target's personal data (names, phone numbers) unmasked. */
+export function mayReadPersonal(user: SessionUser | undefined, targetCode: string): boolean {
+  return !!user && roleMay(user.role, 'personal.read') && inScope(user.unitCode, targetCode)
+}
