@@ -3,19 +3,27 @@ import path from 'node:path'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { serveStatic } from '@hono/node-server/serve-static'
+import { csrfCheck, loginRequired, sessionLookup } from './auth/middleware.ts'
+import type { SessionStore } from './auth/sessions.ts'
 import type { Basemap } from './basemap.ts'
 import { config } from './config.ts'
 import type { Database } from './db/connect.ts'
 import { HttpError, errorBody, sendError } from './errors.ts'
 import { log } from './log.ts'
+import { auditRoutes } from './routes/audit.ts'
+import { authRoutes } from './routes/auth.ts'
+import { editRoutes } from './routes/edits.ts'
 import { recordRoutes } from './routes/records.ts'
 import { tileRoutes } from './routes/tiles.ts'
 import { unitRoutes } from './routes/units.ts'
+import { userRoutes } from './routes/users.ts'
+import { securityHeaders } from './security-headers.ts'
 import type { TileService } from '../tiles/service.ts'
 
 export interface AppDeps {
   db: Database
   tiles: TileService
+  sessions: SessionStore
   postgisVersion: string
   bounds: [number, number, number, number]
   /** The built web app (web/dist), served at / when present. */
@@ -25,21 +33,28 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps) {
   const app = new Hono()
+  const basemap = deps.basemap === undefined ? config.basemap : deps.basemap
 
+  app.use('*', securityHeaders({ basemap, frameAncestors: config.frameAncestors }))
   app.use('/api/*', compress())
-  app.use('*', async (c, next) => {
-    await next()
-    c.header('X-Content-Type-Options', 'nosniff')
-  })
+  for (const path of ['/api/*', '/tiles/*']) {
+    app.use(path, sessionLookup(deps.sessions))
+    app.use(path, csrfCheck)
+    app.use(path, loginRequired(new Set(['/api/health', '/api/config'])))
+  }
 
   app.get('/api/health', (c) =>
     c.json({ ok: true, database: deps.db.kind, postgis: deps.postgisVersion, tileEncoder: deps.tiles.encoder }),
   )
   // What the browser needs to know at run time (no rebuild to change the basemap).
-  app.get('/api/config', (c) => c.json({ basemap: deps.basemap === undefined ? config.basemap : deps.basemap }))
+  app.get('/api/config', (c) => c.json({ basemap }))
+  app.route('/', authRoutes(deps.db.sql, deps.sessions))
+  app.route('/', userRoutes(deps.db.sql, deps.sessions))
   app.route('/', tileRoutes(deps.tiles, () => deps.bounds))
   app.route('/', unitRoutes(deps.db.sql))
   app.route('/', recordRoutes(deps.db.sql))
+  app.route('/', editRoutes(deps.db.sql))
+  app.route('/', auditRoutes(deps.db.sql))
 
   app.all('/api/*', (c) => c.json(errorBody('not_found', `没有这个接口：${c.req.path}`, `no such API route: ${c.req.path}`), 404))
 

@@ -11,5 +11,7 @@ export const config = {
   dataDir: process.env.GRIDWATCH_DATA_DIR ?? path.join(projectRoot, '.gridwatch-data'),
   logLevel: (process.env.LOG_LEVEL ?? 'info') as 'debug' | 'info' | 'warn' | 'error',
   basemap: basemapFromEnv(process.env),
+  /** Origins (besides our own) that may frame the command wall, /screen. */
+  frameAncestors: (process.env.GRIDWATCH_FRAME_ANCESTORS ?? '').split(/[\s,]+/).filter(Boolean),
   sharedDataDir: process.env.GRIDWATCH_SHARED_DATA ?? path.resolve(projectRoot, '..', 'shared', 'data'),
 }

@@ -1,6 +1,8 @@
 import { serve } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { createApp } from './app.ts'
+import { createDemoAccounts, describeAccounts } from './auth/demo-accounts.ts'
+import { SessionStore } from './auth/sessions.ts'
 import { config } from './config.ts'
 import { connect, seedPool, type Database } from './db/connect.ts'
 import { log, progress } from './log.ts'
@@ -26,6 +28,7 @@ export interface RunningServer {
   url: string
   db: Database
   tiles: TileService
+  sessions: SessionStore
   close(): Promise<void>
 }
 
@@ -42,12 +45,16 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       const summary = await seed(pool.sql, { scale: scales[scaleName], seed: 1, onProgress: (m) => p?.update(m) }).finally(() => pool.end())
       p?.done(`${summary.households} households, ${summary.grids} grids in ${summary.seconds.toFixed(0)} s`)
     }
+    if (db.kind === 'embedded' && scaleName && (await createDemoAccounts(db.sql)) && !opts.quiet) log.info('演示账号已创建 / demo accounts created')
+    // The embedded database is a demo: its accounts are listed. A real one only gets a hint when it has none.
+    if (!opts.quiet) for (const line of await describeAccounts(db.sql, db.kind === 'embedded')) log.info(line)
     const tiles = await TileService.create(db)
+    const sessions = await SessionStore.create(db)
     const [{ v }] = await db.sql`SELECT postgis_lib_version() AS v`
     const [b] = await db.sql`SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n
                              FROM (SELECT ST_Extent(geom) AS e FROM admin_units) x`
     const bounds: [number, number, number, number] = b.w == null ? [-180, -85, 180, 85] : [b.w, b.s, b.e, b.n]
-    const app = createApp({ db, tiles, postgisVersion: v as string, bounds, webDist: opts.webDist })
+    const app = createApp({ db, tiles, sessions, postgisVersion: v as string, bounds, webDist: opts.webDist })
     const port = opts.port ?? config.port
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port, hostname: '0.0.0.0' }, () => resolve(s))
@@ -61,8 +68,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       url: `http://localhost:${actual}`,
       db,
       tiles,
+      sessions,
       async close() {
         await new Promise<void>((r) => server.close(() => r()))
+        await sessions.close()
         await db.close()
       },
     }

@@ -1,15 +1,17 @@
-import type { SessionUser } from '../auth/guard.ts'
 import type postgres from 'postgres'
 import type { Sql } from './connect.ts'
 
 export type Tx = postgres.TransactionSql<Record<string, unknown>>
+
+/** Who a write is recorded as: a logged-in user, or a command-line tool / failed login (id null). */
+export type Actor = { id: number | null; username: string; role: string }
 
 /**
  * Every write goes through here: one transaction, with the actor set for the
  * audit triggers (data/migrations/004), so the audit rows commit or roll back
  * with the change itself.
  */
-export async function writeTx<T>(sql: Sql, user: Pick<SessionUser, 'id' | 'username' | 'role'>, work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function writeTx<T>(sql: Sql, user: Actor, work: (tx: Tx) => Promise<T>): Promise<T> {
   const actor = JSON.stringify({ id: user.id, username: user.username, role: user.role })
   return (await sql.begin(async (tx) => {
     await tx`SELECT set_config('gridwatch.actor', ${actor}, true)`

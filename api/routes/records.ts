@@ -1,12 +1,14 @@
 import { Hono } from 'hono'
+import { mayReadPersonal } from '../auth/guard.ts'
+import { maskPersonal } from '../auth/mask.ts'
 import type { Sql } from '../db/connect.ts'
 import { notFound, parseId } from '../errors.ts'
 
 /** Days between visits by risk colour: red daily, yellow weekly, green monthly. */
 export const visitIntervalDays = { red: 1, yellow: 7, green: 30 } as const
 
-const HOUSEHOLD = { zh: '农户', en: 'household' }
-const GRID = { zh: '网格', en: 'grid' }
+export const HOUSEHOLD = { zh: '农户', en: 'household' }
+export const GRID = { zh: '网格', en: 'grid' }
 const HAZARD = { zh: '隐患点', en: 'hazard site' }
 const SHELTER = { zh: '避险点', en: 'shelter' }
 
@@ -17,7 +19,7 @@ export function recordRoutes(sql: Sql) {
     const id = parseId(c.req.param('id'), HOUSEHOLD)
     const [h] = await sql`
       SELECT h.id, h.code, h.householder, h.phone, h.members, h.elderly_alone, h.left_behind_children, h.disabled,
-             h.vulnerable, h.risk_level, h.flood_exposed, h.measures, h.last_visit_at,
+             h.vulnerable, h.risk_level, h.flood_exposed, h.measures, h.last_visit_at, h.version,
              ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
              CASE WHEN w.id IS NULL THEN NULL ELSE json_build_object('name', w.name, 'phone', w.phone, 'role', w.role) END AS cadre,
              json_build_object('id', g.id, 'code', g.code, 'name', g.name) AS grid,
@@ -37,13 +39,15 @@ export function recordRoutes(sql: Sql) {
     const interval = visitIntervalDays[h.risk_level as keyof typeof visitIntervalDays]
     const last = h.last_visit_at as Date | null
     const overdue = !last || Date.now() - last.getTime() > interval * 86_400_000
-    return c.json({ ...h, visit_interval_days: interval, overdue })
+    // Names and numbers only for those who work with this household.
+    const open = mayReadPersonal(c.get('user'), (h.grid as { code: string }).code)
+    return c.json({ ...(open ? h : maskPersonal(h)), masked: !open, visit_interval_days: interval, overdue })
   })
 
   app.get('/api/grids/:id', async (c) => {
     const id = parseId(c.req.param('id'), GRID)
     const [g] = await sql`
-      SELECT g.id, g.code, g.name, g.kind,
+      SELECT g.id, g.code, g.name, g.kind, g.version,
              CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('id', p.id, 'code', p.code, 'name', p.name) END AS parent,
              json_build_object('code', v.code, 'name', v.name) AS village,
              json_build_array(ST_XMin(g.geom), ST_YMin(g.geom), ST_XMax(g.geom), ST_YMax(g.geom)) AS bbox,

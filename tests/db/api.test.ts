@@ -4,16 +4,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { tileLayers } from '../../tiles/registry.ts'
 import { tilesCovering } from '../../tiles/tile-math.ts'
+import { loginAs, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
+
+const CITY = '530600000000'
 
 for (const target of targets()) {
   describe(`HTTP API on ${target.name}`, () => {
     let s: RunningServer
-    const get = (path: string, headers: Record<string, string> = {}) => fetch(s.url + path, { headers })
+    let me: Client
+    // A city-wide commander: sees everything, names included.
+    const get = (path: string, headers: Record<string, string> = {}) => me.fetch(path, { headers })
     beforeAll(async () => {
       // The embedded target is served through its socket URL here; the
       // embedded server's own in-process listening is tested by the start-up suite.
       s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true })
+      me = await loginAs(s, 'commander', CITY)
     })
     afterAll(() => s?.close())
 
@@ -194,13 +200,14 @@ describe('tile changes on the embedded database, listened to in-process', () => 
       const [h] = await s.db.sql`SELECT id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM households ORDER BY id LIMIT 1`
       const [t] = tilesCovering([h.lon, h.lat, h.lon, h.lat], 15)
       const path = `/tiles/households/15/${t.x}/${t.y}.mvt`
-      const first = await fetch(s.url + path)
+      const me = await loginAs(s, 'viewer', CITY)
+      const first = await me.fetch(path)
       const tag = first.headers.get('etag')
       await s.db.sql`UPDATE households SET members = members + 1 WHERE id = ${h.id}`
       let now = tag
       for (let i = 0; i < 50 && now === tag; i++) {
         await new Promise((r) => setTimeout(r, 20))
-        now = (await fetch(s.url + path)).headers.get('etag')
+        now = (await me.fetch(path)).headers.get('etag')
       }
       expect(now).not.toBe(tag)
     } finally {

@@ -1,0 +1,55 @@
+import type { MiddlewareHandler } from 'hono'
+import { getCookie } from 'hono/cookie'
+import { HttpError } from '../errors.ts'
+import { notLoggedIn } from './guard.ts'
+import { SESSION_COOKIE, sameToken, type SessionStore } from './sessions.ts'
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** Finds the session behind the cookie and puts its user on the context. */
+export function sessionLookup(store: SessionStore): MiddlewareHandler {
+  return async (c, next) => {
+    const token = getCookie(c, SESSION_COOKIE)
+    if (token && /^[A-Za-z0-9_-]{20,100}$/.test(token)) {
+      const s = await store.lookup(token)
+      if (s) {
+        c.set('user', s.user)
+        c.set('session', { tokenHash: s.tokenHash, csrfToken: s.csrfToken })
+      }
+    }
+    await next()
+  }
+}
+
+/**
+ * Every write carries the session's CSRF token in X-CSRF-Token, and comes
+ * from our own origin when the browser says where it comes from. Login has
+ * no session yet: it takes JSON only, which a cross-site form cannot send.
+ */
+export const csrfCheck: MiddlewareHandler = async (c, next) => {
+  if (SAFE.has(c.req.method)) return next()
+  const origin = c.req.header('Origin')
+  if (origin && origin !== 'null' && new URL(origin).host !== c.req.header('Host')) {
+    throw new HttpError(403, 'bad_origin', `拒绝来自其他网站的请求：${origin}`, `request from another site refused: ${origin}`)
+  }
+  if (c.req.path === '/api/auth/login') return next()
+  const session = c.get('session')
+  if (!session) throw notLoggedIn()
+  if (!sameToken(c.req.header('X-CSRF-Token') ?? '', session.csrfToken)) {
+    throw new HttpError(403, 'bad_csrf', '请求缺少有效的防伪令牌，请刷新页面后重试', 'missing or wrong CSRF token; reload the page and retry')
+  }
+  await next()
+}
+
+/** Data (API and tiles) is for logged-in people; an account with a reset password must change it first. */
+export function loginRequired(publicPaths: Set<string>): MiddlewareHandler {
+  return async (c, next) => {
+    if (publicPaths.has(c.req.path) || c.req.path.startsWith('/api/auth/')) return next()
+    const user = c.get('user')
+    if (!user) throw notLoggedIn()
+    if (user.mustChangePassword) {
+      throw new HttpError(403, 'must_change_password', '请先修改初始密码', 'change your password before going on')
+    }
+    await next()
+  }
+}

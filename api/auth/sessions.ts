@@ -1,0 +1,125 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Database } from '../db/connect.ts'
+import type { SessionUser } from './guard.ts'
+
+/** Idle time after which a session ends; each request moves it on (a wall screen stays logged in). */
+export const SESSION_IDLE_MS = 12 * 3600_000
+/** How long a looked-up session is trusted without asking the database again. */
+const CACHE_MS = 30_000
+/** How often last_seen_at/expires_at are written for a busy session. */
+const TOUCH_MS = 60_000
+
+export const SESSION_COOKIE = 'gw_session'
+const CHANNEL = 'gridwatch_sessions'
+
+export const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64url')
+const newToken = () => randomBytes(32).toString('base64url')
+
+export function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+interface Cached {
+  user: SessionUser
+  csrfToken: string
+  checkedAt: number
+  touchedAt: number
+}
+
+/**
+ * Sessions live in the database (so every API process shares them and a
+ * restart keeps people logged in); a short in-process cache spares a query per
+ * tile. Ending a session or changing an account NOTIFYs every process, which
+ * drops its cached copy at once.
+ */
+export class SessionStore {
+  private cache = new Map<string, Cached>()
+  private unlisten?: () => Promise<void>
+
+  private constructor(private db: Database) {}
+
+  static async create(db: Database) {
+    const store = new SessionStore(db)
+    store.unlisten = await db.listen(CHANNEL, (payload) => store.forget(payload))
+    return store
+  }
+
+  async close() {
+    await this.unlisten?.()
+  }
+
+  /** Starts a session; returns the cookie token (never stored) and its CSRF token. */
+  async start(userId: number, meta: { ip?: string; userAgent?: string }) {
+    const token = newToken()
+    const csrfToken = newToken()
+    await this.db.sql`
+      INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent)
+      VALUES (${tokenHash(token)}, ${userId}, ${csrfToken}, now() + ${SESSION_IDLE_MS / 1000} * interval '1 second',
+              ${meta.ip ?? null}, ${meta.userAgent?.slice(0, 300) ?? null})`
+    return { token, csrfToken }
+  }
+
+  /** The user and CSRF token behind a cookie token, or undefined when it is unknown, expired or the account disabled. */
+  async lookup(token: string): Promise<{ user: SessionUser; csrfToken: string; tokenHash: string } | undefined> {
+    const h = tokenHash(token)
+    const now = Date.now()
+    const hit = this.cache.get(h)
+    if (hit && now - hit.checkedAt < CACHE_MS) {
+      if (now - hit.touchedAt > TOUCH_MS) {
+        hit.touchedAt = now
+        void this.touch(h)
+      }
+      return { user: hit.user, csrfToken: hit.csrfToken, tokenHash: h }
+    }
+    const [row] = await this.db.sql`
+      UPDATE sessions s SET last_seen_at = now(), expires_at = now() + ${SESSION_IDLE_MS / 1000} * interval '1 second'
+      FROM users u
+      WHERE s.token_hash = ${h} AND u.id = s.user_id AND s.expires_at > now() AND NOT u.disabled
+      RETURNING s.csrf_token, u.id, u.username, u.display_name, u.role, u.unit_code, u.must_change_password`
+    if (!row) {
+      this.cache.delete(h)
+      return undefined
+    }
+    const user: SessionUser = {
+      id: row.id as number,
+      username: row.username as string,
+      displayName: row.display_name as string,
+      role: row.role as SessionUser['role'],
+      unitCode: row.unit_code as string,
+      mustChangePassword: row.must_change_password as boolean,
+    }
+    this.cache.set(h, { user, csrfToken: row.csrf_token as string, checkedAt: now, touchedAt: now })
+    if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!)
+    return { user, csrfToken: row.csrf_token as string, tokenHash: h }
+  }
+
+  private async touch(h: string) {
+    await this.db.sql`UPDATE sessions SET last_seen_at = now(), expires_at = now() + ${SESSION_IDLE_MS / 1000} * interval '1 second'
+                      WHERE token_hash = ${h}`.catch(() => {})
+  }
+
+  /** Ends one session (logout). */
+  async end(h: string) {
+    await this.db.sql`DELETE FROM sessions WHERE token_hash = ${h}`
+    await this.announce(h)
+  }
+
+  /** Ends every session of a user except `keep` (password change, role change, account disabled). */
+  async endAllOf(userId: number, keep?: string) {
+    const gone = await this.db.sql`DELETE FROM sessions WHERE user_id = ${userId} AND token_hash <> ${keep ?? ''} RETURNING token_hash`
+    for (const r of gone) await this.announce(r.token_hash as string)
+    // The kept session's cached user (role, scope) may be stale too.
+    if (keep) await this.announce(keep)
+  }
+
+  private async announce(h: string) {
+    this.forget(h)
+    await this.db.sql`SELECT pg_notify(${CHANNEL}, ${h})`
+  }
+
+  private forget(h: string) {
+    this.cache.delete(h)
+  }
+}

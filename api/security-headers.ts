@@ -1,0 +1,38 @@
+import type { MiddlewareHandler } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
+import type { Basemap } from './basemap.ts'
+
+/** Origins the browser may load basemap tiles from (nothing else leaves our server). */
+export function basemapOrigins(basemap: Basemap | null | undefined): string[] {
+  if (!basemap) return []
+  const urls = 'tiles' in basemap ? basemap.tiles : [basemap.url.replace(/^pmtiles:\/\//, '')]
+  return [...new Set(urls.map((u) => new URL(u.replace(/[{}]/g, '')).origin))]
+}
+
+/**
+ * CSP, nosniff, no framing. The command wall (/screen) alone may be framed,
+ * by our own origin and by the origins in GRIDWATCH_FRAME_ANCESTORS (a
+ * command-room portal that embeds it).
+ */
+export function securityHeaders(opts: { basemap: Basemap | null | undefined; frameAncestors: string[] }): MiddlewareHandler {
+  const extra = basemapOrigins(opts.basemap)
+  const csp = (frameAncestors: string[]) => ({
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    // MapLibre and React set element styles inline.
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:', 'blob:', ...extra],
+    connectSrc: ["'self'", ...extra],
+    // MapLibre's worker may be started from a blob.
+    workerSrc: ["'self'", 'blob:'],
+    childSrc: ["'self'", 'blob:'],
+    fontSrc: ["'self'", 'data:'],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors,
+  })
+  const normal = secureHeaders({ contentSecurityPolicy: csp(["'none'"]), xFrameOptions: 'DENY', crossOriginResourcePolicy: 'same-origin' })
+  const wall = secureHeaders({ contentSecurityPolicy: csp(["'self'", ...opts.frameAncestors]), xFrameOptions: false, crossOriginResourcePolicy: 'same-origin' })
+  return (c, next) => (c.req.path === '/screen' || c.req.path.startsWith('/screen/') ? wall(c, next) : normal(c, next))
+}
