@@ -1,5 +1,7 @@
 /**
- * Attempts per key (a client address) in a fixed window, in this process.
+ * Failed attempts per key (a client address) in a fixed window, in this
+ * process. Only failures count: a command room behind one address where
+ * thirty people log in at eight is not an attack.
  * With several API processes each counts its own share, which still bounds
  * guessing; the per-account lockout in the database holds across processes.
  */
@@ -11,8 +13,15 @@ export class AttemptLimiter {
     private windowMs: number,
   ) {}
 
-  /** Counts an attempt; returns the seconds to wait when over the limit, else 0. */
-  hit(key: string, now = Date.now()): number {
+  /** Seconds to wait before the next attempt from `key`, 0 when it may go ahead. */
+  wait(key: string, now = Date.now()): number {
+    const w = this.windows.get(key)
+    if (!w || now - w.start >= this.windowMs || w.count < this.max) return 0
+    return Math.ceil((w.start + this.windowMs - now) / 1000)
+  }
+
+  /** Counts a failed attempt. */
+  fail(key: string, now = Date.now()) {
     let w = this.windows.get(key)
     if (!w || now - w.start >= this.windowMs) {
       w = { start: now, count: 0 }
@@ -20,7 +29,6 @@ export class AttemptLimiter {
       if (this.windows.size > 50_000) this.prune(now)
     }
     w.count++
-    return w.count > this.max ? Math.ceil((w.start + this.windowMs - now) / 1000) : 0
   }
 
   private prune(now: number) {

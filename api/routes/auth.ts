@@ -15,7 +15,7 @@ import { readJson } from '../validate.ts'
 
 /** Failed logins in a row that lock an account, and for how long. */
 export const LOCKOUT = { failures: 5, minutes: 15 }
-/** Login attempts per client address per window. */
+/** Failed logins per client address per window, after which that address waits. */
 export const LOGIN_RATE = { max: 20, windowMs: 10 * 60_000 }
 
 const loginSchema = z.object({ username: z.string().trim().toLowerCase().min(1).max(64), password: z.string().min(1).max(200) })
@@ -42,7 +42,7 @@ export function authRoutes(sql: Sql, sessions: SessionStore) {
 
   app.post('/api/auth/login', async (c) => {
     const ip = clientAddress(c)
-    const wait = limiter.hit(ip)
+    const wait = limiter.wait(ip)
     if (wait) {
       c.header('Retry-After', String(wait))
       throw new HttpError(429, 'too_many_attempts', `登录尝试过多，请 ${Math.ceil(wait / 60)} 分钟后再试`, `too many login attempts; retry in ${Math.ceil(wait / 60)} min`)
@@ -55,6 +55,7 @@ export function authRoutes(sql: Sql, sessions: SessionStore) {
     const ok = await verifyPassword((u?.password_hash as string) ?? null, password)
     const actor = { id: (u?.id as number) ?? null, username: u ? username : `anonymous:${username.slice(0, 32)}`, role: (u?.role as string) ?? 'none' }
     if (!ok) {
+      limiter.fail(ip)
       let nowLocked = false
       await writeTx(sql, actor, async (tx) => {
         if (u) {

@@ -55,8 +55,9 @@ DECLARE
   k text;
 BEGIN
   IF current_setting('gridwatch.skip_audit', true) = 'on' THEN RETURN NULL; END IF;
-  IF TG_OP <> 'INSERT' THEN b := to_jsonb(OLD) - TG_ARGV; END IF;
-  IF TG_OP <> 'DELETE' THEN a := to_jsonb(NEW) - TG_ARGV; END IF;
+  -- TG_ARGV is NULL, not empty, for a trigger created without arguments.
+  IF TG_OP <> 'INSERT' THEN b := to_jsonb(OLD) - coalesce(TG_ARGV, '{}'); END IF;
+  IF TG_OP <> 'DELETE' THEN a := to_jsonb(NEW) - coalesce(TG_ARGV, '{}'); END IF;
   IF TG_OP = 'UPDATE' THEN
     FOR k IN SELECT jsonb_object_keys(a) LOOP
       IF k <> 'id' AND b -> k IS NOT DISTINCT FROM a -> k THEN

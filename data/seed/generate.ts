@@ -60,12 +60,12 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
       SELECT id, substr(code, 1, 6) AS code, ST_Area(geom::geography) / 1e6 AS km2
       FROM admin_units WHERE level = 'county' ORDER BY code`
     const weights = areas.map((a) => a.km2)
-    const perCounty = (total: number) => {
+    const perCounty = (total: number, min = 1) => {
       const shares = allocate(total, weights, 1)
-      return new Map(areas.map((a, i) => [a.code, Math.max(1, Math.round(shares[i] * scale.density))]))
+      return new Map(areas.map((a, i) => [a.code, Math.max(min, Math.round(shares[i] * scale.density))]))
     }
     const want: Wanted = {
-      townships: perCounty(cityTotals.townships),
+      townships: perCounty(cityTotals.townships, scale.minTownships),
       villages: perCounty(cityTotals.villages),
       grids: perCounty(cityTotals.grids),
       microGrids: perCounty(cityTotals.microGrids),

@@ -14,6 +14,8 @@ export interface Scale {
   counties?: string[]
   /** Fraction of each county's real counts (1 = full density). */
   density: number
+  /** At least this many townships a county (tests need two to test one against the other). */
+  minTownships?: number
 }
 
 export const scales: Record<string, Scale> = {
@@ -22,5 +24,5 @@ export const scales: Record<string, Scale> = {
   // The whole city: for a real PostGIS.
   full: { name: 'full', density: 1 },
   // The smallest county at a tenth of its density: for the test suite.
-  test: { name: 'test', counties: ['530626'], density: 0.1 },
+  test: { name: 'test', counties: ['530626'], density: 0.1, minTownships: 2 },
 }

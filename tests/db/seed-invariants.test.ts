@@ -45,7 +45,7 @@ for (const target of targets()) {
       const areas = await sql`SELECT substr(code, 1, 6) AS code, ST_Area(geom::geography) AS a FROM admin_units
                               WHERE level = 'county' ORDER BY code`
       const idx = areas.findIndex((a) => a.code === scale.counties![0])
-      const want = (total: number) => Math.max(1, Math.round(allocate(total, areas.map((a) => a.a), 1)[idx] * scale.density))
+      const want = (total: number, min = 1) => Math.max(min, Math.round(allocate(total, areas.map((a) => a.a), 1)[idx] * scale.density))
       const [n] = await sql`
         SELECT (SELECT count(*) FROM admin_units WHERE level = 'township')::int AS townships,
                (SELECT count(*) FROM admin_units WHERE level = 'village')::int AS villages,
@@ -53,7 +53,7 @@ for (const target of targets()) {
                (SELECT count(*) FROM grids WHERE kind = 'micro')::int AS micro,
                (SELECT count(*) FROM households)::int AS households,
                (SELECT count(*) FROM hazard_sites)::int AS hazards`
-      expect(n.townships).toBe(want(cityTotals.townships))
+      expect(n.townships).toBe(want(cityTotals.townships, scale.minTownships))
       expect(n.villages).toBe(want(cityTotals.villages))
       expect(n.grids).toBe(want(cityTotals.grids))
       expect(n.micro).toBe(want(cityTotals.microGrids))

@@ -1,0 +1,274 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LOCKOUT, LOGIN_RATE } from '../../api/routes/auth.ts'
+import { startServer, type RunningServer } from '../../api/server.ts'
+import { login, loginAs, TEST_PASSWORD, type Client } from '../helpers/session.ts'
+import { targets } from '../helpers/targets.ts'
+
+const CITY = '530600000000'
+
+/**
+ * The role-escape suite: every way past a role or a scope is refused with
+ * 401/403 and leaves no trace in the data or the audit log; every accepted
+ * write leaves its audit row.
+ */
+for (const target of targets()) {
+  describe(`roles and scopes on ${target.name}`, () => {
+    let s: RunningServer
+    // Two townships of one county; in A two grids, each with a household.
+    let A: string, B: string, county: string
+    let gA: { id: number; code: string }, gA2: { id: number; code: string }, gB: { id: number; code: string }
+    let hA: number, hA2: number, hB: number
+    let townA: Client, townB: Client, worker: Client, planner: Client, viewer: Client, admin: Client, commander: Client
+
+    const gridState = async (id: number) => (await s.db.sql`SELECT name, version FROM grids WHERE id = ${id}`)[0]
+    const householdState = async (id: number) =>
+      (await s.db.sql`SELECT risk_level, measures, version, last_visit_at FROM households WHERE id = ${id}`)[0]
+    const auditCount = async () => (await s.db.sql`SELECT count(*)::int AS n FROM audit_log`)[0].n as number
+    const visits = async (id: number) => (await s.db.sql`SELECT count(*)::int AS n FROM visits WHERE household_id = ${id}`)[0].n as number
+
+    /** Runs `attempt`, expects `status`, and checks that grids, households, visits and the audit log are untouched. */
+    async function refused(attempt: () => Promise<Response>, status: number, code?: string) {
+      const before = [await auditCount(), await gridState(gB.id), await gridState(gA.id), await householdState(hA), await householdState(hB), await visits(hA2)]
+      const r = await attempt()
+      expect(r.status).toBe(status)
+      const body = await r.json()
+      expect(body.error.zh).toBeTruthy()
+      expect(body.error.en).toBeTruthy()
+      if (code) expect(body.error.code).toBe(code)
+      const after = [await auditCount(), await gridState(gB.id), await gridState(gA.id), await householdState(hA), await householdState(hB), await visits(hA2)]
+      expect(after).toEqual(before)
+    }
+
+    beforeAll(async () => {
+      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true })
+      const towns = await s.db.sql`
+        SELECT t.code, min(g.id) AS g1, max(g.id) AS g2 FROM admin_units t
+        JOIN admin_units v ON v.parent_id = t.id JOIN grids g ON g.village_id = v.id AND g.kind = 'basic'
+        WHERE t.level = 'township' AND EXISTS (SELECT 1 FROM households h WHERE h.grid_id = g.id)
+        GROUP BY t.code ORDER BY t.code LIMIT 2`
+      expect(towns.length).toBe(2)
+      ;[A, B] = [towns[0].code as string, towns[1].code as string]
+      county = A.slice(0, 6) + '000000'
+      const grid = async (id: number) => {
+        const [g] = await s.db.sql`SELECT g.id, g.code, (SELECT min(h.id) FROM households h WHERE h.grid_id = g.id) AS h FROM grids g WHERE g.id = ${id}`
+        return g as { id: number; code: string; h: number }
+      }
+      // A second grid of A with a household: the grid worker's "not mine".
+      const [other] = await s.db.sql`
+        SELECT g.id FROM grids g JOIN admin_units v ON v.id = g.village_id JOIN admin_units t ON t.id = v.parent_id
+        WHERE t.code = ${A} AND g.kind = 'basic' AND g.id <> ${towns[0].g1 as number}
+          AND EXISTS (SELECT 1 FROM households h WHERE h.grid_id = g.id) ORDER BY g.id LIMIT 1`
+      const [a, a2, b] = [await grid(towns[0].g1 as number), await grid(other.id as number), await grid(towns[1].g1 as number)]
+      ;[gA, gA2, gB] = [a, a2, b]
+      ;[hA, hA2, hB] = [a.h, a2.h, b.h]
+      ;[townA, townB, worker, planner, viewer, admin, commander] = await Promise.all([
+        loginAs(s, 'township', A), loginAs(s, 'township', B), loginAs(s, 'grid_worker', gA.code), loginAs(s, 'planner', CITY),
+        loginAs(s, 'viewer', county), loginAs(s, 'admin', CITY), loginAs(s, 'commander', county),
+      ])
+    })
+    afterAll(() => s?.close())
+
+    it('keeps data from a logged-out client: reads and writes get 401', async () => {
+      for (const path of [`/api/units/${A}`, `/api/households/${hA}`, '/tiles/households/14/0/0.mvt', '/api/users', `/api/audit/grids/${gA.id}`]) {
+        const r = await fetch(s.url + path)
+        expect(r.status, path).toBe(401)
+      }
+      await refused(() => fetch(`${s.url}/api/grids/${gB.id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ version: 1, name: 'x' }) }), 401)
+      // Health and the map's configuration stay public.
+      expect((await fetch(s.url + '/api/health')).status).toBe(200)
+      expect((await fetch(s.url + '/api/auth/me')).status).toBe(401)
+    })
+
+    it('refuses township A editing township B’s grid, and accepts its own with an audit row', async () => {
+      const gb = await gridState(gB.id)
+      await refused(() => townA.send('PATCH', `/api/grids/${gB.id}`, { version: gb.version, name: '越权修改' }), 403, 'forbidden_scope')
+      const ga = await gridState(gA.id)
+      const n = await auditCount()
+      const r = await townA.send('PATCH', `/api/grids/${gA.id}`, { version: ga.version, name: `${ga.name}（改）` })
+      expect(r.status).toBe(200)
+      expect((await gridState(gA.id)).name).toBe(`${ga.name}（改）`)
+      const rows = await s.db.sql`SELECT * FROM audit_log WHERE table_name = 'grids' AND row_id = ${String(gA.id)} ORDER BY id DESC LIMIT 1`
+      expect(await auditCount()).toBe(n + 1)
+      expect(rows[0].actor).toBe(townA.username)
+      expect(rows[0].actor_role).toBe('township')
+      expect(rows[0].before).toEqual({ id: gA.id, name: ga.name, version: ga.version, updated_at: expect.any(String) })
+      expect(rows[0].after).toMatchObject({ id: gA.id, name: `${ga.name}（改）`, version: ga.version + 1 })
+      // Township B may change its own, not A's.
+      await refused(() => townB.send('PATCH', `/api/households/${hA}`, { version: 1, risk_level: 'red' }), 403, 'forbidden_scope')
+    })
+
+    it('lets a grid worker record visits in their own grid only, and never edit a ledger', async () => {
+      const before = await visits(hA)
+      const r = await worker.send('POST', `/api/households/${hA}/visits`, { note: '雨前入户查看' })
+      expect(r.status).toBe(201)
+      expect(await visits(hA)).toBe(before + 1)
+      const [a] = await s.db.sql`SELECT actor, after FROM audit_log WHERE table_name = 'visits' ORDER BY id DESC LIMIT 1`
+      expect(a.actor).toBe(worker.username)
+      expect(a.after.household_id).toBe(hA)
+      await refused(() => worker.send('POST', `/api/households/${hA2}/visits`, {}), 403, 'forbidden_scope')
+      await refused(() => worker.send('POST', `/api/households/${hB}/visits`, {}), 403, 'forbidden_scope')
+      const h = await householdState(hA)
+      await refused(() => worker.send('PATCH', `/api/households/${hA}`, { version: h.version, risk_level: 'red' }), 403, 'forbidden_role')
+      await refused(() => worker.send('PATCH', `/api/grids/${gA.id}`, { version: 1, name: 'x' }), 403, 'forbidden_role')
+    })
+
+    it('lets a planner, a viewer and an admin read but write nothing, with names masked', async () => {
+      const h = await householdState(hA)
+      for (const who of [planner, viewer, admin]) {
+        await refused(() => who.send('PATCH', `/api/households/${hA}`, { version: h.version, measures: '改' }), 403, 'forbidden_role')
+        await refused(() => who.send('PATCH', `/api/grids/${gA.id}`, { version: 1, name: '改' }), 403, 'forbidden_role')
+        await refused(() => who.send('POST', `/api/households/${hA}/visits`, {}), 403, 'forbidden_role')
+      }
+      const [real] = await s.db.sql`SELECT householder, phone FROM households WHERE id = ${hA}`
+      const masked = await (await planner.get(`/api/households/${hA}`)).json()
+      expect(masked.masked).toBe(true)
+      expect(masked.householder).not.toBe(real.householder)
+      expect(masked.householder[0]).toBe(real.householder[0])
+      expect(masked.householder).toMatch(/^.\*+$/)
+      if (real.phone) expect(masked.phone).toBe(`${real.phone.slice(0, 3)}****${real.phone.slice(-4)}`)
+      // Those who work with the household see it whole; township B does not.
+      const open = await (await townA.get(`/api/households/${hA}`)).json()
+      expect(open.masked).toBe(false)
+      expect(open.householder).toBe(real.householder)
+      expect((await (await townB.get(`/api/households/${hA}`)).json()).masked).toBe(true)
+      expect((await (await worker.get(`/api/households/${hA2}`)).json()).masked).toBe(true)
+    })
+
+    it('refuses a write with a forged, missing or borrowed CSRF token, or from another site', async () => {
+      const ga = await gridState(gA.id)
+      const body = { version: ga.version, name: '伪造' }
+      await refused(() => townA.send('PATCH', `/api/grids/${gA.id}`, body, { csrf: 'A'.repeat(43) }), 403, 'bad_csrf')
+      await refused(() => townA.send('PATCH', `/api/grids/${gA.id}`, body, { csrf: false }), 403, 'bad_csrf')
+      await refused(() => townA.send('PATCH', `/api/grids/${gA.id}`, body, { csrf: townB.csrfToken }), 403, 'bad_csrf')
+      await refused(
+        () => townA.fetch(`/api/grids/${gA.id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example' }, body: JSON.stringify(body) }),
+        403, 'bad_origin',
+      )
+      // A form post (no JSON) is not accepted either.
+      await refused(() => townA.fetch(`/api/grids/${gA.id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'name=x' }), 415)
+    })
+
+    it('refuses bad input with a 4xx naming the field, and stale versions with 409', async () => {
+      const h = await householdState(hA)
+      await refused(() => commander.send('PATCH', `/api/households/${hA}`, { version: h.version, risk_level: 'purple' }), 400, 'bad_input')
+      await refused(() => commander.send('PATCH', `/api/households/${hA}`, { version: h.version, householder: '改名' }), 400, 'bad_input')
+      await refused(() => commander.send('PATCH', `/api/households/${hA}`, { version: h.version }), 400, 'nothing_to_change')
+      await refused(() => commander.send('PATCH', `/api/households/${hA}`, { version: h.version + 5, measures: '旧版本' }), 409, 'version_conflict')
+      await refused(() => commander.send('PATCH', '/api/households/99999999', { version: 1, measures: 'x' }), 404)
+      await refused(() => commander.fetch(`/api/households/${hA}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: '{not json' }), 400, 'bad_json')
+      const ok = await commander.send('PATCH', `/api/households/${hA}`, { version: h.version, measures: '已落实包保措施', risk_level: 'red' })
+      expect(ok.status).toBe(200)
+      const [a] = await s.db.sql`SELECT actor, before, after FROM audit_log WHERE table_name = 'households' AND row_id = ${String(hA)} ORDER BY id DESC LIMIT 1`
+      expect(a.actor).toBe(commander.username)
+      expect(a.after).toMatchObject({ measures: '已落实包保措施', version: h.version + 1 })
+      expect(a.before).toMatchObject({ measures: h.measures, version: h.version })
+    })
+
+    it('shows an object’s history to those who may see it', async () => {
+      const r = await townA.get(`/api/audit/grids/${gA.id}`)
+      expect(r.status).toBe(200)
+      const rows = await r.json()
+      expect(rows.length).toBeGreaterThan(0)
+      expect(rows[0].actor).toBe(townA.username)
+      expect((await townB.get(`/api/audit/grids/${gA.id}`)).status).toBe(403)
+      expect((await worker.get(`/api/audit/grids/${gA.id}`)).status).toBe(403)
+      expect((await townA.get('/api/audit/nothing/1')).status).toBe(404)
+      expect((await townA.get('/api/audit/grids/abc')).status).toBe(400)
+    })
+
+    it('lets only an admin manage accounts; a new account must change its password', async () => {
+      const req = { username: `new${Date.now() % 1e6}`, displayName: '新乡镇干部', role: 'township', unitCode: A, password: 'Start-password-1' }
+      for (const who of [townA, commander, planner]) {
+        const n = await auditCount()
+        expect((await who.send('POST', '/api/users', req)).status).toBe(403)
+        expect((await who.send('PATCH', `/api/users/${who.userId}`, { version: 1, role: 'admin' })).status).toBe(403)
+        expect(await auditCount()).toBe(n)
+      }
+      expect((await admin.send('POST', '/api/users', { ...req, password: 'short' })).status).toBe(400)
+      expect((await admin.send('POST', '/api/users', { ...req, role: 'township', unitCode: county })).status).toBe(400)
+      expect((await admin.send('POST', '/api/users', { ...req, unitCode: '530699999000' })).status).toBe(400)
+      const created = await admin.send('POST', '/api/users', req)
+      expect(created.status).toBe(201)
+      expect((await admin.send('POST', '/api/users', req)).status).toBe(409)
+      const [row] = await s.db.sql`SELECT password_hash FROM users WHERE username = ${req.username}`
+      expect(row.password_hash).toMatch(/^\$argon2id\$/)
+      const [a] = await s.db.sql`SELECT actor, after FROM audit_log WHERE table_name = 'users' AND action = 'insert' ORDER BY id DESC LIMIT 1`
+      expect(a.actor).toBe(admin.username)
+      expect(a.after.username).toBe(req.username)
+      expect(a.after).not.toHaveProperty('password_hash')
+      const fresh = await login(s, req.username, req.password)
+      expect((await fresh.get(`/api/units/${A}`)).status).toBe(403)
+      expect((await fresh.send('POST', '/api/auth/password', { current: req.password, next: 'Changed-password-2' })).status).toBe(200)
+      expect((await fresh.get(`/api/units/${A}`)).status).toBe(200)
+    })
+
+    it('ends sessions on logout, on a password change elsewhere and when an account is disabled', async () => {
+      const one = await loginAs(s, 'township', A)
+      expect((await one.get(`/api/units/${A}`)).status).toBe(200)
+      expect((await one.send('POST', '/api/auth/logout', {})).status).toBe(200)
+      expect((await one.get(`/api/units/${A}`)).status).toBe(401)
+
+      const first = await loginAs(s, 'township', A)
+      const second = await login(s, first.username, TEST_PASSWORD)
+      expect((await second.send('POST', '/api/auth/password', { current: TEST_PASSWORD, next: 'Another-password-3' })).status).toBe(200)
+      expect((await first.get(`/api/units/${A}`)).status).toBe(401)
+      expect((await second.get(`/api/units/${A}`)).status).toBe(200)
+
+      const [u] = await s.db.sql`SELECT version FROM users WHERE id = ${second.userId}`
+      expect((await admin.send('PATCH', `/api/users/${second.userId}`, { version: u.version, disabled: true })).status).toBe(200)
+      expect((await second.get(`/api/units/${A}`)).status).toBe(401)
+      const again = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: second.username, password: 'Another-password-3' }) })
+      expect(again.status).toBe(403)
+      // An admin cannot lock themselves out.
+      const [me] = await s.db.sql`SELECT version FROM users WHERE id = ${admin.userId}`
+      expect((await admin.send('PATCH', `/api/users/${admin.userId}`, { version: me.version, disabled: true })).status).toBe(400)
+    })
+
+    it(`locks an account after ${LOCKOUT.failures} failed logins, even for the right password`, async () => {
+      const victim = await loginAs(s, 'planner', CITY)
+      const attempt = (password: string) =>
+        fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: victim.username, password }) })
+      for (let i = 1; i < LOCKOUT.failures; i++) expect((await attempt('wrong-password-1')).status).toBe(401)
+      expect((await attempt('wrong-password-1')).status).toBe(423)
+      expect((await attempt(TEST_PASSWORD)).status).toBe(423)
+      const [u] = await s.db.sql`SELECT locked_until > now() AS locked FROM users WHERE id = ${victim.userId}`
+      expect(u.locked).toBe(true)
+      expect((await s.db.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'login_failed' AND row_id = ${String(victim.userId)}`)[0].n).toBe(LOCKOUT.failures)
+      // An unknown name gets the same answer as a wrong password.
+      const unknown = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'nobody-here', password: 'x' }) })
+      expect(unknown.status).toBe(401)
+    })
+
+    it('sets security headers: CSP, no framing but for the wall, nosniff, HTTP-only SameSite cookies', async () => {
+      const r = await commander.get(`/api/units/${A}`)
+      expect(r.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+      expect(r.headers.get('content-security-policy')).toContain("script-src 'self'")
+      expect(r.headers.get('x-frame-options')).toBe('DENY')
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff')
+      const wall = await fetch(s.url + '/screen')
+      expect(wall.headers.get('content-security-policy')).toContain("frame-ancestors 'self'")
+      expect(wall.headers.get('x-frame-options')).toBeNull()
+      const l = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: viewer.username, password: TEST_PASSWORD }) })
+      const cookie = l.headers.get('set-cookie') ?? ''
+      expect(cookie).toMatch(/HttpOnly/i)
+      expect(cookie).toMatch(/SameSite=Lax/i)
+      expect(cookie).not.toContain(viewer.csrfToken)
+    })
+  })
+}
+
+describe('login rate limit', () => {
+  it(`answers 429 after ${LOGIN_RATE.max} attempts from one address`, async () => {
+    const s = await startServer({ port: 0, databaseUrl: targets()[0].url, seedScale: false, quiet: true })
+    try {
+      const attempt = () =>
+        fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'nobody-at-all', password: 'wrong-password' }) })
+      for (let i = 0; i < LOGIN_RATE.max; i++) expect((await attempt()).status).toBe(401)
+      const r = await attempt()
+      expect(r.status).toBe(429)
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
+    } finally {
+      await s.close()
+    }
+  })
+})
