@@ -10,6 +10,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { projectRoot } from '../api/config.ts'
 import { startServer } from '../api/server.ts'
+import { benchSession } from './bench/session.ts'
 import { chromiumPath, launch } from '../tests/helpers/browser.ts'
 import { ensureWebBuild, webDist } from './web-build.ts'
 
@@ -19,6 +20,8 @@ if (!exe) throw new Error('no Chromium: apt-get install chromium, or set CHROMIU
 await ensureWebBuild()
 const server = await startServer({ port: 0, webDist })
 const browser = await launch(exe)
+const session = await benchSession(server)
+const [cookieName, cookieValue] = session.cookie.split('=')
 const [width, height] = values.size!.split('x').map(Number)
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
@@ -26,6 +29,7 @@ const runs: { draw: number; fetchAll: number; requests: number }[] = []
 for (let i = 0; i < Number(values.runs); i++) {
   server.tiles.cache.clear()
   const ctx = await browser.newContext({ viewport: { width, height } })
+  await ctx.addCookies([{ name: cookieName, value: cookieValue, url: server.url }])
   const page = await ctx.newPage()
   const urls: string[] = []
   page.on('request', (r) => {
@@ -40,11 +44,12 @@ for (let i = 0; i < Number(values.runs); i++) {
   const queue = [...new Set(urls)]
   const t0 = performance.now()
   await Promise.all(Array.from({ length: 6 }, async () => {
-    for (let u = queue.shift(); u; u = queue.shift()) await (await fetch(u)).arrayBuffer()
+    for (let u = queue.shift(); u; u = queue.shift()) await (await fetch(u, { headers: { cookie: session.cookie } })).arrayBuffer()
   }))
   runs.push({ draw, fetchAll: performance.now() - t0, requests: new Set(urls).size })
 }
 await browser.close()
+await session.end()
 
 const f = (x: number) => x.toFixed(0)
 const lines = [

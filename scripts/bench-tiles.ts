@@ -11,6 +11,7 @@ import { fork } from 'node:child_process'
 import type { ClientReply, ClientRequest } from './bench/http-client.ts'
 import { projectRoot } from '../api/config.ts'
 import { startServer } from '../api/server.ts'
+import { benchSession } from './bench/session.ts'
 import { tileLayers, tileLayerByName } from '../tiles/registry.ts'
 import { renderTile } from '../tiles/service.ts'
 import { tilesCovering, type TileCoord } from '../tiles/tile-math.ts'
@@ -55,7 +56,8 @@ const pct = (xs: number[], p: number) => {
 const url = (r: { layer: string; t: TileCoord }) => `${server.url}/tiles/${r.layer}/${r.t.z}/${r.t.x}/${r.t.y}.mvt`
 
 // fork() passes on tsx's loader (process.execArgv), which worker threads do not get.
-const client = fork(new URL('./bench/http-client.ts', import.meta.url))
+const session = await benchSession(server)
+const client = fork(new URL('./bench/http-client.ts', import.meta.url), [], { env: { ...process.env, BENCH_COOKIE: session.cookie } })
 let waiting: { resolve(m: ClientReply): void; reject(e: Error): void } | undefined
 client.on('message', (m: ClientReply) => waiting?.resolve(m))
 client.on('exit', (code) => waiting?.reject(new Error(`benchmark client exited with code ${code}`)))
@@ -114,6 +116,7 @@ if (load.failed) throw new Error(`${load.failed} of ${total} cached requests fai
 const cachedPerSec = total / load.seconds
 client.removeAllListeners('exit')
 client.kill()
+await session.end()
 
 const byZoom = new Map<number, Row[]>()
 for (const r of rows) byZoom.set(r.z, [...(byZoom.get(r.z) ?? []), r])

@@ -11,6 +11,19 @@ export interface EmbeddedServer {
   stop(): Promise<void>
 }
 
+const serverFile = (dataDir: string) => `${dataDir}/gridwatch-server.json`
+
+/** The socket URL of a gridwatch process serving the embedded database in `dataDir`, if one is running. */
+export function runningEmbeddedUrl(dataDir: string): string | undefined {
+  try {
+    const { pid, port } = JSON.parse(fs.readFileSync(serverFile(dataDir), 'utf8')) as { pid: number; port: number }
+    process.kill(pid, 0)
+    return `postgres://postgres@127.0.0.1:${port}/postgres`
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * PGlite with PostGIS behind a loopback socket, so that postgres.js talks to it
  * exactly as it talks to a real server. `dataDir` undefined → in memory.
@@ -31,11 +44,14 @@ export async function startEmbedded(dataDir: string | undefined, opts: { quiet?:
     await server.start()
     const address = (server as unknown as { server: { address(): { port: number } } }).server.address()
     p?.done(`ready on 127.0.0.1:${address.port}`)
+    // Command-line tools (npm run user) reach a running server's database through its socket.
+    if (dataDir) fs.writeFileSync(serverFile(dataDir), JSON.stringify({ pid: process.pid, port: address.port }))
     return {
       pglite,
       host: '127.0.0.1',
       port: address.port,
       async stop() {
+        if (dataDir) fs.rmSync(serverFile(dataDir), { force: true })
         await server.stop()
         await pglite.close()
       },

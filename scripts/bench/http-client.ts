@@ -14,10 +14,12 @@ export type ClientReply =
   | { type: 'load'; seconds: number; done: number; failed: number }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 })
+// The session cookie of the benchmark's account (scripts/bench/session.ts).
+const cookie = process.env.BENCH_COOKIE ?? ''
 
 function get(url: string): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+    const req = http.get(url, { agent, headers: { 'accept-encoding': 'gzip', cookie } }, (res) => {
       let bytes = 0
       res.on('data', (chunk: Buffer) => (bytes += chunk.length))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }))

@@ -16,7 +16,7 @@ for (const target of targets()) {
     let s: RunningServer
     // Two townships of one county; in A two grids, each with a household.
     let A: string, B: string, county: string
-    let gA: { id: number; code: string }, gA2: { id: number; code: string }, gB: { id: number; code: string }
+    let gA: { id: number; code: string }, gB: { id: number; code: string }
     let hA: number, hA2: number, hB: number
     let townA: Client, townB: Client, worker: Client, planner: Client, viewer: Client, admin: Client, commander: Client
 
@@ -59,7 +59,7 @@ for (const target of targets()) {
         WHERE t.code = ${A} AND g.kind = 'basic' AND g.id <> ${towns[0].g1 as number}
           AND EXISTS (SELECT 1 FROM households h WHERE h.grid_id = g.id) ORDER BY g.id LIMIT 1`
       const [a, a2, b] = [await grid(towns[0].g1 as number), await grid(other.id as number), await grid(towns[1].g1 as number)]
-      ;[gA, gA2, gB] = [a, a2, b]
+      ;[gA, gB] = [a, b]
       ;[hA, hA2, hB] = [a.h, a2.h, b.h]
       ;[townA, townB, worker, planner, viewer, admin, commander] = await Promise.all([
         loginAs(s, 'township', A), loginAs(s, 'township', B), loginAs(s, 'grid_worker', gA.code), loginAs(s, 'planner', CITY),
