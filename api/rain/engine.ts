@@ -1,0 +1,288 @@
+import type postgres from 'postgres'
+import type { Tx } from '../db/write.ts'
+import type { RainConfig } from './config.ts'
+
+/**
+ * The rain engine: from station readings to rain per grid and hazard site,
+ * signal colours, storm events and the 三查 tasks they open. Every step is a
+ * set-based statement over all units at once (no per-unit loop), so a
+ * whole-city update stays within a couple of seconds.
+ */
+
+export interface EvaluationResult {
+  asOf: string
+  units: number
+  during: number
+  after: number
+}
+
+/** Keeps the SQL for "the 网格员 of a basic grid" in one place: the worker of its first micro-grid, else its grid head. */
+const gridWorkerOf = (tx: Tx, gridId: postgres.Fragment) => tx`
+  coalesce((SELECT w.id FROM grids m JOIN grid_workers w ON w.grid_id = m.id AND w.role = '网格员'
+            WHERE m.parent_id = ${gridId} ORDER BY m.code, w.id LIMIT 1),
+           (SELECT w.id FROM grid_workers w WHERE w.grid_id = ${gridId} AND w.role IN ('网格员', '网格长') ORDER BY w.role DESC, w.id LIMIT 1))`
+
+/** A template's items as a task's, nothing done yet. */
+const templateItems = (tx: Tx) => tx`
+  SELECT t.phase, t.target_kind,
+         (SELECT jsonb_agg(i || '{"done": false, "by": null, "byName": null, "at": null, "note": null}'::jsonb ORDER BY n)
+          FROM jsonb_array_elements(t.items) WITH ORDINALITY x(i, n)) AS items
+  FROM checklist_templates t`
+
+/**
+ * Rain per unit as of `asOf` (an hour): the 1–24 h sums of each station,
+ * interpolated by inverse-distance weighting over the nearest stations
+ * (KNN on the GiST index) within the radius, into the temp table rain_eval.
+ * Sums are linear, so interpolating the sums equals summing interpolated hours.
+ */
+async function interpolate(tx: Tx, cfg: RainConfig, asOf: string) {
+  const { neighbours, radiusKm, power } = cfg.interpolation
+  const s = cfg.signals
+  const col = (h: number) => tx(`s${h}`)
+  await tx`DROP TABLE IF EXISTS pg_temp.rain_eval`
+  await tx`
+    CREATE TEMP TABLE rain_eval ON COMMIT DROP AS
+    WITH st AS (
+      SELECT r.station_id,
+             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '1 hour'), 0) AS s1,
+             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '3 hours'), 0) AS s3,
+             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '6 hours'), 0) AS s6,
+             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '12 hours'), 0) AS s12,
+             sum(r.mm) AS s24
+      FROM rain_readings r
+      WHERE r.hour > ${asOf}::timestamptz - interval '24 hours' AND r.hour <= ${asOf}::timestamptz
+      GROUP BY r.station_id
+    ), units AS (
+      SELECT 'grid'::text AS kind, g.id AS unit_id, g.code, g.code AS unit_code, g.label_point AS pt,
+             NULL::numeric AS c1, NULL::numeric AS c24
+      FROM grids g WHERE g.kind = 'basic'
+      UNION ALL
+      SELECT 'site', h.id, h.code, coalesce(gg.code, h.admin_code), h.geom, h.critical_rain_1h, h.critical_rain_24h
+      FROM hazard_sites h
+      LEFT JOIN LATERAL (SELECT g.code FROM grids g WHERE g.kind = 'basic' AND ST_Intersects(g.geom, h.geom) ORDER BY g.code LIMIT 1) gg ON true
+      WHERE h.status = 'active'
+    ), nb AS (
+      SELECT u.kind, u.unit_id, n.station_id, 1 / power(greatest(n.d, 50), ${power}::float8) AS w
+      FROM units u
+      CROSS JOIN LATERAL (
+        SELECT k.station_id, ST_Distance(k.geom::geography, u.pt::geography) AS d
+        FROM (SELECT s.id AS station_id, s.geom FROM rain_stations s ORDER BY s.geom <-> u.pt LIMIT ${neighbours}::int) k
+      ) n
+      WHERE n.d <= ${radiusKm * 1000}::float8
+    ), sums AS (
+      SELECT u.kind, u.unit_id, u.code, u.unit_code, u.pt, u.c1, u.c24,
+             round((sum(nb.w * st.s1) / sum(nb.w))::numeric, 1) AS s1,
+             round((sum(nb.w * st.s3) / sum(nb.w))::numeric, 1) AS s3,
+             round((sum(nb.w * st.s6) / sum(nb.w))::numeric, 1) AS s6,
+             round((sum(nb.w * st.s12) / sum(nb.w))::numeric, 1) AS s12,
+             round((sum(nb.w * st.s24) / sum(nb.w))::numeric, 1) AS s24
+      FROM units u JOIN nb ON nb.kind = u.kind AND nb.unit_id = u.unit_id JOIN st ON st.station_id = nb.station_id
+      GROUP BY u.kind, u.unit_id, u.code, u.unit_code, u.pt, u.c1, u.c24
+    ), coloured AS (
+      SELECT x.*,
+             CASE WHEN ${col(s.red.hours)} >= ${s.red.mm} THEN 'red'
+                  WHEN ${col(s.orange.hours)} >= ${s.orange.mm} THEN 'orange'
+                  WHEN ${col(s.yellow.hours)} >= ${s.yellow.mm} THEN 'yellow'
+                  WHEN ${col(s.blue.hours)} >= ${s.blue.mm} THEN 'blue' END AS signal_colour,
+             (ARRAY['blue', 'yellow', 'orange', 'red'])[(
+               SELECT max(array_position(ARRAY['blue', 'yellow', 'orange', 'red'], w.colour))
+               FROM rain_warnings w
+               WHERE w.issued_at <= ${asOf}::timestamptz AND w.valid_until > ${asOf}::timestamptz
+                 AND (EXISTS (SELECT 1 FROM unnest(w.area_codes) a WHERE x.unit_code LIKE rain_code_prefix(a) || '%')
+                      OR (w.geom IS NOT NULL AND ST_Intersects(w.geom, x.pt)))
+             )] AS warning_colour,
+             (x.kind = 'site' AND (x.s1 >= x.c1 OR x.s24 >= x.c24)) AS past_critical
+      FROM sums x
+    )
+    SELECT c.*,
+           (ARRAY['blue', 'yellow', 'orange', 'red'])[greatest(array_position(ARRAY['blue', 'yellow', 'orange', 'red'], c.signal_colour),
+                                                                array_position(ARRAY['blue', 'yellow', 'orange', 'red'], c.warning_colour))] AS colour,
+           coalesce(c.past_critical, false) OR c.signal_colour IS NOT NULL AS on_alert,
+           -- During rain: while it rains, a signal from what fell, a warning in
+           -- force, or a site past its critical rainfall. (Sums stay high for hours
+           -- after the rain stops; that is after rain, not during.)
+           c.s1 >= ${cfg.during.wetMm} AND (coalesce(c.past_critical, false) OR c.signal_colour IS NOT NULL
+                                            OR c.warning_colour IS NOT NULL) AS during,
+           c.s1 >= ${cfg.during.wetMm} AS wet
+    FROM coloured c`
+}
+
+async function writeState(tx: Tx, asOf: string) {
+  await tx`
+    INSERT INTO rain_state AS r (kind, unit_id, code, unit_code, as_of, rain_1h, rain_3h, rain_6h, rain_12h, rain_24h,
+                                 signal_colour, warning_colour, colour, on_alert)
+    SELECT kind, unit_id, code, unit_code, ${asOf}::timestamptz, s1, s3, s6, s12, s24, signal_colour, warning_colour, colour, on_alert
+    FROM rain_eval
+    ON CONFLICT (kind, unit_id) DO UPDATE SET
+      code = EXCLUDED.code, unit_code = EXCLUDED.unit_code, as_of = EXCLUDED.as_of,
+      rain_1h = EXCLUDED.rain_1h, rain_3h = EXCLUDED.rain_3h, rain_6h = EXCLUDED.rain_6h, rain_12h = EXCLUDED.rain_12h,
+      rain_24h = EXCLUDED.rain_24h, signal_colour = EXCLUDED.signal_colour, warning_colour = EXCLUDED.warning_colour,
+      colour = EXCLUDED.colour, on_alert = EXCLUDED.on_alert`
+  // Units no station reaches any more (moved, cancelled, out of range) have no rain to show.
+  await tx`DELETE FROM rain_state r WHERE NOT EXISTS (SELECT 1 FROM rain_eval e WHERE e.kind = r.kind AND e.unit_id = r.unit_id)`
+}
+
+/**
+ * The event each county is in at `at`, opening one for the counties in
+ * `counties` that have none (with `started_at` = `at`). A late reading just
+ * before an open event's start moves the start back instead.
+ */
+async function eventsAt(tx: Tx, cfg: RainConfig, at: string, counties: string[]) {
+  if (counties.length === 0) return
+  await tx`
+    UPDATE rain_events SET started_at = ${at}::timestamptz
+    WHERE closed_at IS NULL AND county_code = ANY(${counties}::text[])
+      AND started_at > ${at}::timestamptz AND started_at - ${at}::timestamptz <= ${cfg.after.dryHours} * interval '1 hour'`
+  await tx`
+    INSERT INTO rain_events (county_code, started_at)
+    SELECT c, ${at}::timestamptz FROM unnest(${counties}::text[]) c
+    WHERE NOT EXISTS (SELECT 1 FROM rain_events e WHERE e.county_code = c
+                      AND (e.closed_at IS NULL OR (e.started_at <= ${at}::timestamptz AND e.closed_at >= ${at}::timestamptz)))`
+}
+
+/** SQL selecting the event a county is in at `at`. */
+const eventFor = (tx: Tx, county: postgres.Fragment, at: postgres.Fragment) => tx`
+  (SELECT e.id FROM rain_events e WHERE e.county_code = ${county} AND e.started_at <= ${at}
+     AND coalesce(e.closed_at, 'infinity') >= ${at} ORDER BY e.started_at DESC LIMIT 1)`
+
+/**
+ * One evaluation at hour `asOf`: interpolate, (if it is the latest hour)
+ * write rain_state, keep events, open during-rain tasks for what is on alert
+ * and after-rain tasks for events with alerts that have been dry long enough.
+ */
+export async function evaluate(tx: Tx, cfg: RainConfig, asOf: string, opts: { writeState: boolean }): Promise<EvaluationResult> {
+  await interpolate(tx, cfg, asOf)
+  if (opts.writeState) await writeState(tx, asOf)
+
+  const counties = await tx<{ county: string; wet: boolean; alert: boolean }[]>`
+    SELECT left(code, 6) AS county, bool_or(wet) AS wet, bool_or(during) AS alert FROM rain_eval
+    GROUP BY 1 HAVING bool_or(wet) OR bool_or(during)`
+  await eventsAt(tx, cfg, asOf, counties.map((c) => c.county))
+  const wet = counties.filter((c) => c.wet).map((c) => c.county)
+  const alert = counties.filter((c) => c.alert).map((c) => c.county)
+  await tx`
+    UPDATE rain_events e SET
+      last_wet_at = CASE WHEN e.county_code = ANY(${wet}::text[]) THEN greatest(e.last_wet_at, ${asOf}::timestamptz) ELSE e.last_wet_at END,
+      last_alert_at = CASE WHEN e.county_code = ANY(${alert}::text[]) THEN greatest(e.last_alert_at, ${asOf}::timestamptz) ELSE e.last_alert_at END
+    WHERE e.county_code = ANY(${counties.map((c) => c.county)}::text[]) AND e.started_at <= ${asOf}::timestamptz
+      AND coalesce(e.closed_at, 'infinity') >= ${asOf}::timestamptz`
+
+  const due = `${cfg.during.dueHours} hours`
+  const [{ n: during }] = await tx<{ n: number }[]>`
+    WITH tpl AS (${templateItems(tx)}),
+    ev AS (SELECT c AS county, ${eventFor(tx, tx`c`, tx`${asOf}::timestamptz`)} AS event_id FROM unnest(${alert}::text[]) c),
+    targets AS (
+      SELECT 'grid' AS kind, g.id, g.code, g.name, g.code AS unit_code, ${gridWorkerOf(tx, tx`g.id`)} AS assignee, left(g.code, 6) AS county
+      FROM rain_eval e JOIN grids g ON g.id = e.unit_id WHERE e.kind = 'grid' AND e.during
+      UNION ALL
+      SELECT 'hazard_site', h.id, h.code, h.name, e.unit_code, h.monitor_id, left(h.code, 6)
+      FROM rain_eval e JOIN hazard_sites h ON h.id = e.unit_id WHERE e.kind = 'site' AND e.during
+      UNION ALL
+      -- Red and vulnerable households under a site past its critical rainfall: their cadre checks on them.
+      SELECT DISTINCT ON (hh.id) 'household', hh.id, hh.code, NULL, left(hh.code, 15), hh.cadre_id, left(hh.code, 6)
+      FROM rain_eval e JOIN hazard_threats ht ON ht.hazard_id = e.unit_id JOIN households hh ON hh.id = ht.household_id
+      WHERE e.kind = 'site' AND e.during AND e.past_critical AND (hh.risk_level = 'red' OR hh.vulnerable > 0)
+    ), ins AS (
+      INSERT INTO tasks (event_id, phase, step, target_kind, target_id, target_code, target_name, unit_code, assignee_id, opened_at, due_at, items)
+      SELECT ev.event_id, 'during', 'rain', t.kind, t.id, t.code, t.name, t.unit_code, t.assignee, ${asOf}::timestamptz,
+             ${asOf}::timestamptz + interval '1 hour' + ${due}::interval, tpl.items
+      FROM targets t JOIN ev ON ev.county = t.county AND ev.event_id IS NOT NULL
+      JOIN tpl ON tpl.phase = 'during' AND tpl.target_kind = t.kind
+      ON CONFLICT (event_id, phase, target_kind, target_id) DO NOTHING
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM ins`
+
+  const after = await openAfterRain(tx, cfg, asOf)
+  const [{ n: units }] = await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM rain_eval`
+  return { asOf, units, during, after }
+}
+
+/**
+ * After rain (雨后查灾情): an event with alerts whose county has been dry for
+ * after.dryHours gets one after-rain task per target checked during the rain,
+ * and closes. Events without alerts just close once dry (and past their forecast).
+ */
+async function openAfterRain(tx: Tx, cfg: RainConfig, asOf: string): Promise<number> {
+  const dry = `${cfg.after.dryHours} hours`
+  const due = `${cfg.after.dueHours} hours`
+  const [{ n }] = await tx<{ n: number }[]>`
+    WITH tpl AS (${templateItems(tx)}),
+    closing AS (
+      UPDATE rain_events SET after_opened_at = ${asOf}::timestamptz, closed_at = ${asOf}::timestamptz
+      WHERE closed_at IS NULL AND last_alert_at IS NOT NULL AND last_wet_at IS NOT NULL
+        AND ${asOf}::timestamptz >= last_wet_at + ${dry}::interval
+      RETURNING id),
+    ins AS (
+      INSERT INTO tasks (event_id, phase, step, target_kind, target_id, target_code, target_name, unit_code, assignee_id, opened_at, due_at, items)
+      SELECT t.event_id, 'after', 'dry', t.target_kind, t.target_id, t.target_code, t.target_name, t.unit_code, t.assignee_id,
+             ${asOf}::timestamptz, ${asOf}::timestamptz + interval '1 hour' + ${due}::interval, tpl.items
+      FROM tasks t JOIN closing c ON c.id = t.event_id JOIN tpl ON tpl.phase = 'after' AND tpl.target_kind = t.target_kind
+      WHERE t.phase = 'during'
+      ON CONFLICT (event_id, phase, target_kind, target_id) DO NOTHING
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM ins`
+  await tx`
+    UPDATE rain_events SET closed_at = ${asOf}::timestamptz
+    WHERE closed_at IS NULL AND last_alert_at IS NULL
+      AND ${asOf}::timestamptz >= greatest(coalesce(last_wet_at, started_at), coalesce(expect_until, started_at)) + ${dry}::interval`
+  return n
+}
+
+/**
+ * Before rain (雨前查预防): each new or changed forecast of heavy rain at a
+ * ladder lead time opens that step's checks for the targets in its area:
+ * hazard sites → their monitor, grids → their 网格员, households (vulnerable,
+ * or everyone red or vulnerable; everyone at night) → their cadre.
+ */
+export async function openBeforeRain(tx: Tx, cfg: RainConfig, forecastIds: number[]): Promise<number> {
+  if (forecastIds.length === 0) return 0
+  const { steps, night, heavyRainMm } = cfg.ladder
+  const f = await tx<{ county: string; issued_at: Date; period_end: Date }[]>`
+    SELECT left(area_code, 6) AS county, issued_at, period_end FROM rain_forecasts
+    WHERE id = ANY(${forecastIds}::bigint[]) AND mm >= ${heavyRainMm} AND lead_hours = ANY(${steps.map((s) => s.lead)}::int[])
+    ORDER BY issued_at`
+  for (const x of f) await eventsAt(tx, cfg, x.issued_at.toISOString(), [x.county])
+  if (f.length === 0) return 0
+  const nightHour = night.fromHour > night.toHour
+    ? tx`(extract(hour FROM f.period_start AT TIME ZONE ${night.timeZone}) >= ${night.fromHour} OR extract(hour FROM f.period_start AT TIME ZONE ${night.timeZone}) < ${night.toHour})`
+    : tx`(extract(hour FROM f.period_start AT TIME ZONE ${night.timeZone}) >= ${night.fromHour} AND extract(hour FROM f.period_start AT TIME ZONE ${night.timeZone}) < ${night.toHour})`
+  const [{ n }] = await tx<{ n: number }[]>`
+    WITH tpl AS (${templateItems(tx)}),
+    steps AS (SELECT * FROM jsonb_to_recordset(${tx.json(steps as never)}) AS s(lead int, targets jsonb, households text, "dueBeforeStartHours" float8)),
+    fc AS (
+      SELECT f.*, rain_code_prefix(f.area_code) AS prefix, s.lead || 'h' AS step, s.targets,
+             CASE WHEN s.households IS NOT NULL AND ${nightHour} THEN coalesce(${night.households}::text, s.households) ELSE s.households END AS households,
+             greatest(f.period_start - s."dueBeforeStartHours" * interval '1 hour', f.issued_at + interval '30 minutes') AS due_at,
+             ${eventFor(tx, tx`left(f.area_code, 6)`, tx`f.issued_at`)} AS event_id
+      FROM rain_forecasts f JOIN steps s ON s.lead = f.lead_hours
+      WHERE f.id = ANY(${forecastIds}::bigint[]) AND f.mm >= ${heavyRainMm}
+    ), upd AS (
+      UPDATE rain_events e SET expect_until = greatest(e.expect_until, x.period_end)
+      FROM (SELECT event_id, max(period_end) AS period_end FROM fc GROUP BY 1) x WHERE e.id = x.event_id
+    ), targets AS (
+      SELECT fc.event_id, fc.step, fc.issued_at, fc.due_at, 'hazard_site' AS kind, h.id, h.code, h.name,
+             coalesce(gg.code, h.admin_code) AS unit_code, h.monitor_id AS assignee
+      FROM fc JOIN hazard_sites h ON h.status = 'active' AND h.admin_code LIKE left(fc.prefix, 12) || '%'
+      LEFT JOIN LATERAL (SELECT g.code FROM grids g WHERE g.kind = 'basic' AND ST_Intersects(g.geom, h.geom) ORDER BY g.code LIMIT 1) gg ON true
+      WHERE fc.targets ? 'hazard_site' AND coalesce(gg.code, h.admin_code) LIKE fc.prefix || '%'
+      UNION ALL
+      SELECT fc.event_id, fc.step, fc.issued_at, fc.due_at, 'grid', g.id, g.code, g.name, g.code, ${gridWorkerOf(tx, tx`g.id`)}
+      FROM fc JOIN grids g ON g.kind = 'basic' AND g.code LIKE fc.prefix || '%'
+      WHERE fc.targets ? 'grid'
+      UNION ALL
+      SELECT fc.event_id, fc.step, fc.issued_at, fc.due_at, 'household', hh.id, hh.code, NULL, left(hh.code, 15), hh.cadre_id
+      FROM fc JOIN households hh ON hh.code LIKE fc.prefix || '%'
+      WHERE fc.households IS NOT NULL
+        AND (hh.vulnerable > 0 OR (fc.households = 'everyone' AND hh.risk_level = 'red'))
+    ), ins AS (
+      INSERT INTO tasks (event_id, phase, step, target_kind, target_id, target_code, target_name, unit_code, assignee_id, opened_at, due_at, items)
+      SELECT DISTINCT ON (t.event_id, t.kind, t.id)
+             t.event_id, 'before', t.step, t.kind, t.id, t.code, t.name, t.unit_code, t.assignee, t.issued_at, t.due_at, tpl.items
+      FROM targets t JOIN tpl ON tpl.phase = 'before' AND tpl.target_kind = t.kind
+      WHERE t.event_id IS NOT NULL
+      ORDER BY t.event_id, t.kind, t.id, t.due_at
+      ON CONFLICT (event_id, phase, target_kind, target_id) DO NOTHING
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM ins`
+  return n
+}

@@ -1,0 +1,37 @@
+import type { Sql } from '../../api/db/connect.ts'
+import { ingestForecasts, ingestReadings, ingestStations, type RainActor } from '../../api/rain/ingest.ts'
+import { timeline, type Storm } from '../../data/storms/build.ts'
+
+export const testActor = { id: null, username: 'test:rain', role: 'admin' } as unknown as RainActor
+
+/** Empties everything the rain code writes (stations included). */
+export async function resetRain(sql: Sql) {
+  await sql`TRUNCATE rain_readings, rain_forecasts, rain_warnings, rain_state, tasks, rain_events, rain_stations RESTART IDENTITY CASCADE`
+}
+
+const rows = <T extends object>(xs: T[]) => xs.map((values, i) => ({ row: i + 1, values: values as Record<string, unknown> }))
+
+/**
+ * Plays a storm through the ingest functions in time order. `delay` holds
+ * back some readings by whole steps (late gauges), `reverse` sends each
+ * step's readings in reverse order.
+ */
+export async function playStorm(sql: Sql, storm: Storm, opts: { delay?: { station: string; steps: number }; reverse?: boolean } = {}) {
+  await ingestStations(sql, testActor, rows(storm.stations))
+  const steps = timeline(storm)
+  const held: { at: number; readings: { station: string; hour: string; mm: number }[] }[] = []
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]
+    if (s.forecasts.length) await ingestForecasts(sql, testActor, rows(s.forecasts))
+    let readings = s.readings
+    if (opts.delay) {
+      held.push({ at: i + opts.delay.steps, readings: readings.filter((r) => r.station === opts.delay!.station) })
+      readings = readings.filter((r) => r.station !== opts.delay!.station)
+    }
+    readings = [...readings, ...held.filter((h) => h.at === i).flatMap((h) => h.readings)]
+    if (opts.reverse) readings = readings.reverse()
+    if (readings.length) await ingestReadings(sql, testActor, rows(readings))
+  }
+  const rest = held.filter((h) => h.at >= steps.length).flatMap((h) => h.readings)
+  if (rest.length) await ingestReadings(sql, testActor, rows(rest))
+}
