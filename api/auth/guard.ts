@@ -46,7 +46,14 @@ export function authorize(c: Context, action: Action, targetCode?: string): Sess
   return user
 }
 
-/** Whether the user may see this target's personal data (names, phone numbers) unmasked. */
-export function mayReadPersonal(user: SessionUser | undefined, targetCode: string): boolean {
-  return !!user && roleMay(user.role, 'personal.read') && inScope(user.unitCode, targetCode)
+/** Whether the user's role and scope allow `action` on the target: what authorize() would accept. */
+export function allowedOn(user: SessionUser | undefined, action: Action, targetCode: string): boolean {
+  return !!user && roleMay(user.role, action) && inScope(user.unitCode, targetCode)
 }
+
+/** Whether the user may see this target's personal data (names, phone numbers) unmasked. */
+export const mayReadPersonal = (user: SessionUser | undefined, targetCode: string) => allowedOn(user, 'personal.read', targetCode)
+
+/** Of `actions`, those the user may take on the target: lets the UI offer only what the server will accept. */
+export const actionsOn = (user: SessionUser | undefined, targetCode: string, actions: readonly Action[]) =>
+  actions.filter((a) => allowedOn(user, a, targetCode))

@@ -83,7 +83,8 @@ export function authRoutes(sql: Sql, sessions: SessionStore) {
     return c.json(me(c))
   })
 
-  app.get('/api/auth/me', (c) => c.json(me(c)))
+  // Anonymous is an answer here, not an error: the page asks before it knows.
+  app.get('/api/auth/me', (c) => c.json(c.get('user') ? me(c) : { user: null }))
 
   app.post('/api/auth/logout', async (c) => {
     const session = c.get('session')

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { mayReadPersonal } from '../auth/guard.ts'
+import { actionsOn, mayReadPersonal } from '../auth/guard.ts'
 import { maskPersonal } from '../auth/mask.ts'
 import type { Sql } from '../db/connect.ts'
 import { notFound, parseId } from '../errors.ts'
@@ -40,8 +40,10 @@ export function recordRoutes(sql: Sql) {
     const last = h.last_visit_at as Date | null
     const overdue = !last || Date.now() - last.getTime() > interval * 86_400_000
     // Names and numbers only for those who work with this household.
-    const open = mayReadPersonal(c.get('user'), (h.grid as { code: string }).code)
-    return c.json({ ...(open ? h : maskPersonal(h)), masked: !open, visit_interval_days: interval, overdue })
+    const gridCode = (h.grid as { code: string }).code
+    const open = mayReadPersonal(c.get('user'), gridCode)
+    const can = actionsOn(c.get('user'), gridCode, ['household.edit', 'household.visit', 'audit.read'])
+    return c.json({ ...(open ? h : maskPersonal(h)), masked: !open, can, visit_interval_days: interval, overdue })
   })
 
   app.get('/api/grids/:id', async (c) => {
@@ -63,7 +65,7 @@ export function recordRoutes(sql: Sql) {
       LEFT JOIN household_rollups r ON r.level = CASE g.kind WHEN 'basic' THEN 'grid' ELSE 'micro' END AND r.unit_id = g.id
       WHERE g.id = ${id}`
     if (!g) throw notFound(GRID, String(id))
-    return c.json(g)
+    return c.json({ ...g, can: actionsOn(c.get('user'), g.code as string, ['grid.edit', 'audit.read']) })
   })
 
   app.get('/api/hazards/:id', async (c) => {

@@ -6,6 +6,7 @@ import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { en } from '../../web/src/i18n/en.ts'
 import { zh } from '../../web/src/i18n/zh.ts'
 import { chromiumPath, collectErrors, launch, screenshot, waitForIdle, waitForMap } from '../helpers/browser.ts'
+import { loginAs, type Client } from '../helpers/session.ts'
 
 const exe = chromiumPath()
 
@@ -16,11 +17,14 @@ const shown = async (page: Page, stat: string) =>
 describe.skipIf(!exe)('command map in Chromium', () => {
   let server: RunningServer
   let browser: Browser
+  // A city-wide commander: the whole map, names included.
+  let me: Client
 
   beforeAll(async () => {
     await ensureWebBuild({ quiet: true })
     server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist })
     browser = await launch(exe!)
+    me = await loginAs(server, 'commander', '530600000000')
   })
   afterAll(async () => {
     await browser?.close()
@@ -28,7 +32,11 @@ describe.skipIf(!exe)('command map in Chromium', () => {
   })
 
   async function open(path = '/', viewport = { width: 1920, height: 1080 }) {
-    const page = await browser.newPage({ viewport })
+    const ctx = await browser.newContext({ viewport })
+    const [name, value] = me.cookie.split('=')
+    await ctx.addCookies([{ name, value, url: server.url }])
+    const page = await ctx.newPage()
+    page.once('close', () => void ctx.close().catch(() => {}))
     const errors = collectErrors(page)
     await page.goto(server.url + path)
     return { page, errors }

@@ -23,15 +23,18 @@ export interface Worker { name: string; phone: string; role: string }
 export interface HouseholdRecord {
   id: number; code: string; householder: string; phone: string | null; members: number; elderly_alone: number
   left_behind_children: number; disabled: number; vulnerable: number; risk_level: Risk; flood_exposed: boolean
-  measures: string | null; last_visit_at: string | null; visit_interval_days: number; overdue: boolean
+  measures: string | null; last_visit_at: string | null; visit_interval_days: number; overdue: boolean; version: number; masked: boolean
+  /** What this user may do to this household (role and scope), as the server will check it. */
+  can: string[]
   lon: number; lat: number; cadre: Worker | null; grid: Named & { id: number }; micro_grid: (Named & { id: number }) | null
   village: Named; township: Named; county: Named; hazards: (Named & { id: number; type: string })[]
 }
 export interface GridRecord {
-  id: number; code: string; name: string; kind: 'basic' | 'micro'; parent: (Named & { id: number }) | null
+  id: number; code: string; name: string; kind: 'basic' | 'micro'; version: number; parent: (Named & { id: number }) | null
   village: Named; bbox: BBox; outline: GeoJSON.Geometry
   stats: { households: number; red: number; yellow: number; green: number; people: number; vulnerable: number; exposed: number }
   workers: Worker[]
+  can: string[]
 }
 export interface HazardRecord {
   id: number; code: string; name: string; admin_code: string; type: string; scale: string; threat_object: string | null
@@ -60,22 +63,60 @@ export class ApiError extends Error {
     readonly zh: string,
     readonly en: string,
     readonly network = false,
+    readonly code?: string,
   ) {
     super(en)
   }
 }
 
-export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+/** Fired when the server says the session is gone (expired, logged out elsewhere, account disabled). */
+export const LOGGED_OUT_EVENT = 'gridwatch:logged-out'
+
+// The session's CSRF token, sent with every write (set by the auth provider).
+let csrfToken = ''
+export const setCsrfToken = (token: string) => void (csrfToken = token)
+
+async function request<T>(path: string, init: RequestInit): Promise<T> {
   let res: Response
   try {
-    res = await fetch(path, { signal, headers: { accept: 'application/json' } })
+    res = await fetch(path, init)
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err
     throw new ApiError(0, String((err as Error).message), String((err as Error).message), true)
   }
   if (res.ok) return (await res.json()) as T
-  const body = (await res.json().catch(() => null)) as { error?: { zh?: string; en?: string } } | null
-  throw new ApiError(res.status, body?.error?.zh ?? `HTTP ${res.status}`, body?.error?.en ?? `HTTP ${res.status}`)
+  const body = (await res.json().catch(() => null)) as { error?: { code?: string; zh?: string; en?: string } } | null
+  if (res.status === 401 && !path.startsWith('/api/auth/')) window.dispatchEvent(new Event(LOGGED_OUT_EVENT))
+  throw new ApiError(res.status, body?.error?.zh ?? `HTTP ${res.status}`, body?.error?.en ?? `HTTP ${res.status}`, false, body?.error?.code)
+}
+
+export function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return request<T>(path, { signal, headers: { accept: 'application/json' } })
+}
+
+/** A write: JSON body, the CSRF token, the server's message on failure. */
+export function sendJson<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body: unknown): Promise<T> {
+  return request<T>(path, {
+    method,
+    headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+    body: JSON.stringify(body),
+  })
 }
 
 export const CITY_CODE = '530600000000'
+
+export type Role = 'admin' | 'commander' | 'township' | 'grid_worker' | 'planner' | 'viewer'
+export interface Me {
+  user: { id: number; username: string; displayName: string; role: Role; unitCode: string; mustChangePassword: boolean }
+  csrfToken: string
+  /** The actions the role may take (api/auth/policy.ts); where is checked per object by the server. */
+  may: string[]
+}
+export interface AuditEntry {
+  id: number; at: string; actor: string; actorRole: string | null; action: string
+  before: Record<string, unknown> | null; after: Record<string, unknown> | null
+}
+export interface Account {
+  id: number; username: string; displayName: string; role: Role; unitCode: string; disabled: boolean
+  mustChangePassword: boolean; lockedUntil: string | null; createdAt: string; version: number
+}

@@ -4,6 +4,7 @@ import { useI18n } from '../i18n/index.tsx'
 import { dangerColor, riskColor } from '../map/colors.ts'
 import type { Loaded } from '../useApi.ts'
 import { apiMessage } from './apiMessage.ts'
+import { GridActions, HouseholdActions } from './RecordActions.tsx'
 import { RiskBar } from './UnitPanel.tsx'
 
 interface Props {
@@ -31,8 +32,18 @@ export function RecordPanel({ kind, record, onClose, onFlyTo, onOpen, onRetry }:
           {apiMessage(record.error, lang, m)} <button onClick={onRetry}>{t('retry')}</button>
         </p>
       )}
-      {record.state === 'ok' && kind === 'household' && <Household h={record.data as HouseholdRecord} onOpen={onOpen} />}
-      {record.state === 'ok' && kind === 'grid' && <Grid g={record.data as GridRecord} onOpen={onOpen} />}
+      {record.state === 'ok' && kind === 'household' && (
+        <>
+          <Household h={record.data as HouseholdRecord} onOpen={onOpen} />
+          <HouseholdActions key={(record.data as HouseholdRecord).id} h={record.data as HouseholdRecord} onChanged={onRetry} />
+        </>
+      )}
+      {record.state === 'ok' && kind === 'grid' && (
+        <>
+          <Grid g={record.data as GridRecord} onOpen={onOpen} />
+          <GridActions key={(record.data as GridRecord).id} g={record.data as GridRecord} onChanged={onRetry} />
+        </>
+      )}
       {record.state === 'ok' && kind === 'hazard' && <Hazard h={record.data as HazardRecord} onOpen={onOpen} />}
       {record.state === 'ok' && kind === 'shelter' && <Shelter s={record.data as ShelterRecord} />}
     </section>

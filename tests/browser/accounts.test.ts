@@ -1,0 +1,137 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { cliActor, createAccount } from '../../api/auth/accounts.ts'
+import type { Role } from '../../api/auth/policy.ts'
+import { startServer, type RunningServer } from '../../api/server.ts'
+import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
+import { zh } from '../../web/src/i18n/zh.ts'
+import { chromiumPath, collectErrors, launch, screenshot, waitForMap } from '../helpers/browser.ts'
+import { TEST_PASSWORD } from '../helpers/session.ts'
+
+const exe = chromiumPath()
+
+/** Logging in through the page, what each role is offered, and a visit recorded through the UI. */
+describe.skipIf(!exe)('accounts in Chromium', () => {
+  let server: RunningServer
+  let browser: Browser
+  let township: string
+  let household: { id: number; householder: string }
+  let n = 0
+
+  const account = async (role: Role, unitCode: string) => {
+    const username = `b${role.replace('_', '')}${Date.now() % 100000}${n++}`
+    await createAccount(server.db.sql, { username, displayName: `浏览器${role}`, role, unitCode, password: TEST_PASSWORD }, cliActor('test'))
+    return username
+  }
+
+  async function logIn(page: Page, username: string, password = TEST_PASSWORD) {
+    await page.getByTestId('login-form').waitFor()
+    await page.fill('input[name=username]', username)
+    await page.fill('input[name=password]', password)
+    await page.click('button[type=submit]')
+  }
+
+  beforeAll(async () => {
+    await ensureWebBuild({ quiet: true })
+    server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist })
+    browser = await launch(exe!)
+    const [h] = await server.db.sql`
+      SELECT h.id, h.householder, t.code AS township FROM households h JOIN grids g ON g.id = h.grid_id
+      JOIN admin_units v ON v.id = g.village_id JOIN admin_units t ON t.id = v.parent_id ORDER BY h.id LIMIT 1`
+    household = { id: h.id as number, householder: h.householder as string }
+    township = h.township as string
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  it('asks for a login, refuses a wrong password with the server’s message, then opens the map; logout returns to the login', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    const errors = collectErrors(page)
+    await page.goto(server.url + '/')
+    await page.getByTestId('login-form').waitFor()
+    await screenshot(page, 'login-1366x768.png')
+    const username = await account('commander', township.slice(0, 6) + '000000')
+    await logIn(page, username, 'wrong-password-1')
+    await page.getByTestId('login-error').waitFor()
+    expect(await page.getByTestId('login-error').innerText()).toBe('用户名或密码错误')
+    await logIn(page, username)
+    await waitForMap(page)
+    expect(await page.getByTestId('account-name').innerText()).toBe('浏览器commander')
+    await page.getByTestId('logout').click()
+    await page.getByTestId('login-form').waitFor()
+    // The cookie is gone with the session: the data is closed again.
+    expect(await page.evaluate(async () => (await fetch('/api/units/530600000000')).status)).toBe(401)
+    // The browser reports the refused login (401) and the closed data as failed loads; nothing else.
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([])
+    await page.close()
+  })
+
+  it('lets township staff record a visit on their household and shows it in the history', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    const errors = collectErrors(page)
+    await page.goto(`${server.url}/?record=household:${household.id}`)
+    const username = await account('township', township)
+    await logIn(page, username)
+    await page.getByTestId('record-title').waitFor()
+    expect(await page.getByTestId('record-title').innerText()).toBe(household.householder)
+    await page.getByTestId('action-visit').click()
+    await page.fill('.record-actions textarea', '雨前入户，房屋无裂缝')
+    await page.getByTestId('action-visit-save').click()
+    await page.waitForFunction(() => document.querySelector('[data-testid=record-visit]')?.textContent?.includes('0 小时前'))
+    const [v] = await server.db.sql`SELECT note FROM visits WHERE household_id = ${household.id} ORDER BY id DESC LIMIT 1`
+    expect(v.note).toBe('雨前入户，房屋无裂缝')
+    await page.getByTestId('history-toggle').click()
+    await page.getByTestId('history').waitFor()
+    expect(await page.getByTestId('history').innerText()).toContain(username)
+    await screenshot(page, 'household-visit-1366x768.png')
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('shows a planner the household masked and offers no change', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    await page.goto(`${server.url}/?record=household:${household.id}`)
+    await logIn(page, await account('planner', '530600000000'))
+    await page.getByTestId('record-masked').waitFor()
+    expect(await page.getByTestId('record-title').innerText()).not.toBe(household.householder)
+    expect(await page.getByTestId('action-visit').count()).toBe(0)
+    expect(await page.getByTestId('action-edit').count()).toBe(0)
+    expect(await page.getByTestId('history-toggle').count()).toBe(0)
+    await page.close()
+  })
+
+  it('gives an admin the account list; a new account must set its password first', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    const errors = collectErrors(page)
+    await page.goto(server.url + '/')
+    await logIn(page, await account('admin', '530600000000'))
+    await page.getByRole('button', { name: zh.accounts.open }).click()
+    const panel = page.getByTestId('accounts-panel')
+    await panel.waitFor()
+    const fresh = `new${Date.now() % 100000}`
+    await panel.getByPlaceholder(zh.accounts.username).fill(fresh)
+    await panel.getByPlaceholder(zh.accounts.displayName).fill('新网格员')
+    await panel.locator('select').selectOption('planner')
+    await panel.getByPlaceholder(zh.accounts.unit).fill('530600000000')
+    await panel.getByPlaceholder(zh.accounts.password).fill('First-password-1')
+    await panel.getByRole('button', { name: zh.accounts.create }).last().click()
+    await panel.getByText(fresh, { exact: true }).waitFor()
+    await screenshot(page, 'accounts-1366x768.png')
+    expect(errors).toEqual([])
+    await page.close()
+
+    const second = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    await second.goto(server.url + '/')
+    await logIn(second, fresh, 'First-password-1')
+    await second.getByTestId('password-form').waitFor()
+    const inputs = second.locator('[data-testid=password-form] input')
+    await inputs.nth(0).fill('First-password-1')
+    await inputs.nth(1).fill('Second-password-2')
+    await inputs.nth(2).fill('Second-password-2')
+    await second.click('[data-testid=password-form] button[type=submit]')
+    await waitForMap(second)
+    await second.close()
+  })
+})

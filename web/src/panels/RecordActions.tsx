@@ -1,0 +1,146 @@
+import { useState, type FormEvent } from 'react'
+import { ApiError, sendJson, type AuditEntry, type GridRecord, type HouseholdRecord, type Risk } from '../api.ts'
+import { useI18n } from '../i18n/index.tsx'
+import { useApi } from '../useApi.ts'
+
+function useErrorText() {
+  const { lang } = useI18n()
+  return (err: unknown) => (err instanceof ApiError ? (lang === 'zh' ? err.zh : err.en) : String(err))
+}
+
+/** Visit, ledger edit and history for a household, as far as the user's role and area allow. */
+export function HouseholdActions({ h, onChanged }: { h: HouseholdRecord; onChanged(): void }) {
+  const { t, term } = useI18n()
+  const errorText = useErrorText()
+  const [mode, setMode] = useState<'visit' | 'edit' | null>(null)
+  const [note, setNote] = useState('')
+  const [risk, setRisk] = useState<Risk>(h.risk_level)
+  const [measures, setMeasures] = useState(h.measures ?? '')
+  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null)
+
+  async function run(e: FormEvent, work: () => Promise<unknown>, done: string) {
+    e.preventDefault()
+    try {
+      await work()
+      setMode(null)
+      setMessage({ error: false, text: done })
+      onChanged()
+    } catch (err) {
+      setMessage({ error: true, text: errorText(err) })
+    }
+  }
+
+  return (
+    <div className="record-actions">
+      {h.masked && <p className="small" data-testid="record-masked">{t('actions.masked')}</p>}
+      <div className="buttons">
+        {h.can.includes('household.visit') && (
+          <button data-testid="action-visit" onClick={() => setMode(mode === 'visit' ? null : 'visit')}>{t('actions.recordVisit')}</button>
+        )}
+        {h.can.includes('household.edit') && (
+          <button data-testid="action-edit" onClick={() => setMode(mode === 'edit' ? null : 'edit')}>{t('actions.edit')}</button>
+        )}
+      </div>
+      {mode === 'visit' && (
+        <form onSubmit={(e) => run(e, () => sendJson('POST', `/api/households/${h.id}/visits`, note ? { note } : {}), t('actions.visitSaved'))}>
+          <textarea placeholder={t('actions.visitNote')} value={note} maxLength={500} onChange={(e) => setNote(e.target.value)} />
+          <div className="buttons">
+            <button className="primary" type="submit" data-testid="action-visit-save">{t('actions.save')}</button>
+            <button type="button" onClick={() => setMode(null)}>{t('actions.cancel')}</button>
+          </div>
+        </form>
+      )}
+      {mode === 'edit' && (
+        <form onSubmit={(e) => run(e, () => sendJson('PATCH', `/api/households/${h.id}`, { version: h.version, risk_level: risk, measures: measures || null }), t('actions.saved'))}>
+          <label>
+            {t('record.riskLevel')}
+            <select value={risk} onChange={(e) => setRisk(e.target.value as Risk)} data-testid="edit-risk">
+              {(['red', 'yellow', 'green'] as const).map((r) => <option key={r} value={r}>{term('risk', r)}</option>)}
+            </select>
+          </label>
+          <label>
+            {t('record.measures')}
+            <textarea value={measures} maxLength={500} onChange={(e) => setMeasures(e.target.value)} />
+          </label>
+          <div className="buttons">
+            <button className="primary" type="submit" data-testid="action-edit-save">{t('actions.save')}</button>
+            <button type="button" onClick={() => setMode(null)}>{t('actions.cancel')}</button>
+          </div>
+        </form>
+      )}
+      {message && <p className={message.error ? 'error' : 'notice'} role="status" data-testid="action-message">{message.text}</p>}
+      {h.can.includes('audit.read') && <History table="households" id={h.id} version={h.version} />}
+    </div>
+  )
+}
+
+/** Renaming and history for a grid. */
+export function GridActions({ g, onChanged }: { g: GridRecord; onChanged(): void }) {
+  const { t } = useI18n()
+  const errorText = useErrorText()
+  const [editing, setEditing] = useState(false)
+  const [name, setName] = useState(g.name)
+  const [error, setError] = useState<string | null>(null)
+  async function save(e: FormEvent) {
+    e.preventDefault()
+    try {
+      await sendJson('PATCH', `/api/grids/${g.id}`, { version: g.version, name })
+      setEditing(false)
+      setError(null)
+      onChanged()
+    } catch (err) {
+      setError(errorText(err))
+    }
+  }
+  return (
+    <div className="record-actions">
+      {g.can.includes('grid.edit') && !editing && <button onClick={() => setEditing(true)}>{t('actions.rename')}</button>}
+      {editing && (
+        <form onSubmit={save}>
+          <input value={name} maxLength={60} onChange={(e) => setName(e.target.value)} required />
+          <div className="buttons">
+            <button className="primary" type="submit">{t('actions.save')}</button>
+            <button type="button" onClick={() => setEditing(false)}>{t('actions.cancel')}</button>
+          </div>
+        </form>
+      )}
+      {error && <p className="error" role="alert">{error}</p>}
+      {g.can.includes('audit.read') && <History table="grids" id={g.id} version={g.version} />}
+    </div>
+  )
+}
+
+const fmt = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'object' ? '…' : String(v))
+
+/** Who changed this object, when, from what to what (newest first). */
+function History({ table, id, version }: { table: string; id: number; version: number }) {
+  const { t, m, lang } = useI18n()
+  const [open, setOpen] = useState(false)
+  // The version in the key reloads the history after our own change.
+  const list = useApi<AuditEntry[]>(open ? `/api/audit/${table}/${id}?v=${version}` : null)
+  const label = (field: string) => (field === 'geom' ? t('history.geometry') : field)
+  return (
+    <div className="history">
+      <button className="link" data-testid="history-toggle" onClick={() => setOpen(!open)}>{open ? t('actions.hideHistory') : t('actions.history')}</button>
+      {open && list.state === 'ok' && (
+        <ol data-testid="history">
+          {list.data.length === 0 && <li className="muted">{t('history.empty')}</li>}
+          {list.data.map((e) => {
+            const keys = Object.keys(e.after ?? e.before ?? {}).filter((k) => k !== 'id' && k !== 'version' && k !== 'updated_at')
+            const roleName = e.actorRole && e.actorRole in m.roleNames ? m.roleNames[e.actorRole as keyof typeof m.roleNames] : (e.actorRole ?? '')
+            return (
+              <li key={e.id}>
+                <span className="small">{new Date(e.at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB')}</span>{' '}
+                <strong>{t('history.by', { actor: e.actor, role: roleName })}</strong>{' '}
+                {(m.history as Record<string, string>)[e.action] ?? e.action}
+                {e.action === 'update' && keys.map((k) => (
+                  <div key={k} className="small">{t('history.change', { field: label(k), from: fmt(e.before?.[k]), to: fmt(e.after?.[k]) })}</div>
+                ))}
+              </li>
+            )
+          })}
+        </ol>
+      )}
+    </div>
+  )
+}
