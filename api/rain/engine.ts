@@ -9,6 +9,15 @@ import type { RainConfig } from './config.ts'
  * whole-city update stays within a couple of seconds.
  */
 
+/** GRIDWATCH_RAIN_PROFILE=1 prints each stage's time (for the benchmark). */
+const profile = process.env.GRIDWATCH_RAIN_PROFILE === '1'
+async function stage<T>(name: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
+  const t0 = Date.now()
+  const r = await (typeof work === 'function' ? work() : work)
+  if (profile) console.log(`  rain stage ${name}: ${Date.now() - t0} ms`)
+  return r
+}
+
 export interface EvaluationResult {
   asOf: string
   units: number
@@ -30,13 +39,55 @@ const templateItems = (tx: Tx) => tx`
   FROM checklist_templates t`
 
 /**
- * Rain per unit as of `asOf` (an hour): the 1–24 h sums of each station,
- * interpolated by inverse-distance weighting over the nearest stations
- * (KNN on the GiST index) within the radius, into the temp table rain_eval.
- * Sums are linear, so interpolating the sums equals summing interpolated hours.
+ * Which stations each basic grid (at its label point) and active hazard site
+ * takes its rain from: the nearest `neighbours` within `radiusKm` (KNN on the
+ * GiST index), weighted by inverse distance. Kept in rain_units/rain_weights
+ * and rebuilt only when the triggers of 005_rain.sql have marked it stale.
+ */
+/**
+ * Settings for the whole-city statements, for this transaction only: JIT
+ * compiling them costs 0.6–0.9 s on every run (more than running them), and
+ * their sorts and hashes spill to disk at the default 4 MB work_mem.
+ */
+async function tune(tx: Tx) {
+  await tx`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`
+}
+
+export async function ensureWeights(tx: Tx, cfg: RainConfig) {
+  // The row lock also keeps two rain updates from rebuilding at once.
+  const [c] = await tx<{ stale: boolean }[]>`SELECT stale FROM rain_cache FOR UPDATE`
+  if (!c.stale) return
+  const { neighbours, radiusKm, power } = cfg.interpolation
+  await tx`DELETE FROM rain_weights`
+  await tx`DELETE FROM rain_units`
+  await tx`
+    INSERT INTO rain_units (kind, unit_id, code, unit_code, pt)
+    SELECT 'grid', g.id, g.code, g.code, g.label_point FROM grids g WHERE g.kind = 'basic'
+    UNION ALL
+    SELECT 'site', h.id, h.code, coalesce(gg.code, h.admin_code), h.geom
+    FROM hazard_sites h
+    LEFT JOIN LATERAL (SELECT g.code FROM grids g WHERE g.kind = 'basic' AND ST_Intersects(g.geom, h.geom) ORDER BY g.code LIMIT 1) gg ON true
+    WHERE h.status = 'active'`
+  await tx`
+    INSERT INTO rain_weights (kind, unit_id, station_id, w)
+    SELECT u.kind, u.unit_id, n.station_id, 1 / power(greatest(n.d, 50), ${power}::float8)
+    FROM rain_units u
+    CROSS JOIN LATERAL (
+      -- Distance on the sphere: the spheroid differs by ~0.3% and is several times slower.
+      SELECT k.station_id, ST_Distance(k.geom::geography, u.pt::geography, false) AS d
+      FROM (SELECT s.id AS station_id, s.geom FROM rain_stations s ORDER BY s.geom <-> u.pt LIMIT ${neighbours}::int) k
+    ) n
+    WHERE n.d <= ${radiusKm * 1000}::float8`
+  await tx`UPDATE rain_cache SET stale = false, built_at = now()`
+}
+
+/**
+ * Rain per unit as of `asOf` (an hour) into the temp table rain_eval: each
+ * station's 1–24 h sums, interpolated with the cached weights. Sums are
+ * linear, so interpolating the sums equals summing interpolated hours.
  */
 async function interpolate(tx: Tx, cfg: RainConfig, asOf: string) {
-  const { neighbours, radiusKm, power } = cfg.interpolation
+  await stage('weights', ensureWeights(tx, cfg))
   const s = cfg.signals
   const col = (h: number) => tx(`s${h}`)
   await tx`DROP TABLE IF EXISTS pg_temp.rain_eval`
@@ -44,40 +95,25 @@ async function interpolate(tx: Tx, cfg: RainConfig, asOf: string) {
     CREATE TEMP TABLE rain_eval ON COMMIT DROP AS
     WITH st AS (
       SELECT r.station_id,
-             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '1 hour'), 0) AS s1,
-             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '3 hours'), 0) AS s3,
-             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '6 hours'), 0) AS s6,
-             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '12 hours'), 0) AS s12,
-             sum(r.mm) AS s24
+             -- float8 from here on: numeric arithmetic over ~140k weighted rows costs a second.
+             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '1 hour'), 0)::float8 AS s1,
+             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '3 hours'), 0)::float8 AS s3,
+             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '6 hours'), 0)::float8 AS s6,
+             coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '12 hours'), 0)::float8 AS s12,
+             sum(r.mm)::float8 AS s24
       FROM rain_readings r
       WHERE r.hour > ${asOf}::timestamptz - interval '24 hours' AND r.hour <= ${asOf}::timestamptz
       GROUP BY r.station_id
-    ), units AS (
-      SELECT 'grid'::text AS kind, g.id AS unit_id, g.code, g.code AS unit_code, g.label_point AS pt,
-             NULL::numeric AS c1, NULL::numeric AS c24
-      FROM grids g WHERE g.kind = 'basic'
-      UNION ALL
-      SELECT 'site', h.id, h.code, coalesce(gg.code, h.admin_code), h.geom, h.critical_rain_1h, h.critical_rain_24h
-      FROM hazard_sites h
-      LEFT JOIN LATERAL (SELECT g.code FROM grids g WHERE g.kind = 'basic' AND ST_Intersects(g.geom, h.geom) ORDER BY g.code LIMIT 1) gg ON true
-      WHERE h.status = 'active'
-    ), nb AS (
-      SELECT u.kind, u.unit_id, n.station_id, 1 / power(greatest(n.d, 50), ${power}::float8) AS w
-      FROM units u
-      CROSS JOIN LATERAL (
-        SELECT k.station_id, ST_Distance(k.geom::geography, u.pt::geography) AS d
-        FROM (SELECT s.id AS station_id, s.geom FROM rain_stations s ORDER BY s.geom <-> u.pt LIMIT ${neighbours}::int) k
-      ) n
-      WHERE n.d <= ${radiusKm * 1000}::float8
     ), sums AS (
-      SELECT u.kind, u.unit_id, u.code, u.unit_code, u.pt, u.c1, u.c24,
-             round((sum(nb.w * st.s1) / sum(nb.w))::numeric, 1) AS s1,
-             round((sum(nb.w * st.s3) / sum(nb.w))::numeric, 1) AS s3,
-             round((sum(nb.w * st.s6) / sum(nb.w))::numeric, 1) AS s6,
-             round((sum(nb.w * st.s12) / sum(nb.w))::numeric, 1) AS s12,
-             round((sum(nb.w * st.s24) / sum(nb.w))::numeric, 1) AS s24
-      FROM units u JOIN nb ON nb.kind = u.kind AND nb.unit_id = u.unit_id JOIN st ON st.station_id = nb.station_id
-      GROUP BY u.kind, u.unit_id, u.code, u.unit_code, u.pt, u.c1, u.c24
+      -- Stations with no reading in the last 24 h drop out and the others share their weight.
+      SELECT w.kind, w.unit_id,
+             round((sum(w.w * st.s1) / sum(w.w))::numeric, 1) AS s1,
+             round((sum(w.w * st.s3) / sum(w.w))::numeric, 1) AS s3,
+             round((sum(w.w * st.s6) / sum(w.w))::numeric, 1) AS s6,
+             round((sum(w.w * st.s12) / sum(w.w))::numeric, 1) AS s12,
+             round((sum(w.w * st.s24) / sum(w.w))::numeric, 1) AS s24
+      FROM rain_weights w JOIN st ON st.station_id = w.station_id
+      GROUP BY w.kind, w.unit_id
     ), coloured AS (
       SELECT x.*,
              CASE WHEN ${col(s.red.hours)} >= ${s.red.mm} THEN 'red'
@@ -92,7 +128,9 @@ async function interpolate(tx: Tx, cfg: RainConfig, asOf: string) {
                       OR (w.geom IS NOT NULL AND ST_Intersects(w.geom, x.pt)))
              )] AS warning_colour,
              (x.kind = 'site' AND (x.s1 >= x.c1 OR x.s24 >= x.c24)) AS past_critical
-      FROM sums x
+      FROM (SELECT u.code, u.unit_code, u.pt, h.critical_rain_1h AS c1, h.critical_rain_24h AS c24, sums.*
+            FROM sums JOIN rain_units u ON u.kind = sums.kind AND u.unit_id = sums.unit_id
+            LEFT JOIN hazard_sites h ON sums.kind = 'site' AND h.id = sums.unit_id) x
     )
     SELECT c.*,
            (ARRAY['blue', 'yellow', 'orange', 'red'])[greatest(array_position(ARRAY['blue', 'yellow', 'orange', 'red'], c.signal_colour),
@@ -108,18 +146,23 @@ async function interpolate(tx: Tx, cfg: RainConfig, asOf: string) {
 }
 
 async function writeState(tx: Tx, asOf: string) {
+  // Only rows whose figures changed are written: dry areas stay as they are.
   await tx`
-    INSERT INTO rain_state AS r (kind, unit_id, code, unit_code, as_of, rain_1h, rain_3h, rain_6h, rain_12h, rain_24h,
+    INSERT INTO rain_state AS r (kind, unit_id, code, unit_code, rain_1h, rain_3h, rain_6h, rain_12h, rain_24h,
                                  signal_colour, warning_colour, colour, on_alert)
-    SELECT kind, unit_id, code, unit_code, ${asOf}::timestamptz, s1, s3, s6, s12, s24, signal_colour, warning_colour, colour, on_alert
+    SELECT kind, unit_id, code, unit_code, s1, s3, s6, s12, s24, signal_colour, warning_colour, colour, on_alert
     FROM rain_eval
     ON CONFLICT (kind, unit_id) DO UPDATE SET
-      code = EXCLUDED.code, unit_code = EXCLUDED.unit_code, as_of = EXCLUDED.as_of,
+      code = EXCLUDED.code, unit_code = EXCLUDED.unit_code,
       rain_1h = EXCLUDED.rain_1h, rain_3h = EXCLUDED.rain_3h, rain_6h = EXCLUDED.rain_6h, rain_12h = EXCLUDED.rain_12h,
       rain_24h = EXCLUDED.rain_24h, signal_colour = EXCLUDED.signal_colour, warning_colour = EXCLUDED.warning_colour,
-      colour = EXCLUDED.colour, on_alert = EXCLUDED.on_alert`
+      colour = EXCLUDED.colour, on_alert = EXCLUDED.on_alert
+    WHERE (r.code, r.unit_code, r.rain_1h, r.rain_3h, r.rain_6h, r.rain_12h, r.rain_24h, r.signal_colour, r.warning_colour, r.colour, r.on_alert)
+          IS DISTINCT FROM (EXCLUDED.code, EXCLUDED.unit_code, EXCLUDED.rain_1h, EXCLUDED.rain_3h, EXCLUDED.rain_6h, EXCLUDED.rain_12h,
+                            EXCLUDED.rain_24h, EXCLUDED.signal_colour, EXCLUDED.warning_colour, EXCLUDED.colour, EXCLUDED.on_alert)`
   // Units no station reaches any more (moved, cancelled, out of range) have no rain to show.
   await tx`DELETE FROM rain_state r WHERE NOT EXISTS (SELECT 1 FROM rain_eval e WHERE e.kind = r.kind AND e.unit_id = r.unit_id)`
+  await tx`UPDATE rain_cache SET state_as_of = ${asOf}::timestamptz`
 }
 
 /**
@@ -151,8 +194,9 @@ const eventFor = (tx: Tx, county: postgres.Fragment, at: postgres.Fragment) => t
  * and after-rain tasks for events with alerts that have been dry long enough.
  */
 export async function evaluate(tx: Tx, cfg: RainConfig, asOf: string, opts: { writeState: boolean }): Promise<EvaluationResult> {
-  await interpolate(tx, cfg, asOf)
-  if (opts.writeState) await writeState(tx, asOf)
+  await tune(tx)
+  await stage('interpolate', interpolate(tx, cfg, asOf))
+  if (opts.writeState) await stage('state', writeState(tx, asOf))
 
   const counties = await tx<{ county: string; wet: boolean; alert: boolean }[]>`
     SELECT left(code, 6) AS county, bool_or(wet) AS wet, bool_or(during) AS alert FROM rain_eval
@@ -168,31 +212,39 @@ export async function evaluate(tx: Tx, cfg: RainConfig, asOf: string, opts: { wr
       AND coalesce(e.closed_at, 'infinity') >= ${asOf}::timestamptz`
 
   const due = `${cfg.during.dueHours} hours`
-  const [{ n: during }] = await tx<{ n: number }[]>`
-    WITH tpl AS (${templateItems(tx)}),
-    ev AS (SELECT c AS county, ${eventFor(tx, tx`c`, tx`${asOf}::timestamptz`)} AS event_id FROM unnest(${alert}::text[]) c),
-    targets AS (
-      SELECT 'grid' AS kind, g.id, g.code, g.name, g.code AS unit_code, ${gridWorkerOf(tx, tx`g.id`)} AS assignee, left(g.code, 6) AS county
-      FROM rain_eval e JOIN grids g ON g.id = e.unit_id WHERE e.kind = 'grid' AND e.during
+  const [{ n: during }] = await stage('during', tx<{ n: number }[]>`
+    WITH tpl AS MATERIALIZED (${templateItems(tx)}),
+    ev AS MATERIALIZED (SELECT c AS county, ${eventFor(tx, tx`c`, tx`${asOf}::timestamptz`)} AS event_id FROM unnest(${alert}::text[]) c),
+    -- Only what has no during task in its event yet: the rest would be skipped anyway,
+    -- and looking up assignees for it is most of the cost of a steady hour.
+    cand AS MATERIALIZED (
+      SELECT e.kind, e.unit_id, e.unit_code, e.past_critical, ev.event_id
+      FROM rain_eval e JOIN ev ON ev.county = left(e.code, 6) AND ev.event_id IS NOT NULL
+      WHERE e.during
+    ), targets AS (
+      SELECT c.event_id, 'grid' AS kind, g.id, g.code, g.name, g.code AS unit_code, ${gridWorkerOf(tx, tx`g.id`)} AS assignee
+      FROM cand c JOIN grids g ON g.id = c.unit_id
+      WHERE c.kind = 'grid' AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.event_id = c.event_id AND x.phase = 'during' AND x.target_kind = 'grid' AND x.target_id = c.unit_id)
       UNION ALL
-      SELECT 'hazard_site', h.id, h.code, h.name, e.unit_code, h.monitor_id, left(h.code, 6)
-      FROM rain_eval e JOIN hazard_sites h ON h.id = e.unit_id WHERE e.kind = 'site' AND e.during
+      SELECT c.event_id, 'hazard_site', h.id, h.code, h.name, c.unit_code, h.monitor_id
+      FROM cand c JOIN hazard_sites h ON h.id = c.unit_id
+      WHERE c.kind = 'site' AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.event_id = c.event_id AND x.phase = 'during' AND x.target_kind = 'hazard_site' AND x.target_id = c.unit_id)
       UNION ALL
       -- Red and vulnerable households under a site past its critical rainfall: their cadre checks on them.
-      SELECT DISTINCT ON (hh.id) 'household', hh.id, hh.code, NULL, left(hh.code, 15), hh.cadre_id, left(hh.code, 6)
-      FROM rain_eval e JOIN hazard_threats ht ON ht.hazard_id = e.unit_id JOIN households hh ON hh.id = ht.household_id
-      WHERE e.kind = 'site' AND e.during AND e.past_critical AND (hh.risk_level = 'red' OR hh.vulnerable > 0)
+      SELECT DISTINCT ON (hh.id) c.event_id, 'household', hh.id, hh.code, NULL, left(hh.code, 15), hh.cadre_id
+      FROM cand c JOIN hazard_threats ht ON ht.hazard_id = c.unit_id JOIN households hh ON hh.id = ht.household_id
+      WHERE c.kind = 'site' AND c.past_critical AND (hh.risk_level = 'red' OR hh.vulnerable > 0)
+        AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.event_id = c.event_id AND x.phase = 'during' AND x.target_kind = 'household' AND x.target_id = hh.id)
     ), ins AS (
       INSERT INTO tasks (event_id, phase, step, target_kind, target_id, target_code, target_name, unit_code, assignee_id, opened_at, due_at, items)
-      SELECT ev.event_id, 'during', 'rain', t.kind, t.id, t.code, t.name, t.unit_code, t.assignee, ${asOf}::timestamptz,
+      SELECT t.event_id, 'during', 'rain', t.kind, t.id, t.code, t.name, t.unit_code, t.assignee, ${asOf}::timestamptz,
              ${asOf}::timestamptz + interval '1 hour' + ${due}::interval, tpl.items
-      FROM targets t JOIN ev ON ev.county = t.county AND ev.event_id IS NOT NULL
-      JOIN tpl ON tpl.phase = 'during' AND tpl.target_kind = t.kind
+      FROM targets t JOIN tpl ON tpl.phase = 'during' AND tpl.target_kind = t.kind
       ON CONFLICT (event_id, phase, target_kind, target_id) DO NOTHING
       RETURNING 1)
-    SELECT count(*)::int AS n FROM ins`
+    SELECT count(*)::int AS n FROM ins`)
 
-  const after = await openAfterRain(tx, cfg, asOf)
+  const after = await stage('after', openAfterRain(tx, cfg, asOf))
   const [{ n: units }] = await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM rain_eval`
   return { asOf, units, during, after }
 }
@@ -206,7 +258,7 @@ async function openAfterRain(tx: Tx, cfg: RainConfig, asOf: string): Promise<num
   const dry = `${cfg.after.dryHours} hours`
   const due = `${cfg.after.dueHours} hours`
   const [{ n }] = await tx<{ n: number }[]>`
-    WITH tpl AS (${templateItems(tx)}),
+    WITH tpl AS MATERIALIZED (${templateItems(tx)}),
     closing AS (
       UPDATE rain_events SET after_opened_at = ${asOf}::timestamptz, closed_at = ${asOf}::timestamptz
       WHERE closed_at IS NULL AND last_alert_at IS NOT NULL AND last_wet_at IS NOT NULL
@@ -236,6 +288,7 @@ async function openAfterRain(tx: Tx, cfg: RainConfig, asOf: string): Promise<num
  */
 export async function openBeforeRain(tx: Tx, cfg: RainConfig, forecastIds: number[]): Promise<number> {
   if (forecastIds.length === 0) return 0
+  await tune(tx)
   const { steps, night, heavyRainMm } = cfg.ladder
   const f = await tx<{ county: string; issued_at: Date; period_end: Date }[]>`
     SELECT left(area_code, 6) AS county, issued_at, period_end FROM rain_forecasts
@@ -247,7 +300,7 @@ export async function openBeforeRain(tx: Tx, cfg: RainConfig, forecastIds: numbe
     ? tx`(extract(hour FROM f.period_start AT TIME ZONE ${night.timeZone}) >= ${night.fromHour} OR extract(hour FROM f.period_start AT TIME ZONE ${night.timeZone}) < ${night.toHour})`
     : tx`(extract(hour FROM f.period_start AT TIME ZONE ${night.timeZone}) >= ${night.fromHour} AND extract(hour FROM f.period_start AT TIME ZONE ${night.timeZone}) < ${night.toHour})`
   const [{ n }] = await tx<{ n: number }[]>`
-    WITH tpl AS (${templateItems(tx)}),
+    WITH tpl AS MATERIALIZED (${templateItems(tx)}),
     steps AS (SELECT * FROM jsonb_to_recordset(${tx.json(steps as never)}) AS s(lead int, targets jsonb, households text, "dueBeforeStartHours" float8)),
     fc AS (
       SELECT f.*, rain_code_prefix(f.area_code) AS prefix, s.lead || 'h' AS step, s.targets,

@@ -2,7 +2,7 @@ import type { Sql } from '../db/connect.ts'
 import { auditEvent, writeTx, type Tx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
 import { colours, loadConfig, type RainConfig } from './config.ts'
-import { evaluate, openBeforeRain, type EvaluationResult } from './engine.ts'
+import { ensureWeights, evaluate, openBeforeRain, type EvaluationResult } from './engine.ts'
 import { RowErrors, isError, parseMm, parseTime } from './validate.ts'
 
 /** Who an ingest is recorded as (a logged-in user, or a script). */
@@ -59,6 +59,8 @@ export async function ingestStations(sql: Sql, actor: RainActor, rows: RawRow[])
       ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, elevation_m = EXCLUDED.elevation_m, geom = EXCLUDED.geom, version = s.version + 1
       WHERE (s.name, s.elevation_m, s.geom) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.elevation_m, EXCLUDED.geom)
       RETURNING xmax = 0 AS inserted`
+    // Weigh the new stations now rather than in the next rain update, which has a time budget.
+    if (r.length) await ensureWeights(tx, await loadConfig(tx))
     return { received: rows.length, inserted: r.filter((x) => x.inserted).length, updated: r.filter((x) => !x.inserted).length }
   })
 }

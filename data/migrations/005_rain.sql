@@ -57,13 +57,13 @@ CREATE TABLE rain_warnings (
 CREATE INDEX rain_warnings_valid ON rain_warnings(valid_until);
 
 -- Rain per basic grid (at its label point) and per active hazard site, as of
--- the latest reading hour: derived, rewritten by every rain update.
+-- the latest reading hour (rain_cache.state_as_of): derived, rewritten by
+-- every rain update (only the rows whose figures changed).
 CREATE TABLE rain_state (
   kind            text NOT NULL CHECK (kind IN ('grid', 'site')),
   unit_id         int NOT NULL,           -- grids.id or hazard_sites.id
   code            text NOT NULL,          -- the grid's or site's code
   unit_code       text NOT NULL,          -- grid code (a site: the basic grid it lies in, else its village)
-  as_of           timestamptz NOT NULL,
   rain_1h         numeric(6, 1) NOT NULL,
   rain_3h         numeric(6, 1) NOT NULL,
   rain_6h         numeric(6, 1) NOT NULL,
@@ -76,6 +76,47 @@ CREATE TABLE rain_state (
   PRIMARY KEY (kind, unit_id)
 );
 CREATE INDEX rain_state_unit_code ON rain_state(unit_code text_pattern_ops);
+
+-- Which stations each grid and site takes its rain from, with the weights:
+-- the KNN search and distances are most of the cost of a whole-city update
+-- and change only when stations, grids or sites move. Statement triggers
+-- mark the cache stale; the next rain update rebuilds it.
+CREATE TABLE rain_units (
+  kind       text NOT NULL CHECK (kind IN ('grid', 'site')),
+  unit_id    int NOT NULL,
+  code       text NOT NULL,
+  unit_code  text NOT NULL,
+  pt         geometry(Point, 4326) NOT NULL,
+  PRIMARY KEY (kind, unit_id)
+);
+CREATE TABLE rain_weights (
+  kind        text NOT NULL,
+  unit_id     int NOT NULL,
+  station_id  int NOT NULL,
+  w           float8 NOT NULL,
+  PRIMARY KEY (kind, unit_id, station_id)
+);
+CREATE TABLE rain_cache (
+  one          boolean PRIMARY KEY DEFAULT true CHECK (one),
+  stale        boolean NOT NULL DEFAULT true,
+  built_at     timestamptz,
+  state_as_of  timestamptz        -- the hour rain_state describes
+);
+INSERT INTO rain_cache DEFAULT VALUES;
+CREATE FUNCTION rain_cache_stale() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE rain_cache SET stale = true WHERE NOT stale;
+  RETURN NULL;
+END $fn$;
+CREATE TRIGGER rain_cache_stale AFTER INSERT OR DELETE OR UPDATE OF geom, label_point, kind, code ON grids
+  FOR EACH STATEMENT EXECUTE FUNCTION rain_cache_stale();
+CREATE TRIGGER rain_cache_stale_truncate AFTER TRUNCATE ON grids FOR EACH STATEMENT EXECUTE FUNCTION rain_cache_stale();
+CREATE TRIGGER rain_cache_stale AFTER INSERT OR DELETE OR UPDATE OF geom, status, code ON hazard_sites
+  FOR EACH STATEMENT EXECUTE FUNCTION rain_cache_stale();
+CREATE TRIGGER rain_cache_stale_truncate AFTER TRUNCATE ON hazard_sites FOR EACH STATEMENT EXECUTE FUNCTION rain_cache_stale();
+CREATE TRIGGER rain_cache_stale AFTER INSERT OR DELETE OR UPDATE OF geom ON rain_stations
+  FOR EACH STATEMENT EXECUTE FUNCTION rain_cache_stale();
+CREATE TRIGGER rain_cache_stale_truncate AFTER TRUNCATE ON rain_stations FOR EACH STATEMENT EXECUTE FUNCTION rain_cache_stale();
 
 -- The rules. Keys: signals, ladder, during, after, interpolation (see api/rain/config.ts).
 CREATE TABLE rain_config (
@@ -212,3 +253,6 @@ CREATE TRIGGER audit AFTER UPDATE OR DELETE ON tasks
   FOR EACH ROW EXECUTE FUNCTION audit_row_change();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON rain_stations
   FOR EACH ROW EXECUTE FUNCTION audit_row_change();
+-- The interpolation settings shape the weights too.
+CREATE TRIGGER rain_cache_stale AFTER INSERT OR UPDATE OR DELETE ON rain_config
+  FOR EACH STATEMENT EXECUTE FUNCTION rain_cache_stale();

@@ -58,7 +58,7 @@ async function expectedDuring(sql: Sql, cfg: RainConfig) {
       SELECT 'grid' AS kind, id AS unit_id, label_point AS pt, NULL::numeric AS c1, NULL::numeric AS c24 FROM grids WHERE kind = 'basic'
       UNION ALL SELECT 'site', id, geom, critical_rain_1h, critical_rain_24h FROM hazard_sites WHERE status = 'active'
     ), nb AS (
-      SELECT u.kind, u.unit_id, u.c1, u.c24, s.id AS station_id, ST_Distance(s.geom::geography, u.pt::geography) AS d
+      SELECT u.kind, u.unit_id, u.c1, u.c24, s.id AS station_id, ST_Distance(s.geom::geography, u.pt::geography, false) AS d
       FROM units u CROSS JOIN LATERAL (SELECT * FROM rain_stations s ORDER BY s.geom <-> u.pt LIMIT ${neighbours}) s
     )
     SELECT nb.kind, nb.unit_id, r.hour, nb.c1, nb.c24,
