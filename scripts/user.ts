@@ -64,7 +64,7 @@ try {
   if (command === 'add') {
     if (!values.name || !values.role || !values.unit) fail('add 需要 --name --role --unit / add needs --name, --role and --unit')
     const acc = await createAccount(db.sql, { username: values.username!, displayName: values.name!, role: values.role as never, unitCode: values.unit!, password }, actor, { mustChange: generated })
-    console.log(`已创建 / created: ${acc.username} (${acc.role}, ${acc.unitCode})${generated ? `  初始密码 initial password: ${password}（首次登录须修改 / change at first login）` : ''}`)
+    console.log(`已创建 / created: ${acc.username} (${acc.role}, ${acc.unitCode})${generated ? `  初始密码 initial password: ${password} （首次登录须修改 / change at first login）` : ''}`)
   } else if (command === 'list') {
     for (const u of await db.sql`SELECT username, display_name, role, unit_code, disabled, locked_until > now() AS locked FROM users ORDER BY username`) {
       console.log(`${String(u.username).padEnd(16)} ${String(u.role).padEnd(12)} ${u.unit_code}  ${u.display_name}${u.disabled ? '  停用 disabled' : ''}${u.locked ? '  锁定 locked' : ''}`)
@@ -78,7 +78,7 @@ try {
   } else {
     checkPasswordRules(password, values.username!)
     await one({ password_hash: await hashPassword(password), must_change_password: generated, password_changed_at: new Date() }, true)
-    console.log(`密码已重置 / password reset: ${values.username}${generated ? `  新密码 new password: ${password}（首次登录须修改）` : ''}`)
+    console.log(`密码已重置 / password reset: ${values.username}${generated ? `  新密码 new password: ${password} （首次登录须修改 / change at first login）` : ''}`)
   }
 } catch (err) {
   if (err instanceof HttpError) fail(`${err.zh} / ${err.en}`)

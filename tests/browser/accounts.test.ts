@@ -76,12 +76,15 @@ describe.skipIf(!exe)('accounts in Chromium', () => {
     await logIn(page, username)
     await page.getByTestId('record-title').waitFor()
     expect(await page.getByTestId('record-title').innerText()).toBe(household.householder)
+    const visits = async () => (await server.db.sql`SELECT count(*)::int AS n FROM visits WHERE household_id = ${household.id}`)[0].n as number
+    const before = await visits()
     await page.getByTestId('action-visit').click()
     await page.fill('.record-actions textarea', '雨前入户，房屋无裂缝')
     await page.getByTestId('action-visit-save').click()
-    await page.waitForFunction(() => document.querySelector('[data-testid=record-visit]')?.textContent?.includes('0 小时前'))
+    await expect.poll(visits, { timeout: 10_000 }).toBe(before + 1)
     const [v] = await server.db.sql`SELECT note FROM visits WHERE household_id = ${household.id} ORDER BY id DESC LIMIT 1`
     expect(v.note).toBe('雨前入户，房屋无裂缝')
+    await page.waitForFunction(() => document.querySelector('[data-testid=record-visit]')?.textContent?.includes('0 小时前'))
     await page.getByTestId('history-toggle').click()
     await page.getByTestId('history').waitFor()
     expect(await page.getByTestId('history').innerText()).toContain(username)
