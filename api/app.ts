@@ -13,7 +13,9 @@ import { log } from './log.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { editRoutes } from './routes/edits.ts'
+import { rainRoutes } from './routes/rain.ts'
 import { recordRoutes } from './routes/records.ts'
+import { taskRoutes } from './routes/tasks.ts'
 import { tileRoutes } from './routes/tiles.ts'
 import { unitRoutes } from './routes/units.ts'
 import { userRoutes } from './routes/users.ts'
@@ -55,6 +57,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', recordRoutes(deps.db.sql))
   app.route('/', editRoutes(deps.db.sql))
   app.route('/', auditRoutes(deps.db.sql))
+  app.route('/', rainRoutes(deps.db.sql))
+  app.route('/', taskRoutes(deps.db.sql))
 
   app.all('/api/*', (c) => c.json(errorBody('not_found', `没有这个接口：${c.req.path}`, `no such API route: ${c.req.path}`), 404))
 

@@ -1,0 +1,138 @@
+import type { Context } from 'hono'
+import { Hono } from 'hono'
+import { authorize, requireUser } from '../auth/guard.ts'
+import type { Sql } from '../db/connect.ts'
+import { writeTx } from '../db/write.ts'
+import { HttpError } from '../errors.ts'
+import { configSchemas, type ConfigKey } from '../rain/config.ts'
+import { parseCsv } from '../rain/csv.ts'
+import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings, MAX_ROWS, type RawRow } from '../rain/ingest.ts'
+import { scopePrefix } from '../auth/policy.ts'
+
+/** Largest request body for rain input (a day of readings from every gauge in the city fits). */
+const MAX_BODY = 16 * 1024 * 1024
+
+/**
+ * The rows of a rain POST: a JSON array, or an object holding the array
+ * under `field`; for readings also CSV (text/csv, header station,hour,mm).
+ */
+async function readRows(c: Context, field: string, csvColumns?: readonly string[]): Promise<RawRow[]> {
+  const type = c.req.header('Content-Type') ?? ''
+  const length = Number(c.req.header('Content-Length') ?? 0)
+  if (length > MAX_BODY) throw new HttpError(413, 'too_large', `请求体过大（上限 ${MAX_BODY / 1024 / 1024} MB）`, `body too large (at most ${MAX_BODY / 1024 / 1024} MB)`)
+  if (csvColumns && /^text\/csv\b/i.test(type)) {
+    return parseCsv(await c.req.text(), csvColumns).map((r) => ({ row: r.line, values: r.values }))
+  }
+  if (!/^application\/json\b/i.test(type)) {
+    throw new HttpError(415, 'json_required',
+      `请求体须为 JSON${csvColumns ? ' 或 CSV（text/csv）' : ''}`, `the body must be JSON${csvColumns ? ' or CSV (text/csv)' : ''}`)
+  }
+  let raw: unknown
+  try {
+    raw = await c.req.json()
+  } catch {
+    throw new HttpError(400, 'bad_json', '请求体不是有效的 JSON', 'the body is not valid JSON')
+  }
+  const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? (raw as Record<string, unknown>)[field] : undefined
+  if (!Array.isArray(list)) throw new HttpError(400, 'bad_body', `请求体须为数组或 {"${field}": [...]}`, `the body must be an array or {"${field}": [...]}`)
+  if (list.length > MAX_ROWS) throw new HttpError(413, 'too_many_rows', `一次最多 ${MAX_ROWS} 行`, `at most ${MAX_ROWS} rows per request`)
+  return list.map((values, i) => {
+    if (!values || typeof values !== 'object' || Array.isArray(values)) {
+      throw new HttpError(400, 'bad_rows', `第 ${i + 1} 行须为对象`, `row ${i + 1} must be an object`)
+    }
+    return { row: i + 1, values: values as Record<string, unknown> }
+  })
+}
+
+const rainUnit = (raw: string | undefined) => {
+  if (raw === undefined) return undefined
+  if (!/^[0-9]{12}([0-9]{3})?$/.test(raw)) throw new HttpError(400, 'bad_code', `unit 须为 12 位区划代码或 15 位网格代码，收到 "${raw}"`, `unit must be a 12-digit admin code or a 15-digit grid code, got "${raw}"`)
+  return raw
+}
+
+export function rainRoutes(sql: Sql) {
+  const app = new Hono()
+
+  app.post('/api/rain/stations', async (c) => {
+    const user = authorize(c, 'rain.ingest')
+    return c.json(await ingestStations(sql, user, await readRows(c, 'stations')))
+  })
+  app.post('/api/rain/readings', async (c) => {
+    const user = authorize(c, 'rain.ingest')
+    return c.json(await ingestReadings(sql, user, await readRows(c, 'readings', ['station', 'hour', 'mm'])))
+  })
+  app.post('/api/rain/forecasts', async (c) => {
+    const user = authorize(c, 'rain.ingest')
+    return c.json(await ingestForecasts(sql, user, await readRows(c, 'forecasts')))
+  })
+  app.post('/api/rain/warnings', async (c) => {
+    const user = authorize(c, 'rain.ingest')
+    return c.json(await ingestWarnings(sql, user, await readRows(c, 'warnings')))
+  })
+
+  // Rain per grid and hazard site under a unit, as of the latest reading hour.
+  app.get('/api/rain/state', async (c) => {
+    requireUser(c)
+    const unit = rainUnit(c.req.query('unit')) ?? '530600000000'
+    const kind = c.req.query('kind')
+    if (kind !== undefined && kind !== 'grid' && kind !== 'site') throw new HttpError(400, 'bad_kind', 'kind 须为 grid 或 site', 'kind must be grid or site')
+    const alertOnly = c.req.query('alert') === 'true'
+    const prefix = scopePrefix(unit) + '%'
+    const [meta] = await sql`SELECT state_as_of AS "asOf" FROM rain_cache`
+    const counts = await sql`
+      SELECT kind, coalesce(colour, 'none') AS colour, count(*)::int AS n, count(*) FILTER (WHERE on_alert)::int AS "onAlert"
+      FROM rain_state WHERE unit_code LIKE ${prefix} GROUP BY 1, 2 ORDER BY 1, 2`
+    const units = await sql`
+      SELECT kind, unit_id AS id, code, unit_code AS "unitCode", rain_1h AS "rain1h", rain_3h AS "rain3h", rain_6h AS "rain6h",
+             rain_12h AS "rain12h", rain_24h AS "rain24h", signal_colour AS "signalColour", warning_colour AS "warningColour",
+             colour, on_alert AS "onAlert"
+      FROM rain_state
+      WHERE unit_code LIKE ${prefix} ${kind ? sql`AND kind = ${kind}` : sql``} ${alertOnly ? sql`AND (on_alert OR colour IS NOT NULL)` : sql``}
+      ORDER BY kind, code LIMIT 50000`
+    return c.json({ unit, asOf: meta?.asOf ?? null, counts, units })
+  })
+
+  app.get('/api/rain/events', async (c) => {
+    requireUser(c)
+    const events = await sql`
+      SELECT id, county_code AS county, started_at AS "startedAt", expect_until AS "expectUntil", last_wet_at AS "lastWetAt",
+             last_alert_at AS "lastAlertAt", after_opened_at AS "afterOpenedAt", closed_at AS "closedAt"
+      FROM rain_events ORDER BY started_at DESC LIMIT 200`
+    return c.json({ events })
+  })
+
+  // The rules (signals, 1262 ladder, during/after, interpolation): readable by all, editable by command.
+  app.get('/api/rain/config', async (c) => {
+    requireUser(c)
+    const rows = await sql`SELECT key, value, version, updated_at AS "updatedAt" FROM rain_config ORDER BY key`
+    return c.json({ config: rows })
+  })
+  app.put('/api/rain/config/:key', async (c) => {
+    const user = authorize(c, 'task.manage')
+    const key = c.req.param('key')
+    if (!(key in configSchemas)) throw new HttpError(404, 'not_found', `没有这项配置：${key}`, `no such setting: ${key}`)
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      throw new HttpError(400, 'bad_json', '请求体不是有效的 JSON', 'the body is not valid JSON')
+    }
+    const { version, value } = (body ?? {}) as { version?: unknown; value?: unknown }
+    const r = configSchemas[key as ConfigKey].safeParse(value)
+    if (!r.success || typeof version !== 'number') {
+      const where = r.success ? 'version: required' : r.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')
+      throw new HttpError(400, 'bad_input', `配置有误：${where}`, `invalid setting: ${where}`)
+    }
+    const row = await writeTx(sql, user, async (tx) => {
+      const [cur] = await tx`SELECT version FROM rain_config WHERE key = ${key} FOR UPDATE`
+      if (cur.version !== version) {
+        throw new HttpError(409, 'version_conflict', `配置已被他人修改（当前版本 ${cur.version}），请刷新后重试`, `the setting was changed meanwhile (now version ${cur.version}); reload and retry`)
+      }
+      const [u] = await tx`UPDATE rain_config SET value = ${tx.json(r.data as never)}, version = version + 1, updated_at = now()
+                           WHERE key = ${key} RETURNING key, value, version`
+      return u
+    })
+    return c.json(row)
+  })
+  return app
+}

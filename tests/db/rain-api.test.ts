@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startServer, type RunningServer } from '../../api/server.ts'
+import { buildStorm, timeline, type Storm } from '../../data/storms/build.ts'
+import { resetRain } from '../helpers/rain.ts'
+import { loginAs, type Client } from '../helpers/session.ts'
+import { targets } from '../helpers/targets.ts'
+
+const COUNTY = '530626'
+
+for (const target of targets()) {
+  describe(`rain and task API on ${target.name}`, () => {
+    let s: RunningServer
+    let storm: Storm
+    let commander: Client
+    let viewer: Client
+    const counts = async () => (await s.db.sql`
+      SELECT (SELECT count(*) FROM rain_readings)::int AS readings, (SELECT count(*) FROM rain_forecasts)::int AS forecasts,
+             (SELECT count(*) FROM rain_warnings)::int AS warnings, (SELECT count(*) FROM tasks)::int AS tasks,
+             (SELECT coalesce(sum(mm), 0)::float8 FROM rain_readings) AS mm`)[0]
+
+    beforeAll(async () => {
+      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true })
+      await resetRain(s.db.sql)
+      storm = await buildStorm(s.db.sql, { county: COUNTY, seed: 5, spacingKm: 5 })
+      commander = await loginAs(s, 'commander', COUNTY + '000000')
+      viewer = await loginAs(s, 'viewer', COUNTY + '000000')
+    })
+    afterAll(async () => {
+      if (s) await resetRain(s.db.sql)
+      await s?.close()
+    })
+
+    it('takes a storm through the API: stations, forecasts, JSON and CSV readings', async () => {
+      expect((await commander.send('POST', '/api/rain/stations', { stations: storm.stations })).status).toBe(200)
+      let csv = true
+      for (const step of timeline(storm)) {
+        if (step.forecasts.length) {
+          const r = await commander.send('POST', '/api/rain/forecasts', step.forecasts)
+          expect(r.status, await r.clone().text()).toBe(200)
+        }
+        if (!step.readings.length) continue
+        // Alternate JSON and CSV bodies: both go through the same ingest.
+        const r = csv
+          ? await commander.fetch('/api/rain/readings', { method: 'POST', headers: { 'Content-Type': 'text/csv' },
+              body: 'station,hour,mm\n' + step.readings.map((x) => `${x.station},${x.hour},${x.mm}`).join('\n') })
+          : await commander.send('POST', '/api/rain/readings', { readings: step.readings })
+        expect(r.status, await r.clone().text()).toBe(200)
+        csv = !csv
+      }
+      const [sql] = await s.db.sql`SELECT count(*)::int AS n FROM rain_readings`
+      expect(sql.n).toBe(storm.stations.length * storm.hours.length)
+      const phases = await s.db.sql`SELECT DISTINCT phase FROM tasks ORDER BY 1`
+      expect(phases.map((p) => p.phase)).toEqual(['after', 'before', 'during'])
+    })
+
+    it('refuses bad input with a 4xx naming the rows, writes nothing, and lets only rain.ingest roles in', async () => {
+      const before = await counts()
+      const station = storm.stations[0].code
+      const hour = storm.hours[3].hour
+      const bad: [string, () => Promise<Response>, number, RegExp][] = [
+        ['wrong CSV columns', () => commander.fetch('/api/rain/readings', { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: 'station,time,rain\nX,1,2' }), 400, /columns must be station,hour,mm/],
+        ['CSV bad rows', () => commander.fetch('/api/rain/readings', { method: 'POST', headers: { 'Content-Type': 'text/csv' },
+          body: `station,hour,mm\n${station},${hour},77\nNOPE,${hour},1\n${station},yesterday,1\n${station},${hour},-3` }), 400, /row 3: unknown station|row 4: time|row 5: rain/],
+        ['JSON absurd mm', () => commander.send('POST', '/api/rain/readings', [{ station, hour, mm: 77 }, { station, hour: storm.hours[4].hour, mm: 1e6 }]), 400, /row 2: .*not plausible/],
+        ['not an array', () => commander.send('POST', '/api/rain/readings', { rows: [] }), 400, /array/],
+        ['not JSON', () => commander.fetch('/api/rain/readings', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{' }), 400, /not valid JSON/],
+        ['forecast unknown area', () => commander.send('POST', '/api/rain/forecasts', [{ area: '530626999999', leadHours: 2, periodStart: hour, periodEnd: storm.hours[6].hour, mm: 90, issuedAt: hour }]), 400, /row 1: no admin unit/],
+        ['warning no area', () => commander.send('POST', '/api/rain/warnings', [{ colour: 'red', issuedAt: hour, validUntil: storm.hours[6].hour }]), 400, /row 1: give areas or a polygon/],
+        ['viewer may not ingest', () => viewer.send('POST', '/api/rain/readings', [{ station, hour, mm: 77 }]), 403, /may not/],
+        ['logged out', () => fetch(s.url + '/api/rain/readings', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' }), 401, /log in/],
+      ]
+      for (const [name, run, status, message] of bad) {
+        const r = await run()
+        expect(r.status, name).toBe(status)
+        const body = await r.json()
+        expect(body.error.en, name).toMatch(message)
+        expect(body.error.zh, name).toBeTruthy()
+      }
+      expect(await counts()).toEqual(before)
+    })
+
+    it('lists tasks with filters and totals that match the table', async () => {
+      const cases: [string, string][] = [
+        ['phase=during', `phase = 'during'`],
+        ['phase=before&kind=household', `phase = 'before' AND target_kind = 'household'`],
+        ['overdue=true', `status <> 'done' AND due_at < now()`],
+        ['status=not_started', `status = 'not_started'`],
+      ]
+      for (const [q, where] of cases) {
+        const r = await commander.get(`/api/tasks?${q}&limit=5`)
+        expect(r.status, q).toBe(200)
+        const body = await r.json()
+        const [{ n }] = await s.db.sql.unsafe(`SELECT count(*)::int AS n FROM tasks WHERE ${where} AND unit_code LIKE '${COUNTY}%'`)
+        expect(body.total, q).toBe(n)
+        expect(body.tasks.length).toBe(Math.min(5, n))
+      }
+      const [unit] = await s.db.sql`SELECT left(unit_code, 9) AS t FROM tasks GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`
+      const r = await (await commander.get(`/api/tasks?unit=${unit.t}000&limit=1000`)).json()
+      expect(r.tasks.every((t: { unitCode: string }) => t.unitCode.startsWith(unit.t))).toBe(true)
+      expect((await commander.get('/api/tasks?phase=sometime')).status).toBe(400)
+      expect((await commander.get('/api/tasks/abc')).status).toBe(400)
+      expect((await commander.get('/api/tasks/999999999')).status).toBe(404)
+    })
+
+    it('lets a grid worker tick items in their own grid only; status rolls up; every tick is audited', async () => {
+      const [t] = await s.db.sql`SELECT id, unit_code, jsonb_array_length(items) AS n FROM tasks WHERE target_kind = 'grid' AND phase = 'during' ORDER BY id LIMIT 1`
+      const [other] = await s.db.sql`SELECT id FROM tasks WHERE unit_code <> ${t.unit_code} AND length(unit_code) = 15 ORDER BY id LIMIT 1`
+      const worker = await loginAs(s, 'grid_worker', t.unit_code)
+      const denied = await worker.send('PATCH', `/api/tasks/${other.id}/items/1`, { done: true })
+      expect(denied.status).toBe(403)
+      const [untouched] = await s.db.sql`SELECT status, version FROM tasks WHERE id = ${other.id}`
+      expect(untouched).toEqual({ status: 'not_started', version: 1 })
+
+      const first = await worker.send('PATCH', `/api/tasks/${t.id}/items/1`, { done: true, note: '沟口无异常' })
+      expect(first.status).toBe(200)
+      const d1 = await first.json()
+      expect(d1.status).toBe(t.n > 1 ? 'in_progress' : 'done')
+      expect(d1.items[0]).toMatchObject({ done: true, note: '沟口无异常', by: worker.userId })
+      expect(d1.items[0].byName).toBeTruthy()
+      // A stale version is refused.
+      expect((await worker.send('PATCH', `/api/tasks/${t.id}/items/1`, { note: 'x', version: 1 })).status).toBe(409)
+      for (let i = 2; i <= t.n; i++) expect((await worker.send('PATCH', `/api/tasks/${t.id}/items/${i}`, { done: true })).status).toBe(200)
+      const done = await (await worker.get(`/api/tasks/${t.id}`)).json()
+      expect(done.status).toBe('done')
+      expect(done.doneAt).toBeTruthy()
+      expect((await worker.send('PATCH', `/api/tasks/${t.id}/items/${t.n + 1}`, { done: true })).status).toBe(404)
+      const [audit] = await s.db.sql`SELECT count(*)::int AS n FROM audit_log WHERE table_name = 'tasks' AND row_id = ${String(t.id)} AND actor_id = ${worker.userId}`
+      expect(audit.n).toBe(t.n)
+      // A viewer reads but does not tick.
+      expect((await viewer.send('PATCH', `/api/tasks/${t.id}/items/1`, { done: false })).status).toBe(403)
+    })
+
+    it('rolls completion up per township, village and grid as direct counts say', async () => {
+      for (const [unit, digits] of [[COUNTY + '000000', 9], [null, 12]] as const) {
+        const code = unit ?? (await s.db.sql`SELECT left(unit_code, 9) || '000' AS c FROM tasks GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`)[0].c
+        const r = await commander.get(`/api/tasks/rollup?unit=${code}`)
+        expect(r.status).toBe(200)
+        const body = await r.json()
+        const want = await s.db.sql`
+          SELECT left(unit_code, ${digits}) AS child, count(*)::int AS total, count(*) FILTER (WHERE status = 'done')::int AS done,
+                 count(*) FILTER (WHERE status <> 'done' AND due_at < now())::int AS overdue,
+                 count(*) FILTER (WHERE status = 'not_started')::int AS "notStarted"
+          FROM tasks WHERE unit_code LIKE ${code.slice(0, digits === 9 ? 6 : 9) + '%'} GROUP BY 1 ORDER BY 1`
+        expect(body.children.map((c: Record<string, unknown>) => ({ child: String(c.code).slice(0, digits), total: c.total, done: c.done, overdue: c.overdue, notStarted: c.notStarted })))
+          .toEqual(want)
+        expect(body.totals.total).toBe(want.reduce((a, w) => a + w.total, 0))
+      }
+    })
+
+    it('serves rain per unit as the state table holds it', async () => {
+      const r = await commander.get(`/api/rain/state?unit=${COUNTY}000000&kind=grid`)
+      expect(r.status).toBe(200)
+      const body = await r.json()
+      const [n] = await s.db.sql`SELECT count(*)::int AS n FROM rain_state WHERE kind = 'grid' AND unit_code LIKE ${COUNTY + '%'}`
+      expect(body.units.length).toBe(n.n)
+      expect(body.asOf).toBe(storm.hours.at(-1)!.hour)
+      expect((await commander.get('/api/rain/state?unit=12')).status).toBe(400)
+    })
+  })
+}
