@@ -234,6 +234,34 @@ for (const target of targets()) {
       expect(await count()).toEqual(before)
     })
 
+    it('a warning in force raises the colour of the units in its area (codes or polygon), once', async () => {
+      const [{ t }] = await sql`SELECT state_as_of AS t FROM rain_cache`
+      const asOf = (t as Date).getTime()
+      const iso = (ms: number) => new Date(ms).toISOString()
+      // A polygon around the western half of the grids' label points; an orange warning by codes for one township.
+      const [box] = await sql`SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n
+                              FROM (SELECT ST_Extent(label_point) AS e FROM grids WHERE kind = 'basic') x`
+      const midX = (box.w + box.e) / 2
+      const polygon = { type: 'Polygon', coordinates: [[[box.w - 0.01, box.s - 0.01], [midX, box.s - 0.01], [midX, box.n + 0.01], [box.w - 0.01, box.n + 0.01], [box.w - 0.01, box.s - 0.01]]] }
+      const [tw] = await sql`SELECT code FROM admin_units WHERE level = 'township' AND code LIKE ${TEST_COUNTY + '%'} ORDER BY code DESC LIMIT 1`
+      const warnings = [
+        { colour: 'red', polygon, issuedAt: iso(asOf - 3600_000), validUntil: iso(asOf + 6 * 3600_000) },
+        { colour: 'orange', areas: [tw.code], issuedAt: iso(asOf - 3600_000), validUntil: iso(asOf + 6 * 3600_000) },
+        { colour: 'blue', areas: [TEST_COUNTY + '000000'], issuedAt: iso(asOf - 10 * 3600_000), validUntil: iso(asOf) }, // expired at asOf
+      ]
+      const r1 = await ingestWarnings(sql, testActor, warnings.map((values, i) => ({ row: i + 1, values })))
+      expect(r1.inserted).toBe(3)
+      const grids = await sql<{ x: number; code: string; warning_colour: string | null }[]>`
+        SELECT ST_X(g.label_point) AS x, g.code, s.warning_colour FROM rain_state s JOIN grids g ON s.kind = 'grid' AND g.id = s.unit_id`
+      expect(grids.length).toBeGreaterThan(0)
+      for (const g of grids) {
+        const want = g.x <= midX ? 'red' : g.code.startsWith(scopePrefix(tw.code)) ? 'orange' : null
+        expect(g.warning_colour, g.code).toBe(want)
+      }
+      const r2 = await ingestWarnings(sql, testActor, warnings.map((values, i) => ({ row: i + 1, values })))
+      expect(r2).toMatchObject({ inserted: 0, unchanged: 3 })
+    })
+
     it('colours grids at the signal thresholds and not 0.1 mm below', async () => {
       await resetRain(sql)
       await ingestStations(sql, testActor, storm.stations.map((s, i) => ({ row: i + 1, values: s })))
