@@ -6,6 +6,14 @@ import { SESSION_COOKIE, sameToken, type SessionStore } from './sessions.ts'
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
 
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host
+  } catch {
+    return undefined
+  }
+}
+
 /** Finds the session behind the cookie and puts its user on the context. */
 export function sessionLookup(store: SessionStore): MiddlewareHandler {
   return async (c, next) => {
@@ -29,7 +37,9 @@ export function sessionLookup(store: SessionStore): MiddlewareHandler {
 export const csrfCheck: MiddlewareHandler = async (c, next) => {
   if (SAFE.has(c.req.method)) return next()
   const origin = c.req.header('Origin')
-  if (origin && origin !== 'null' && new URL(origin).host !== c.req.header('Host')) {
+  // Behind a reverse proxy the browser's host arrives as X-Forwarded-Host.
+  const host = c.req.header('X-Forwarded-Host') ?? c.req.header('Host')
+  if (origin && origin !== 'null' && originHost(origin) !== host) {
     throw new HttpError(403, 'bad_origin', `拒绝来自其他网站的请求：${origin}`, `request from another site refused: ${origin}`)
   }
   if (c.req.path === '/api/auth/login') return next()

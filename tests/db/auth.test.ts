@@ -144,6 +144,10 @@ for (const target of targets()) {
         () => townA.fetch(`/api/grids/${gA.id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example' }, body: JSON.stringify(body) }),
         403, 'bad_origin',
       )
+      await refused(
+        () => townA.fetch(`/api/grids/${gA.id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json', Origin: 'not a url' }, body: JSON.stringify(body) }),
+        403, 'bad_origin',
+      )
       // A form post (no JSON) is not accepted either.
       await refused(() => townA.fetch(`/api/grids/${gA.id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'name=x' }), 415)
     })
