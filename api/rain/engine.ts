@@ -288,6 +288,8 @@ async function openAfterRain(tx: Tx, cfg: RainConfig, asOf: string): Promise<num
  */
 export async function openBeforeRain(tx: Tx, cfg: RainConfig, forecastIds: number[]): Promise<number> {
   if (forecastIds.length === 0) return 0
+  // The same lock as a rain update: both open storm events (one open event per county).
+  await tx`SELECT 1 FROM rain_cache FOR UPDATE`
   await tune(tx)
   const { steps, night, heavyRainMm } = cfg.ladder
   const f = await tx<{ county: string; issued_at: Date; period_end: Date }[]>`
