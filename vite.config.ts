@@ -9,5 +9,6 @@ export default defineConfig({
   plugins: [react()],
   worker: { format: 'es' },
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 4000 },
-  server: { proxy: { '/api': api, '/tiles': api } },
+  // The web app shares pure modules with the server (api/auth/policy.ts): allow the project root.
+  server: { proxy: { '/api': api, '/tiles': api }, fs: { allow: [import.meta.dirname] } },
 })

@@ -3,7 +3,10 @@ import { CITY_CODE, getJson, recordPath, type BBox, type ClientConfig, type Reco
 import { useI18n } from './i18n/index.tsx'
 import { MapView, type Pick } from './map/MapView.tsx'
 import type { Highlight } from './map/overlay.ts'
-import { layerGroups, type LayerGroup } from './map/style.ts'
+import { layerGroups, type GridMode, type LayerGroup } from './map/style.ts'
+import { useAuth } from './auth/AuthProvider.tsx'
+import { ChecksPanel } from './panels/ChecksPanel.tsx'
+import { useRainOnMap } from './rain/useRainOnMap.ts'
 import { apiMessage } from './panels/apiMessage.ts'
 import { ErrorBanner, type Problem } from './panels/ErrorBanner.tsx'
 import { LayerSwitcher } from './panels/LayerSwitcher.tsx'
@@ -38,6 +41,9 @@ export function App() {
   const [flyOnLoad, setFlyOnLoad] = useState(initial.unit !== null || initial.record !== null)
   const [problems, setProblems] = useState<Problem[]>([])
   const [config, setConfig] = useState<ClientConfig | null | undefined>(undefined)
+  const [gridMode, setGridMode] = useState<GridMode>('risk')
+  const [checksOpen, setChecksOpen] = useState(false)
+  const { me } = useAuth()
 
   const report = useCallback((p: Problem) => setProblems((ps) => [...ps.filter((x) => x.id !== p.id), p]), [])
   const clear = useCallback((id: string) => setProblems((ps) => (ps.some((x) => x.id === id) ? ps.filter((x) => x.id !== id) : ps)), [])
@@ -52,6 +58,8 @@ export function App() {
   }, [])
 
   const unit = useApi<UnitSummary>(`/api/units/${unitCode}`, retry)
+  // Rain over the user's whole area, not only the chosen unit: the map shows more than one unit.
+  const rain = useRainOnMap(me.user.unitCode.slice(0, 12), (err) => report({ id: 'rain', message: apiMessage(err, lang, m) }))
   const record = useApi<RecordTypes[RecordKind]>(recordRef ? `/api/${recordPath[recordRef.kind]}/${recordRef.id}` : null, retry)
 
   useEffect(() => writeUrlState({ unit: unitCode === CITY_CODE ? null : unitCode, record: recordRef }), [unitCode, recordRef])
@@ -104,6 +112,8 @@ export function App() {
           visible={visible}
           highlight={highlight}
           target={target}
+          gridMode={gridMode}
+          rain={rain.rain}
           onPick={onPick}
           onError={(message) => report({ id: 'map', message })}
           onTilesOk={() => clear('map')}
@@ -115,7 +125,16 @@ export function App() {
         <UnitPanel unit={unit} code={unitCode} onSelect={selectUnit} />
       </aside>
       <aside className="right">
-        <LayerSwitcher visible={visible} hasBasemap={!!config?.basemap} onChange={(g, on) => setVisible((v) => ({ ...v, [g]: on }))} />
+        <LayerSwitcher
+          visible={visible}
+          hasBasemap={!!config?.basemap}
+          onChange={(g, on) => setVisible((v) => ({ ...v, [g]: on }))}
+          gridMode={gridMode}
+          onGridMode={setGridMode}
+          checksOpen={checksOpen}
+          onChecks={setChecksOpen}
+        />
+        {checksOpen && <ChecksPanel unitCode={unitCode} scope={me.user.unitCode} onClose={() => setChecksOpen(false)} />}
         {recordRef && (
           <RecordPanel
             kind={recordRef.kind}
@@ -128,7 +147,7 @@ export function App() {
         )}
       </aside>
       <div className="bottom-left">
-        <Legend />
+        <Legend gridMode={gridMode} rainAsOf={rain.asOf} />
       </div>
     </div>
   )

@@ -7,7 +7,8 @@ import { useEffect, useRef } from 'react'
 import type { BBox, ClientConfig } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { createOverlay, highlightLayers, type Highlight } from './overlay.ts'
-import { fontStack, layerGroups, makeIcons, pickableLayers, type LayerGroup, buildStyle } from './style.ts'
+import { applyRain, type RainOnMap } from './rainStates.ts'
+import { fontStack, gridFillColor, layerGroups, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle } from './style.ts'
 import { exposeForTests, markFirstDraw } from './test-hooks.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
@@ -25,6 +26,9 @@ export interface MapViewProps {
   highlight: Highlight
   /** Fit the map to this box whenever the object changes. */
   target: { bbox: BBox; maxZoom?: number } | null
+  gridMode: GridMode
+  /** Signal colours per grid and alerts per hazard site, drawn as feature state. */
+  rain: RainOnMap
   onPick(pick: Pick): void
   onError(message: string): void
   onTilesOk(): void
@@ -124,6 +128,17 @@ export function MapView(props: MapViewProps) {
     if (map.isStyleLoaded()) apply()
     else map.once('style.load', apply)
   }, [props.visible, props.config])
+
+  useEffect(() => {
+    const map = mapRef.current
+    if (!map) return
+    const apply = () => {
+      if (map.getLayer('grids-fill')) map.setPaintProperty('grids-fill', 'fill-color', gridFillColor(props.gridMode))
+      applyRain(map, props.rain)
+    }
+    if (map.isStyleLoaded()) apply()
+    else map.once('style.load', apply)
+  }, [props.gridMode, props.rain, props.config])
 
   useEffect(() => {
     overlayRef.current?.setProps({ layers: highlightLayers(props.highlight) })

@@ -7,3 +7,5 @@ export const routeColor = '#4dd0e1'
 export const selectColor: [number, number, number] = [0, 229, 255]
 /** Share thresholds for a grid's colour, as the legend states them. */
 export const gridRule = { red: 0.05, yellow: 0.15 }
+/** China's rainstorm signal colours (and no signal), and the halo of a site past its critical rainfall. */
+export const rainColor = { red: '#e53935', orange: '#fb8c00', yellow: '#fdd835', blue: '#1e88e5', none: '#1a2540', alert: '#ff1744' } as const

@@ -1,6 +1,6 @@
 import type { ExpressionSpecification, LayerSpecification, StyleSpecification } from 'maplibre-gl'
 import type { ClientConfig } from '../api.ts'
-import { dangerColor, gridFill, gridRule, riskColor, routeColor, shelterColor } from './colors.ts'
+import { dangerColor, gridFill, gridRule, rainColor, riskColor, routeColor, shelterColor } from './colors.ts'
 
 /**
  * The map style, built from our own tiles only so that it works with no
@@ -18,7 +18,7 @@ export const layerGroups = {
   grids: ['grids-fill', 'grids-line'],
   microGrids: ['micro-grids-line'],
   households: ['household-agg-total', 'household-agg-ry', 'household-agg-red', 'households'],
-  hazards: ['hazards'],
+  hazards: ['hazards-alert', 'hazards'],
   shelters: ['shelters'],
   routes: ['routes'],
   labels: ['admin-label', 'agg-label'],
@@ -54,7 +54,7 @@ export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpeci
     {
       id: 'grids-fill', type: 'fill', source: 'grids', 'source-layer': 'grids',
       paint: {
-        'fill-color': ['case', ['>', get('red_share'), gridRule.red], gridFill.red, ['>', get('yellow_share'), gridRule.yellow], gridFill.yellow, gridFill.green],
+        'fill-color': gridFillColor('risk'),
         'fill-opacity': ['interpolate', ['linear'], ['zoom'], 10, 0.45, 14, 0.3, 16, 0.18],
       },
     },
@@ -84,6 +84,17 @@ export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpeci
     {
       id: 'shelters', type: 'symbol', source: 'shelters', 'source-layer': 'shelters', minzoom: 10,
       layout: { 'icon-image': 'shelter', 'icon-size': ['interpolate', ['linear'], ['zoom'], 10, 0.55, 15, 1], 'icon-allow-overlap': true },
+    },
+    // A site whose rain has passed its critical rainfall: a red halo, whatever the zoom (feature state "alert").
+    {
+      id: 'hazards-alert', type: 'circle', source: 'hazards', 'source-layer': 'hazards',
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 6, 7, 14, 18],
+        'circle-color': rainColor.alert, 'circle-blur': 0.4,
+        'circle-opacity': ['case', ['boolean', ['feature-state', 'alert'], false], 0.55, 0],
+        'circle-stroke-color': rainColor.alert, 'circle-stroke-width': 2,
+        'circle-stroke-opacity': ['case', ['boolean', ['feature-state', 'alert'], false], 1, 0],
+      },
     },
     {
       id: 'hazards', type: 'symbol', source: 'hazards', 'source-layer': 'hazards',
@@ -169,4 +180,15 @@ export function makeIcons(): { name: string; image: ImageData; pixelRatio: numbe
     ...Object.entries(dangerColor).map(([level, color]) => ({ name: `hazard-${level}`, image: draw(22, triangle(color)), pixelRatio: ratio })),
     { name: 'shelter', image: draw(20, house), pixelRatio: ratio },
   ]
+}
+
+/** What colours the grids: the household risk share (红黄绿), or the rainstorm signal in force (feature state "rain"). */
+export type GridMode = 'risk' | 'rain'
+
+export function gridFillColor(mode: GridMode): ExpressionSpecification {
+  if (mode === 'rain') {
+    return ['match', ['coalesce', ['feature-state', 'rain'], 'none'],
+      'red', rainColor.red, 'orange', rainColor.orange, 'yellow', rainColor.yellow, 'blue', rainColor.blue, rainColor.none]
+  }
+  return ['case', ['>', get('red_share'), gridRule.red], gridFill.red, ['>', get('yellow_share'), gridRule.yellow], gridFill.yellow, gridFill.green]
 }

@@ -1,7 +1,17 @@
 import { useI18n } from '../i18n/index.tsx'
-import type { LayerGroup } from '../map/style.ts'
+import type { GridMode, LayerGroup } from '../map/style.ts'
 
-export function LayerSwitcher({ visible, onChange, hasBasemap }: { visible: Record<LayerGroup, boolean>; onChange(g: LayerGroup, on: boolean): void; hasBasemap: boolean }) {
+interface Props {
+  visible: Record<LayerGroup, boolean>
+  onChange(g: LayerGroup, on: boolean): void
+  hasBasemap: boolean
+  gridMode: GridMode
+  onGridMode(mode: GridMode): void
+  checksOpen: boolean
+  onChecks(open: boolean): void
+}
+
+export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridMode, checksOpen, onChecks }: Props) {
   const { t, m } = useI18n()
   const groups = (Object.keys(m.layers) as (LayerGroup | 'title')[]).filter(
     (g): g is LayerGroup => g !== 'title' && (g !== 'basemap' || hasBasemap),
@@ -15,6 +25,14 @@ export function LayerSwitcher({ visible, onChange, hasBasemap }: { visible: Reco
           {m.layers[g]}
         </label>
       ))}
+      <h2>{t('gridMode.title')}</h2>
+      {(['risk', 'rain'] as const).map((mode) => (
+        <label key={mode} className="check">
+          <input type="radio" name="grid-mode" data-testid={`grid-mode-${mode}`} checked={gridMode === mode} onChange={() => onGridMode(mode)} />
+          {m.gridMode[mode]}
+        </label>
+      ))}
+      <button className={`toggle ${checksOpen ? 'on' : ''}`} data-testid="checks-toggle" onClick={() => onChecks(!checksOpen)}>{t('checks.open')}</button>
     </section>
   )
 }

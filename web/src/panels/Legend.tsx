@@ -1,8 +1,9 @@
 import { useState } from 'react'
 import { useI18n } from '../i18n/index.tsx'
-import { dangerColor, gridFill, riskColor, routeColor, shelterColor } from '../map/colors.ts'
+import { dangerColor, gridFill, rainColor, riskColor, routeColor, shelterColor } from '../map/colors.ts'
+import type { GridMode } from '../map/style.ts'
 
-export function Legend() {
+export function Legend({ gridMode, rainAsOf }: { gridMode: GridMode; rainAsOf: string | null }) {
   const { t } = useI18n()
   // Open on a wall-sized screen; folded on a laptop, where it would cover the map.
   const [open, setOpen] = useState(() => window.innerWidth >= 1600)
@@ -11,24 +12,37 @@ export function Legend() {
       <h2>
         <button className="fold" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? '▾' : '▸'} {t('legend.title')}</button>
       </h2>
-      {open && <LegendRows />}
+      {open && <LegendRows gridMode={gridMode} rainAsOf={rainAsOf} />}
     </section>
   )
 }
 
-function LegendRows() {
-  const { t, term } = useI18n()
+function LegendRows({ gridMode, rainAsOf }: { gridMode: GridMode; rainAsOf: string | null }) {
+  const { t, term, lang } = useI18n()
   return (
     <>
+      {gridMode === 'rain' && (
+        <div className="legend-row" data-testid="legend-rain">
+          <span className="swatches">
+            {(['blue', 'yellow', 'orange', 'red'] as const).map((k) => <span key={k} className="swatch" title={t(`rainLegend.${k}`)} style={{ background: rainColor[k] }} />)}
+          </span>
+          <span className="small">
+            {rainAsOf ? t('rainLegend.asOf', { when: new Date(rainAsOf).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB') }) : t('rainLegend.noData')}
+          </span>
+        </div>
+      )}
+      <div className="legend-row"><span className="dot" style={{ background: rainColor.alert, boxShadow: `0 0 6px ${rainColor.alert}` }} />{t('rainLegend.alert')}</div>
       <div className="legend-row"><span className="dot" style={{ background: riskColor.red }} />{t('legend.riskRed')}</div>
       <div className="legend-row"><span className="dot" style={{ background: riskColor.yellow }} />{t('legend.riskYellow')}</div>
       <div className="legend-row"><span className="dot" style={{ background: riskColor.green }} />{t('legend.riskGreen')}</div>
-      <div className="legend-row">
-        <span className="swatches">
-          {(['red', 'yellow', 'green'] as const).map((k) => <span key={k} className="swatch" style={{ background: gridFill[k] }} />)}
-        </span>
-        <span className="small">{t('legend.gridRule')}</span>
-      </div>
+      {gridMode === 'risk' && (
+        <div className="legend-row">
+          <span className="swatches">
+            {(['red', 'yellow', 'green'] as const).map((k) => <span key={k} className="swatch" style={{ background: gridFill[k] }} />)}
+          </span>
+          <span className="small">{t('legend.gridRule')}</span>
+        </div>
+      )}
       <div className="legend-row">
         <span className="nested"><span style={{ background: riskColor.green }} /><span style={{ background: riskColor.yellow }} /><span style={{ background: riskColor.red }} /></span>
         <span className="small">{t('legend.aggregate')}</span>

@@ -1,0 +1,113 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { ingestForecasts, ingestReadings, ingestStations } from '../../api/rain/ingest.ts'
+import { startServer, type RunningServer } from '../../api/server.ts'
+import { buildStorm, timeline } from '../../data/storms/build.ts'
+import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
+import { chromiumPath, collectErrors, launch, screenshot, waitForIdle, waitForMap } from '../helpers/browser.ts'
+import { resetRain, testActor } from '../helpers/rain.ts'
+import { loginAs, type Client } from '../helpers/session.ts'
+
+const exe = chromiumPath()
+const COUNTY = '530626'
+const rows = <T extends object>(xs: T[]) => xs.map((values, i) => ({ row: i + 1, values: values as Record<string, unknown> }))
+
+/** A storm played up to its first signal colours: the map colours grids by it, and the 三查 panel lists and ticks tasks. */
+describe.skipIf(!exe)('rain and 三查 on the map in Chromium', () => {
+  let server: RunningServer
+  let browser: Browser
+
+  async function open(who: Client, path: string) {
+    const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } })
+    const [name, value] = who.cookie.split('=')
+    await ctx.addCookies([{ name, value, url: server.url }])
+    const page = await ctx.newPage()
+    page.once('close', () => void ctx.close().catch(() => {}))
+    const errors = collectErrors(page)
+    await page.goto(server.url + path)
+    return { page, errors }
+  }
+
+  beforeAll(async () => {
+    await ensureWebBuild({ quiet: true })
+    server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist })
+    browser = await launch(exe!)
+    const sql = server.db.sql
+    await resetRain(sql)
+    const storm = await buildStorm(sql, { county: COUNTY, seed: 5, spacingKm: 5 })
+    await ingestStations(sql, testActor, rows(storm.stations))
+    // Play the storm until some grid has a signal colour and there are during-rain tasks.
+    for (const step of timeline(storm)) {
+      if (step.forecasts.length) await ingestForecasts(sql, testActor, rows(step.forecasts))
+      if (step.readings.length) await ingestReadings(sql, testActor, rows(step.readings))
+      const [n] = await sql`SELECT (SELECT count(*) FROM rain_state WHERE kind = 'grid' AND colour IS NOT NULL)::int AS coloured,
+                                   (SELECT count(*) FROM tasks WHERE phase = 'during')::int AS during`
+      if (n.coloured > 0 && n.during > 0) break
+    }
+  })
+  afterAll(async () => {
+    if (server) await resetRain(server.db.sql)
+    await browser?.close()
+    await server?.close()
+  })
+
+  const featureStates = (page: Page, ids: number[], source: string) =>
+    page.evaluate(
+      ({ ids, source }) => ids.map((id) => window.__gridwatch!.map!.getFeatureState({ source, sourceLayer: source, id })),
+      { ids, source },
+    )
+
+  it('colours grids by the signal in force and marks sites past their critical rainfall', async () => {
+    const coloured = await server.db.sql`SELECT unit_id AS id, colour FROM rain_state WHERE kind = 'grid' AND colour IS NOT NULL ORDER BY unit_id LIMIT 20`
+    const dry = await server.db.sql`SELECT unit_id AS id FROM rain_state WHERE kind = 'grid' AND colour IS NULL ORDER BY unit_id LIMIT 5`
+    const alerts = await server.db.sql`SELECT unit_id AS id FROM rain_state WHERE kind = 'site' AND on_alert ORDER BY unit_id LIMIT 5`
+    expect(coloured.length).toBeGreaterThan(0)
+    const me = await loginAs(server, 'commander', COUNTY + '000000')
+    const { page, errors } = await open(me, `/?unit=${COUNTY}000000`)
+    await waitForMap(page)
+    await page.getByTestId('grid-mode-rain').check()
+    await page.getByTestId('legend-rain').waitFor({ state: 'attached' }).catch(() => {})
+    await page.waitForFunction(
+      (id) => (window.__gridwatch!.map!.getFeatureState({ source: 'grids', sourceLayer: 'grids', id }) as { rain?: string }).rain !== undefined,
+      coloured[0].id as number,
+      { timeout: 20_000 },
+    )
+    const states = await featureStates(page, coloured.map((c) => c.id as number), 'grids')
+    expect(states.map((s) => (s as { rain?: string }).rain)).toEqual(coloured.map((c) => c.colour))
+    expect((await featureStates(page, dry.map((d) => d.id as number), 'grids')).every((s) => !(s as { rain?: string }).rain)).toBe(true)
+    if (alerts.length) {
+      expect((await featureStates(page, alerts.map((a) => a.id as number), 'hazards')).every((s) => (s as { alert?: boolean }).alert === true)).toBe(true)
+    }
+    await waitForIdle(page)
+    await screenshot(page, 'rain-map-1600x900.png')
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('lists a grid worker’s tasks in the 三查 panel with roll-ups, and ticks an item into the database', async () => {
+    const [grid] = await server.db.sql`SELECT unit_code FROM tasks WHERE target_kind = 'grid' AND phase = 'during' ORDER BY id LIMIT 1`
+    // The panel lists the worker's tasks soonest due first: the first is the one to tick.
+    const [task] = await server.db.sql`SELECT id, unit_code FROM tasks WHERE phase = 'during' AND unit_code = ${grid.unit_code as string} ORDER BY due_at, id LIMIT 1`
+    const worker = await loginAs(server, 'grid_worker', task.unit_code as string)
+    const { page, errors } = await open(worker, '/')
+    await waitForMap(page)
+    await page.getByTestId('checks-toggle').click()
+    await page.getByTestId('checks-phase-during').click()
+    const list = page.getByTestId('task-list')
+    await list.locator('li button.link').first().waitFor()
+    // The totals count the tasks of the worker's grid in that phase.
+    const [n] = await server.db.sql`SELECT count(*)::int AS n FROM tasks WHERE phase = 'during' AND unit_code = ${task.unit_code as string}`
+    expect(await page.getByTestId('checks-totals').innerText()).toContain(`/${n.n}`)
+    await list.locator('li button.link').first().click()
+    const box = page.locator('[data-testid=task-items] input[type=checkbox]').first()
+    // Controlled: the box shows the server's answer, so click and wait for the database.
+    await box.click()
+    await expect.poll(async () => {
+      const [t] = await server.db.sql`SELECT items FROM tasks WHERE id = ${task.id}`
+      return (t.items as { done: boolean }[])[0].done
+    }, { timeout: 10_000 }).toBe(true)
+    await screenshot(page, 'checks-panel-1600x900.png')
+    expect(errors).toEqual([])
+    await page.close()
+  })
+})
