@@ -5,6 +5,14 @@ import { colours, loadConfig, type RainConfig } from './config.ts'
 import { ensureWeights, evaluate, openBeforeRain, type EvaluationResult } from './engine.ts'
 import { RowErrors, isError, parseMm, parseTime } from './validate.ts'
 
+/**
+ * Tells listeners (every API process, via LISTEN gridwatch_rain) that rain
+ * changed; sent on commit, so nobody hears of a change that rolled back.
+ */
+async function notifyRain(tx: Tx, what: Record<string, unknown>) {
+  await tx`SELECT pg_notify('gridwatch_rain', ${JSON.stringify(what)})`
+}
+
 /** Who an ingest is recorded as (a logged-in user, or a script). */
 export type RainActor = Parameters<typeof writeTx>[1]
 
@@ -132,6 +140,7 @@ export async function ingestReadings(sql: Sql, actor: RainActor, rows: RawRow[])
       for (const e of result.evaluations) (result.tasks.during += e.during), (result.tasks.after += e.after)
     }
     await auditEvent(tx, { action: 'rain_readings', table: 'rain_readings', after: { ...result, evaluations: result.evaluations.length } })
+    if (changed.length) await notifyRain(tx, { kind: 'readings', asOf: result.evaluations.at(-1)?.asOf ?? null, tasks: result.tasks })
     return result
   })
 }
@@ -189,6 +198,7 @@ export async function ingestForecasts(sql: Sql, actor: RainActor, rows: RawRow[]
     const before = await openBeforeRain(tx, cfg, changed.map((c) => Number(c.id)))
     const result = { received: rows.length, changed: changed.length, unchanged: rows.length - changed.length, tasks: { before } }
     await auditEvent(tx, { action: 'rain_forecasts', table: 'rain_forecasts', after: result })
+    if (changed.length) await notifyRain(tx, { kind: 'forecasts', tasks: result.tasks })
     return result
   })
 }
@@ -257,6 +267,7 @@ export async function ingestWarnings(sql: Sql, actor: RainActor, rows: RawRow[])
     const result = { received: rows.length, inserted: r.length, unchanged: parsed.length - r.length,
                      tasks: { during: evaluations.reduce((a, e) => a + e.during, 0), after: evaluations.reduce((a, e) => a + e.after, 0) } }
     await auditEvent(tx, { action: 'rain_warnings', table: 'rain_warnings', after: result })
+    if (r.length) await notifyRain(tx, { kind: 'warnings', tasks: result.tasks })
     return result
   })
 }
