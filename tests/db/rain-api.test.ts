@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../api/server.ts'
+import { signalColour, type RainConfig } from '../../api/rain/config.ts'
 import { buildStorm, timeline, type Storm } from '../../data/storms/build.ts'
 import { resetRain } from '../helpers/rain.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
@@ -147,13 +148,61 @@ for (const target of targets()) {
       }
     })
 
+    it('lets command edit the rules and checklists (versioned), and the next rain update follows them', async () => {
+      const [tw] = await s.db.sql`SELECT code FROM admin_units WHERE level = 'township' AND code LIKE ${COUNTY + '%'} LIMIT 1`
+      const township = await loginAs(s, 'township', tw.code)
+      const { config } = await (await commander.get('/api/rain/config')).json()
+      const signals = config.find((r: { key: string }) => r.key === 'signals')
+      const lower = { ...signals.value, blue: { mm: 10, hours: 12 } }
+      expect((await township.send('PUT', '/api/rain/config/signals', { version: signals.version, value: lower })).status).toBe(403)
+      expect((await commander.send('PUT', '/api/rain/config/signals', { version: signals.version, value: { ...lower, blue: { mm: 10, hours: 5 } } })).status).toBe(400)
+      expect((await commander.send('PUT', '/api/rain/config/signals', { version: signals.version + 7, value: lower })).status).toBe(409)
+      expect((await commander.send('PUT', '/api/rain/config/nothing', { version: 1, value: {} })).status).toBe(404)
+      const put = await commander.send('PUT', '/api/rain/config/signals', { version: signals.version, value: lower })
+      expect(put.status).toBe(200)
+      try {
+        // The next hour (dry) re-colours every unit with the new table.
+        const next = new Date(Date.parse(storm.hours.at(-1)!.hour) + 3600_000).toISOString()
+        expect((await commander.send('POST', '/api/rain/readings', storm.stations.map((x) => ({ station: x.code, hour: next, mm: 0 })))).status).toBe(200)
+        const state = await s.db.sql`SELECT colour, warning_colour, rain_1h, rain_3h, rain_6h, rain_12h, rain_24h FROM rain_state WHERE warning_colour IS NULL`
+        expect(state.length).toBeGreaterThan(0)
+        let blue = 0
+        for (const u of state) {
+          const want = signalColour(lower as RainConfig['signals'], { 1: Number(u.rain_1h), 3: Number(u.rain_3h), 6: Number(u.rain_6h), 12: Number(u.rain_12h), 24: Number(u.rain_24h) })
+          expect(u.colour).toBe(want)
+          if (want === 'blue') blue++
+        }
+        expect(blue).toBeGreaterThan(0) // the lowered threshold is what coloured them
+      } finally {
+        const { config: now } = await (await commander.get('/api/rain/config')).json()
+        const v = now.find((r: { key: string }) => r.key === 'signals').version
+        expect((await commander.send('PUT', '/api/rain/config/signals', { version: v, value: signals.value })).status).toBe(200)
+      }
+
+      const { templates } = await (await commander.get('/api/checklists')).json()
+      expect(templates).toHaveLength(9)
+      const t = templates.find((x: { phase: string; targetKind: string }) => x.phase === 'after' && x.targetKind === 'grid')
+      const edit = { version: t.version, titleZh: t.titleZh, titleEn: t.titleEn, items: [...t.items, { zh: '清理排水沟', en: 'Clear the drains' }] }
+      expect((await township.send('PUT', '/api/checklists/after/grid', edit)).status).toBe(403)
+      expect((await commander.send('PUT', '/api/checklists/after/grid', { ...edit, items: [] })).status).toBe(400)
+      expect((await commander.send('PUT', '/api/checklists/after/nothing', edit)).status).toBe(404)
+      const r = await commander.send('PUT', '/api/checklists/after/grid', edit)
+      expect(r.status).toBe(200)
+      expect((await r.json()).items).toHaveLength(t.items.length + 1)
+      // Tasks already open keep their items.
+      const [open] = await s.db.sql`SELECT jsonb_array_length(items) AS n FROM tasks WHERE phase = 'after' AND target_kind = 'grid' LIMIT 1`
+      expect(open.n).toBe(t.items.length)
+      expect((await commander.send('PUT', '/api/checklists/after/grid', { ...edit, items: t.items, version: edit.version + 1 })).status).toBe(200)
+    })
+
     it('serves rain per unit as the state table holds it', async () => {
       const r = await commander.get(`/api/rain/state?unit=${COUNTY}000000&kind=grid`)
       expect(r.status).toBe(200)
       const body = await r.json()
       const [n] = await s.db.sql`SELECT count(*)::int AS n FROM rain_state WHERE kind = 'grid' AND unit_code LIKE ${COUNTY + '%'}`
       expect(body.units.length).toBe(n.n)
-      expect(body.asOf).toBe(storm.hours.at(-1)!.hour)
+      const [{ latest }] = await s.db.sql`SELECT max(hour) AS latest FROM rain_readings`
+      expect(body.asOf).toBe((latest as Date).toISOString())
       expect((await commander.get('/api/rain/state?unit=12')).status).toBe(400)
     })
   })

@@ -4,7 +4,8 @@ import type { Sql } from '../../api/db/connect.ts'
 import { HttpError } from '../../api/errors.ts'
 import { loadConfig, signalColour, type RainConfig } from '../../api/rain/config.ts'
 import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings } from '../../api/rain/ingest.ts'
-import { buildStorm, type Storm } from '../../data/storms/build.ts'
+import postgres from 'postgres'
+import { buildStorm, timeline, type Storm } from '../../data/storms/build.ts'
 import { playStorm, resetRain, testActor } from '../helpers/rain.ts'
 import { client, targets } from '../helpers/targets.ts'
 
@@ -260,6 +261,27 @@ for (const target of targets()) {
       }
       const r2 = await ingestWarnings(sql, testActor, warnings.map((values, i) => ({ row: i + 1, values })))
       expect(r2).toMatchObject({ inserted: 0, unchanged: 3 })
+    })
+
+    it.runIf(target.name === 'postgis')('takes forecasts and readings at the same time without a conflict', async () => {
+      // Several connections: on the embedded database everything runs one at a time anyway.
+      const pool = postgres(target.url, { onnotice: () => {}, max: 4 }) as unknown as Sql
+      try {
+        await resetRain(pool)
+        await ingestStations(pool, testActor, storm.stations.map((values, i) => ({ row: i + 1, values })))
+        const steps = timeline(storm)
+        const jobs = steps.flatMap((st) => [
+          st.forecasts.length ? ingestForecasts(pool, testActor, st.forecasts.map((values, i) => ({ row: i + 1, values }))) : null,
+          st.readings.length ? ingestReadings(pool, testActor, st.readings.map((values, i) => ({ row: i + 1, values }))) : null,
+        ]).filter((j) => j !== null)
+        const results = await Promise.allSettled(jobs)
+        expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([])
+        const [{ open }] = await pool`SELECT count(*)::int AS open FROM rain_events WHERE closed_at IS NULL GROUP BY county_code ORDER BY 1 DESC LIMIT 1`
+          .then((r) => (r.length ? r : [{ open: 0 }]))
+        expect(open).toBeLessThanOrEqual(1)
+      } finally {
+        await pool.end()
+      }
     })
 
     it('colours grids at the signal thresholds and not 0.1 mm below', async () => {
