@@ -204,7 +204,7 @@ export const en: Messages = {
     unlock: 'Unlock',
   },
   checks: {
-    title: 'Rain checks (三查)',
+    title: 'Rain checks: before, during, after',
     open: 'Rain checks',
     phases: { all: 'All', before: 'Before rain', during: 'During rain', after: 'After rain' },
     filters: { all: 'All', overdue: 'Overdue', not_started: 'Not started', done: 'Done' },
