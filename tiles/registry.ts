@@ -232,6 +232,57 @@ export const tileLayers: TileLayer[] = [
   },
 ]
 
+// Rain per grid and hazard site (rain_state, api/rain/engine.ts): colour by
+// rainstorm signal or warning, the 1–24 h sums, on-alert flags. Kind 'rain':
+// every rain update notifies the extent it changed.
+const rainCols = `coalesce(r.colour, 'none') AS colour, coalesce(r.signal_colour, 'none') AS signal,
+  coalesce(r.warning_colour, 'none') AS warning, r.rain_1h::float8 AS rain_1h, r.rain_3h::float8 AS rain_3h,
+  r.rain_6h::float8 AS rain_6h, r.rain_12h::float8 AS rain_12h, r.rain_24h::float8 AS rain_24h, r.on_alert AS alert`
+const rainFields = {
+  id: 'Number', code: 'String', colour: 'String', signal: 'String', warning: 'String', rain_1h: 'Number', rain_3h: 'Number',
+  rain_6h: 'Number', rain_12h: 'Number', rain_24h: 'Number', alert: 'Boolean',
+} as const
+tileLayers.push({
+  name: 'rain',
+  minzoom: 5,
+  maxzoom: 16,
+  layers: [
+    {
+      name: 'rain_points',
+      geometry: 'point',
+      description: '有预警颜色的网格（注记点）/ grids with a signal or warning colour, as points (low zooms)',
+      fields: rainFields,
+      bands: [{
+        minzoom: 5, maxzoom: 9, kind: 'rain',
+        columns: `g.id AS fid, g.id, g.code, ${rainCols}`, geom: 'g.label_3857',
+        from: `grids g JOIN rain_state r ON r.kind = 'grid' AND r.unit_id = g.id`, where: 'r.colour IS NOT NULL',
+      }],
+    },
+    {
+      name: 'rain_grids',
+      geometry: 'polygon',
+      description: '网格雨情 / rain per basic grid',
+      fields: rainFields,
+      bands: [{
+        minzoom: 10, maxzoom: 16, kind: 'rain',
+        columns: `g.id AS fid, g.id, g.code, ${rainCols}`, geom: 'g.geom_3857',
+        from: `grids g JOIN rain_state r ON r.kind = 'grid' AND r.unit_id = g.id`,
+      }],
+    },
+    {
+      name: 'rain_sites',
+      geometry: 'point',
+      description: '隐患点雨情（超临界雨量即预警）/ rain per hazard site (on alert past its critical rainfall)',
+      fields: rainFields,
+      bands: [{
+        minzoom: 5, maxzoom: 16, kind: 'rain',
+        columns: `s.id AS fid, s.id, s.code, ${rainCols}`, geom: 's.geom_3857',
+        from: `hazard_sites s JOIN rain_state r ON r.kind = 'site' AND r.unit_id = s.id`,
+      }],
+    },
+  ],
+})
+
 export const tileLayerByName = new Map(tileLayers.map((l) => [l.name, l]))
 
 export function bandAt(layer: MvtLayer, z: number): Band | undefined {

@@ -36,10 +36,33 @@ export async function connect(
       throw new Error(`无法连接数据库 / cannot reach DATABASE_URL (${redact(url)}): ${e.message}`)
     })
     // A URL may lead to a PGlite behind pglite-socket (tests, a second process):
-    // it needs the single connection that fromEmbedded explains.
+    // it needs the single connection that fromEmbedded explains, and, as there,
+    // a NOTIFY comes back on the connection that committed it, not on a
+    // LISTENing one: pass those on too, so this process hears its own changes
+    // (tile invalidation after a rain update, session revokes).
     if (/PGlite/.test(version)) {
       await sql.end()
-      sql = postgres(url, { ...pgOptions, max: 1 }) as Sql
+      const notifications = new EventEmitter()
+      sql = postgres(url, {
+        ...pgOptions,
+        max: 1,
+        onnotify: (channel: string, payload: string) => notifications.emit(channel, payload),
+      } as postgres.Options<Record<string, never>>) as Sql
+      return {
+        sql,
+        kind: 'postgis',
+        url,
+        async listen(channel, onPayload) {
+          notifications.on(channel, onPayload)
+          // LISTEN all the same: PGlite only emits notifications for channels someone listens to.
+          const { unlisten } = await sql.listen(channel, () => {})
+          return async () => {
+            notifications.off(channel, onPayload)
+            await unlisten()
+          }
+        },
+        close: () => sql.end({ timeout: 5 }),
+      }
     }
     return {
       sql,

@@ -1,5 +1,6 @@
 import type postgres from 'postgres'
 import type { Tx } from '../db/write.ts'
+import type { Change } from '../../tiles/cache.ts'
 import type { RainConfig } from './config.ts'
 
 /**
@@ -147,22 +148,35 @@ async function interpolate(tx: Tx, cfg: RainConfig, asOf: string) {
 
 async function writeState(tx: Tx, asOf: string) {
   // Only rows whose figures changed are written: dry areas stay as they are.
-  await tx`
-    INSERT INTO rain_state AS r (kind, unit_id, code, unit_code, rain_1h, rain_3h, rain_6h, rain_12h, rain_24h,
-                                 signal_colour, warning_colour, colour, on_alert)
-    SELECT kind, unit_id, code, unit_code, s1, s3, s6, s12, s24, signal_colour, warning_colour, colour, on_alert
-    FROM rain_eval
-    ON CONFLICT (kind, unit_id) DO UPDATE SET
-      code = EXCLUDED.code, unit_code = EXCLUDED.unit_code,
-      rain_1h = EXCLUDED.rain_1h, rain_3h = EXCLUDED.rain_3h, rain_6h = EXCLUDED.rain_6h, rain_12h = EXCLUDED.rain_12h,
-      rain_24h = EXCLUDED.rain_24h, signal_colour = EXCLUDED.signal_colour, warning_colour = EXCLUDED.warning_colour,
-      colour = EXCLUDED.colour, on_alert = EXCLUDED.on_alert
-    WHERE (r.code, r.unit_code, r.rain_1h, r.rain_3h, r.rain_6h, r.rain_12h, r.rain_24h, r.signal_colour, r.warning_colour, r.colour, r.on_alert)
-          IS DISTINCT FROM (EXCLUDED.code, EXCLUDED.unit_code, EXCLUDED.rain_1h, EXCLUDED.rain_3h, EXCLUDED.rain_6h, EXCLUDED.rain_12h,
-                            EXCLUDED.rain_24h, EXCLUDED.signal_colour, EXCLUDED.warning_colour, EXCLUDED.colour, EXCLUDED.on_alert)`
+  const [up] = await tx<{ w: number | null; s: number; e: number; n: number }[]>`
+    WITH up AS (
+      INSERT INTO rain_state AS r (kind, unit_id, code, unit_code, rain_1h, rain_3h, rain_6h, rain_12h, rain_24h,
+                                   signal_colour, warning_colour, colour, on_alert)
+      SELECT kind, unit_id, code, unit_code, s1, s3, s6, s12, s24, signal_colour, warning_colour, colour, on_alert
+      FROM rain_eval
+      ON CONFLICT (kind, unit_id) DO UPDATE SET
+        code = EXCLUDED.code, unit_code = EXCLUDED.unit_code,
+        rain_1h = EXCLUDED.rain_1h, rain_3h = EXCLUDED.rain_3h, rain_6h = EXCLUDED.rain_6h, rain_12h = EXCLUDED.rain_12h,
+        rain_24h = EXCLUDED.rain_24h, signal_colour = EXCLUDED.signal_colour, warning_colour = EXCLUDED.warning_colour,
+        colour = EXCLUDED.colour, on_alert = EXCLUDED.on_alert
+      WHERE (r.code, r.unit_code, r.rain_1h, r.rain_3h, r.rain_6h, r.rain_12h, r.rain_24h, r.signal_colour, r.warning_colour, r.colour, r.on_alert)
+            IS DISTINCT FROM (EXCLUDED.code, EXCLUDED.unit_code, EXCLUDED.rain_1h, EXCLUDED.rain_3h, EXCLUDED.rain_6h, EXCLUDED.rain_12h,
+                              EXCLUDED.rain_24h, EXCLUDED.signal_colour, EXCLUDED.warning_colour, EXCLUDED.colour, EXCLUDED.on_alert)
+      RETURNING kind, unit_id)
+    -- Where the rain tiles changed: the changed grids' polygons (their label points lie
+    -- inside) and sites' points. One box: a rain update changes one storm's area.
+    SELECT ST_XMin(x.e) AS w, ST_YMin(x.e) AS s, ST_XMax(x.e) AS e, ST_YMax(x.e) AS n
+    FROM (SELECT ST_Extent(coalesce(g.geom, h.geom)) AS e FROM up
+          LEFT JOIN grids g ON up.kind = 'grid' AND g.id = up.unit_id
+          LEFT JOIN hazard_sites h ON up.kind = 'site' AND h.id = up.unit_id) x`
   // Units no station reaches any more (moved, cancelled, out of range) have no rain to show.
-  await tx`DELETE FROM rain_state r WHERE NOT EXISTS (SELECT 1 FROM rain_eval e WHERE e.kind = r.kind AND e.unit_id = r.unit_id)`
+  const gone = await tx`DELETE FROM rain_state r WHERE NOT EXISTS (SELECT 1 FROM rain_eval e WHERE e.kind = r.kind AND e.unit_id = r.unit_id) RETURNING 1`
   await tx`UPDATE rain_cache SET state_as_of = ${asOf}::timestamptz`
+  // The tile cache drops the rain tiles that show a change (tiles/cache.ts reads
+  // [kind, w, s, e, n]). Rows that went (where the unit was is no longer known:
+  // it may have moved) drop every rain tile; that happens a day after rain ends.
+  const change: Change | null = gone.length ? ['rain', -180, -85, 180, 85] : up?.w != null ? ['rain', up.w, up.s, up.e, up.n] : null
+  if (change) await tx`SELECT pg_notify('gridwatch_tiles', ${JSON.stringify([change])})`
 }
 
 /**

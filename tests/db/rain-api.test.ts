@@ -1,4 +1,7 @@
+import { VectorTile } from '@mapbox/vector-tile'
+import { PbfReader } from 'pbf'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tilesCovering } from '../../tiles/tile-math.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { signalColour, type RainConfig } from '../../api/rain/config.ts'
 import { buildStorm, timeline, type Storm } from '../../data/storms/build.ts'
@@ -204,6 +207,44 @@ for (const target of targets()) {
       const [{ latest }] = await s.db.sql`SELECT max(hour) AS latest FROM rain_readings`
       expect(body.asOf).toBe((latest as Date).toISOString())
       expect((await commander.get('/api/rain/state?unit=12')).status).toBe(400)
+    })
+    it('serves rain tiles that follow each rain update', async () => {
+      const [g] = await s.db.sql`SELECT g.id, ST_X(g.label_point) AS lon, ST_Y(g.label_point) AS lat FROM rain_state r
+                                 JOIN grids g ON r.kind = 'grid' AND g.id = r.unit_id ORDER BY g.id LIMIT 1`
+      const [t] = tilesCovering([g.lon, g.lat, g.lon, g.lat], 12)
+      const feature = async () => {
+        const r = await commander.get(`/tiles/rain/12/${t.x}/${t.y}.mvt`)
+        expect(r.status).toBe(200)
+        const tile = new VectorTile(new PbfReader(new Uint8Array(await r.arrayBuffer())))
+        const layer = tile.layers.rain_grids
+        for (let i = 0; i < layer.length; i++) if (layer.feature(i).properties.id === g.id) return layer.feature(i).properties
+        return undefined
+      }
+      const stateOf = async () => (await s.db.sql`SELECT coalesce(colour, 'none') AS colour, rain_1h::float8 AS rain_1h FROM rain_state WHERE kind = 'grid' AND unit_id = ${g.id}`)[0]
+      const before = await feature()
+      expect(before).toMatchObject(await stateOf())
+      expect(before!.colour).not.toBe('red')
+      const tj = await (await commander.get('/tiles/rain.json')).json()
+      expect(tj.vector_layers.map((l: { id: string }) => l.id)).toEqual(['rain_points', 'rain_grids', 'rain_sites'])
+      // A tile far from the county (no rain there) is cached and must stay so.
+      const far = `/tiles/rain/12/${t.x + 60}/${t.y}.mvt`
+      await commander.get(far)
+      // A cloudburst at every gauge in the latest hour: the cached tile must not survive it.
+      const [{ latest }] = await s.db.sql`SELECT max(hour) AS latest FROM rain_readings`
+      const burst = storm.stations.map((x) => ({ station: x.code, hour: (latest as Date).toISOString(), mm: 120 }))
+      expect((await commander.send('POST', '/api/rain/readings', burst)).status).toBe(200)
+      // NOTIFY reaches a real server's listener asynchronously: give it a moment.
+      let after = await feature()
+      for (let i = 0; i < 50 && after?.colour !== 'red'; i++) {
+        await new Promise((r) => setTimeout(r, 20))
+        after = await feature()
+      }
+      expect(after).toMatchObject(await stateOf())
+      expect(after!.colour).toBe('red')
+      expect(after!.rain_1h).toBe(120)
+      const hits = s.tiles.cache.hits
+      await commander.get(far)
+      expect(s.tiles.cache.hits).toBe(hits + 1)
     })
   })
 }
