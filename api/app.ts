@@ -13,6 +13,9 @@ import { log } from './log.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { editRoutes } from './routes/edits.ts'
+import { evacuationRoutes } from './routes/evacuation.ts'
+import { eventRoutes } from './routes/events.ts'
+import type { EventHub } from './events/hub.ts'
 import { rainRoutes } from './routes/rain.ts'
 import { recordRoutes } from './routes/records.ts'
 import { taskRoutes } from './routes/tasks.ts'
@@ -26,6 +29,8 @@ export interface AppDeps {
   db: Database
   tiles: TileService
   sessions: SessionStore
+  /** The live feed (/api/events). */
+  events: EventHub
   postgisVersion: string
   bounds: [number, number, number, number]
   /** The built web app (web/dist), served at / when present. */
@@ -59,6 +64,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', auditRoutes(deps.db.sql))
   app.route('/', rainRoutes(deps.db.sql))
   app.route('/', taskRoutes(deps.db.sql))
+  app.route('/', evacuationRoutes(deps.db.sql))
+  app.route('/', eventRoutes(deps.events, deps.sessions))
 
   app.all('/api/*', (c) => c.json(errorBody('not_found', `没有这个接口：${c.req.path}`, `no such API route: ${c.req.path}`), 404))
 

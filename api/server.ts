@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp } from './app.ts'
 import { createDemoAccounts, describeAccounts } from './auth/demo-accounts.ts'
 import { SessionStore } from './auth/sessions.ts'
+import { EventHub } from './events/hub.ts'
 import { config } from './config.ts'
 import { connect, seedPool, type Database } from './db/connect.ts'
 import { log, progress } from './log.ts'
@@ -29,6 +30,7 @@ export interface RunningServer {
   db: Database
   tiles: TileService
   sessions: SessionStore
+  events: EventHub
   close(): Promise<void>
 }
 
@@ -50,11 +52,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (!opts.quiet) for (const line of await describeAccounts(db.sql, db.kind === 'embedded')) log.info(line)
     const tiles = await TileService.create(db)
     const sessions = await SessionStore.create(db)
+    const events = await EventHub.create(db)
     const [{ v }] = await db.sql`SELECT postgis_lib_version() AS v`
     const [b] = await db.sql`SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n
                              FROM (SELECT ST_Extent(geom) AS e FROM admin_units) x`
     const bounds: [number, number, number, number] = b.w == null ? [-180, -85, 180, 85] : [b.w, b.s, b.e, b.n]
-    const app = createApp({ db, tiles, sessions, postgisVersion: v as string, bounds, webDist: opts.webDist })
+    const app = createApp({ db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist })
     const port = opts.port ?? config.port
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port, hostname: '0.0.0.0' }, () => resolve(s))
@@ -69,7 +72,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       db,
       tiles,
       sessions,
+      events,
       async close() {
+        await events.close()
+        // Live streams never end by themselves: close them with the server.
+        ;(server as import('node:http').Server).closeAllConnections?.()
         await new Promise<void>((r) => server.close(() => r()))
         await sessions.close()
         await db.close()

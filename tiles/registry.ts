@@ -1,3 +1,5 @@
+import { evacLayer } from './evac-layer.ts'
+
 /**
  * The tile layers: for each, the SQL that makes its features at each zoom
  * band: `columns` (with `fid`, the feature id, and the properties), `geom`
@@ -282,6 +284,8 @@ tileLayers.push({
     },
   ],
 })
+
+tileLayers.push(evacLayer)
 
 export const tileLayerByName = new Map(tileLayers.map((l) => [l.name, l]))
 

@@ -1,0 +1,23 @@
+import type { Tx } from '../db/write.ts'
+
+export interface LiveEvent {
+  id: number
+  at: string
+  kind: string
+  /** Admin or grid code of where it happened: who may see it. */
+  unitCode: string
+  payload: Record<string, unknown>
+}
+
+/**
+ * Adds an event to the live feed in the writer's transaction; it is sent when
+ * that commits. The lock keeps ids committing in order: a reader that has
+ * sent id N never later finds an N-1 that committed after it.
+ */
+export async function publish(tx: Tx, kind: string, unitCode: string, payload: Record<string, unknown>): Promise<number> {
+  await tx`SELECT pg_advisory_xact_lock(hashtext('gridwatch.live_events'))`
+  const [{ id }] = await tx<{ id: string }[]>`
+    INSERT INTO live_events (kind, unit_code, payload) VALUES (${kind}, ${unitCode}, ${tx.json(payload as never)}) RETURNING id`
+  await tx`SELECT pg_notify('gridwatch_events', ${String(id)})`
+  return Number(id)
+}
