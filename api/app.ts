@@ -3,7 +3,10 @@ import path from 'node:path'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { serveStatic } from '@hono/node-server/serve-static'
+import { basicAuth, ogcLoginRequired } from './auth/basic.ts'
+import { LOGIN_RATE } from './auth/credentials.ts'
 import { csrfCheck, loginRequired, sessionLookup } from './auth/middleware.ts'
+import { AttemptLimiter } from './auth/rate-limit.ts'
 import type { SessionStore } from './auth/sessions.ts'
 import type { Basemap } from './basemap.ts'
 import { config } from './config.ts'
@@ -13,6 +16,8 @@ import { log } from './log.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { editRoutes } from './routes/edits.ts'
+import { exportRoutes } from './routes/exports.ts'
+import { ogcRoutes } from './routes/ogc.ts'
 import { evacuationRoutes } from './routes/evacuation.ts'
 import { eventRoutes } from './routes/events.ts'
 import type { EventHub } from './events/hub.ts'
@@ -49,13 +54,20 @@ export function createApp(deps: AppDeps) {
     app.use(path, csrfCheck)
     app.use(path, loginRequired(new Set(['/api/health', '/api/config'])))
   }
+  // Failed logins per address, counted alike for the login form and HTTP Basic.
+  const loginLimiter = new AttemptLimiter(LOGIN_RATE.max, LOGIN_RATE.windowMs)
+  // OGC API – Features: read-only, for QGIS/GDAL too, so HTTP Basic is accepted beside the session cookie.
+  app.use('/ogc/*', compress())
+  app.use('/ogc/*', sessionLookup(deps.sessions))
+  app.use('/ogc/*', basicAuth(deps.db.sql, loginLimiter))
+  app.use('/ogc/*', ogcLoginRequired)
 
   app.get('/api/health', (c) =>
     c.json({ ok: true, database: deps.db.kind, postgis: deps.postgisVersion, tileEncoder: deps.tiles.encoder }),
   )
   // What the browser needs to know at run time (no rebuild to change the basemap).
   app.get('/api/config', (c) => c.json({ basemap }))
-  app.route('/', authRoutes(deps.db.sql, deps.sessions))
+  app.route('/', authRoutes(deps.db.sql, deps.sessions, loginLimiter))
   app.route('/', userRoutes(deps.db.sql, deps.sessions))
   app.route('/', tileRoutes(deps.tiles, () => deps.bounds))
   app.route('/', unitRoutes(deps.db.sql))
@@ -64,6 +76,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', auditRoutes(deps.db.sql))
   app.route('/', rainRoutes(deps.db.sql))
   app.route('/', taskRoutes(deps.db.sql))
+  app.route('/', ogcRoutes(deps.db.sql, () => deps.bounds))
+  app.route('/', exportRoutes(deps.db.sql))
   app.route('/', evacuationRoutes(deps.db.sql))
   app.route('/', eventRoutes(deps.events, deps.sessions))
 

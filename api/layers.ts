@@ -1,0 +1,162 @@
+/**
+ * The data layers planners take out of gridwatch, one definition each, shared
+ * by the OGC API (api/ogc/) and the file exports (api/export/): what a row
+ * holds, its types (for OpenAPI schemas, CSV/XLSX headers and the typed
+ * intermediate GDAL reads), where it lies (the code a unit filter and the
+ * masking of personal data look at) and its geometry.
+ */
+import type postgres from 'postgres'
+import { mayReadPersonal, type SessionUser } from './auth/guard.ts'
+import { maskName, maskPhone } from './auth/mask.ts'
+import type { Sql } from './db/connect.ts'
+
+export type FieldType = 'integer' | 'number' | 'string' | 'boolean' | 'date-time'
+
+export interface Field {
+  name: string
+  type: FieldType
+  zh: string
+}
+
+export interface Layer {
+  id: LayerId
+  zh: string
+  en: string
+  geometry: 'Point' | 'LineString' | 'MultiPolygon'
+  fields: readonly Field[]
+  /** Fields masked unless the reader may see this row's personal data (as the records API masks them). */
+  personal?: { name: string; phone: string }
+  /** SQL: the feature id, the code the row lies in (prefix-tested against scopes and units), the geometry, FROM … JOIN …. */
+  idExpr: string
+  placeExpr: string
+  geomExpr: string
+  from: string
+  /** SQL: the field values, aliased to the field names, in order. */
+  columns: string
+}
+
+export const layerIds = ['grids', 'households', 'hazard_sites', 'shelters', 'routes', 'admin_units'] as const
+export type LayerId = (typeof layerIds)[number]
+
+const f = (name: string, type: FieldType, zh: string): Field => ({ name, type, zh })
+
+export const layers: Record<LayerId, Layer> = {
+  grids: {
+    id: 'grids', zh: '网格', en: 'Grids (basic and micro-grids) with household counts by risk colour', geometry: 'MultiPolygon',
+    fields: [f('id', 'integer', '编号'), f('code', 'string', '网格代码'), f('name', 'string', '名称'), f('kind', 'string', '类型(basic基础网格/micro微网格)'),
+      f('parent_code', 'string', '上级网格代码'), f('village_code', 'string', '村代码'), f('village_name', 'string', '村'),
+      f('households', 'integer', '户数'), f('red', 'integer', '红色户'), f('yellow', 'integer', '黄色户'), f('green', 'integer', '绿色户'),
+      f('people', 'integer', '人数'), f('vulnerable', 'integer', '一老一小等重点人员')],
+    idExpr: 'g.id', placeExpr: 'g.code', geomExpr: 'g.geom',
+    from: `grids g JOIN admin_units v ON v.id = g.village_id LEFT JOIN grids p ON p.id = g.parent_id
+           LEFT JOIN household_rollups r ON r.level = CASE g.kind WHEN 'basic' THEN 'grid' ELSE 'micro' END AND r.unit_id = g.id`,
+    columns: `g.id, g.code, g.name, g.kind, p.code AS parent_code, v.code AS village_code, v.name AS village_name,
+              coalesce(r.households, 0)::int AS households, coalesce(r.red, 0)::int AS red, coalesce(r.yellow, 0)::int AS yellow,
+              coalesce(r.green, 0)::int AS green, coalesce(r.people, 0)::int AS people, coalesce(r.vulnerable, 0)::int AS vulnerable`,
+  },
+  households: {
+    id: 'households', zh: '农户', en: 'Households (ledger, 红黄绿 risk colour)', geometry: 'Point',
+    fields: [f('id', 'integer', '编号'), f('code', 'string', '户代码'), f('householder', 'string', '户主'), f('phone', 'string', '电话'),
+      f('members', 'integer', '人口'), f('elderly_alone', 'integer', '独居老人'), f('left_behind_children', 'integer', '留守儿童'),
+      f('disabled', 'integer', '残疾人'), f('vulnerable', 'integer', '重点人员'), f('risk_level', 'string', '风险等级(red/yellow/green)'),
+      f('flood_exposed', 'boolean', '受洪涝或隐患点威胁'), f('measures', 'string', '措施'), f('last_visit_at', 'date-time', '最近走访'),
+      f('grid_code', 'string', '网格代码'), f('grid_name', 'string', '网格'), f('village_code', 'string', '村代码'), f('village_name', 'string', '村')],
+    personal: { name: 'householder', phone: 'phone' },
+    idExpr: 'h.id', placeExpr: 'g.code', geomExpr: 'h.geom',
+    from: 'households h JOIN grids g ON g.id = h.grid_id JOIN admin_units v ON v.id = g.village_id',
+    columns: `h.id, h.code, h.householder, h.phone, h.members::int AS members, h.elderly_alone::int AS elderly_alone,
+              h.left_behind_children::int AS left_behind_children, h.disabled::int AS disabled, h.vulnerable::int AS vulnerable,
+              h.risk_level, h.flood_exposed, h.measures, h.last_visit_at, g.code AS grid_code, g.name AS grid_name,
+              v.code AS village_code, v.name AS village_name`,
+  },
+  hazard_sites: {
+    id: 'hazard_sites', zh: '地质灾害隐患点', en: 'Geological hazard sites', geometry: 'Point',
+    fields: [f('id', 'integer', '编号'), f('code', 'string', '统一编号'), f('name', 'string', '名称'), f('admin_code', 'string', '所在村代码'),
+      f('type', 'string', '类型'), f('scale', 'string', '规模'), f('threat_object', 'string', '威胁对象'),
+      f('threatened_households', 'integer', '威胁户数'), f('threatened_people', 'integer', '威胁人数'),
+      f('threatened_property', 'number', '威胁财产(万元)'), f('danger_level', 'string', '险情等级'), f('countermeasure', 'string', '防治措施'),
+      f('monitoring_method', 'string', '监测手段'), f('warning_signal', 'string', '预警信号'), f('trigger_factor', 'string', '诱发因素'),
+      f('critical_rain_1h', 'number', '临界雨量1h(mm)'), f('critical_rain_24h', 'number', '临界雨量24h(mm)'), f('status', 'string', '状态(active/cancelled)')],
+    idExpr: 's.id', placeExpr: 's.admin_code', geomExpr: 's.geom',
+    from: 'hazard_sites s',
+    columns: `s.id, s.code, s.name, s.admin_code, s.type, s.scale, s.threat_object, s.threatened_households, s.threatened_people,
+              s.threatened_property::float8 AS threatened_property, s.danger_level, s.countermeasure, s.monitoring_method,
+              s.warning_signal, s.trigger_factor, s.critical_rain_1h::float8 AS critical_rain_1h,
+              s.critical_rain_24h::float8 AS critical_rain_24h, s.status`,
+  },
+  shelters: {
+    id: 'shelters', zh: '避险点', en: 'Shelters (safe places)', geometry: 'Point',
+    fields: [f('id', 'integer', '编号'), f('code', 'string', '代码'), f('name', 'string', '名称'), f('kind', 'string', '类型'),
+      f('capacity', 'integer', '容量(人)'), f('certified_safe', 'boolean', '经安全评估'), f('manager', 'string', '管理人'),
+      f('manager_phone', 'string', '管理人电话'), f('village_code', 'string', '村代码'), f('village_name', 'string', '村')],
+    idExpr: 'sh.id', placeExpr: 'v.code', geomExpr: 'sh.geom',
+    from: 'shelters sh JOIN admin_units v ON v.id = sh.village_id',
+    columns: `sh.id, sh.code, sh.name, sh.kind, sh.capacity, sh.certified_safe, sh.manager, sh.manager_phone,
+              v.code AS village_code, v.name AS village_name`,
+  },
+  routes: {
+    id: 'routes', zh: '转移路线', en: 'Transfer routes from hazard sites to shelters', geometry: 'LineString',
+    fields: [f('id', 'integer', '编号'), f('hazard_code', 'string', '隐患点编号'), f('hazard_name', 'string', '隐患点'),
+      f('shelter_code', 'string', '避险点代码'), f('shelter_name', 'string', '避险点'), f('from_name', 'string', '起点'),
+      f('length_m', 'integer', '长度(米)'), f('village_code', 'string', '避险点所在村代码')],
+    // A route belongs where its shelter is: routes carry no admin code of their own.
+    idExpr: 'r.id', placeExpr: 'v.code', geomExpr: 'r.geom',
+    from: `routes r JOIN shelters sh ON sh.id = r.shelter_id JOIN admin_units v ON v.id = sh.village_id
+           LEFT JOIN hazard_sites hz ON hz.id = r.hazard_id`,
+    columns: `r.id, hz.code AS hazard_code, hz.name AS hazard_name, sh.code AS shelter_code, sh.name AS shelter_name,
+              r.from_name, r.length_m, v.code AS village_code`,
+  },
+  admin_units: {
+    id: 'admin_units', zh: '行政区划', en: 'Admin units: city, counties, townships, villages', geometry: 'MultiPolygon',
+    fields: [f('id', 'integer', '编号'), f('code', 'string', '区划代码'), f('name', 'string', '名称'),
+      f('level', 'string', '级别(city/county/township/village)'), f('parent_code', 'string', '上级代码')],
+    idExpr: 'a.id', placeExpr: 'a.code', geomExpr: 'a.geom',
+    from: 'admin_units a LEFT JOIN admin_units p ON p.id = a.parent_id',
+    columns: 'a.id, a.code, a.name, a.level, p.code AS parent_code',
+  },
+}
+
+export const isLayerId = (s: string): s is LayerId => (layerIds as readonly string[]).includes(s)
+
+export type Row = Record<string, unknown> & { _place: string; _geojson: string; _lon: number; _lat: number; _wkt?: string }
+
+/**
+ * The rows of a layer: its fields, plus `_place` (the code masking looks at),
+ * `_geojson` (geometry as GeoJSON text, spliced into output unparsed), `_lon`/
+ * `_lat` (the point, or a point on the polygon/line, for tables), and `_wkt`
+ * when asked. `where` and `tail` (ORDER/LIMIT) are fragments of the caller.
+ * The layer's SQL is ours (constants above), never user input.
+ */
+export function layerQuery(sql: Sql, layer: Layer, where: postgres.PendingQuery<postgres.Row[]> | null, tail: postgres.PendingQuery<postgres.Row[]>, opts: { wkt?: boolean } = {}) {
+  const g = layer.geomExpr
+  const point = layer.geometry === 'Point' ? g : `ST_PointOnSurface(${g})`
+  return sql`
+    SELECT ${sql.unsafe(layer.columns)}, ${sql.unsafe(layer.placeExpr)} AS _place,
+           ST_AsGeoJSON(${sql.unsafe(g)}, 7) AS _geojson, ST_X(${sql.unsafe(point)}) AS _lon, ST_Y(${sql.unsafe(point)}) AS _lat
+           ${opts.wkt ? sql`, ST_AsText(${sql.unsafe(g)}, 7) AS _wkt` : sql``}
+    FROM ${sql.unsafe(layer.from)}
+    ${where ? sql`WHERE ${where}` : sql``}
+    ${tail}`
+}
+
+/** A unit filter: rows whose place code starts with the unit's significant digits. */
+export const placeIn = (sql: Sql, layer: Layer, prefix: string) => sql`starts_with(${sql.unsafe(layer.placeExpr)}, ${prefix})`
+
+/**
+ * Hides a row's personal fields unless the reader may see them there:
+ * mayReadPersonal (role with personal.read, row in scope), exactly the rule of
+ * the records API, applied per row because one export spans many places.
+ */
+export function maskRow(layer: Layer, user: SessionUser | undefined, row: Row): Row {
+  if (!layer.personal || mayReadPersonal(user, row._place)) return row
+  row[layer.personal.name] = maskName(row[layer.personal.name] as string | null)
+  row[layer.personal.phone] = maskPhone(row[layer.personal.phone] as string | null)
+  return row
+}
+
+/** A row as a GeoJSON Feature (text): the geometry PostGIS wrote is spliced in, not parsed and re-written. */
+export function featureText(layer: Layer, row: Row): string {
+  const props: Record<string, unknown> = {}
+  for (const fld of layer.fields) props[fld.name] = row[fld.name] ?? null
+  return `{"type":"Feature","id":${Number(row.id)},"geometry":${row._geojson},"properties":${JSON.stringify(props)}}`
+}

@@ -1,0 +1,30 @@
+/**
+ * Pages of features for OGC API – Features items, as GeoJSON text: SQL picks
+ * and orders the rows (by id, so offsets page stably), PostGIS writes the
+ * geometry, and personal fields are masked row by row for the reader.
+ */
+import type { SessionUser } from '../auth/guard.ts'
+import type { Sql } from '../db/connect.ts'
+import { featureText, layerQuery, maskRow, type Layer, type Row } from '../layers.ts'
+
+type Bbox = [number, number, number, number]
+
+/** Rows whose geometry meets the box; one crossing the antimeridian (w > e) is two boxes. */
+function bboxFilter(sql: Sql, layer: Layer, [w, s, e, n]: Bbox) {
+  const g = sql.unsafe(layer.geomExpr)
+  const box = (x0: number, x1: number) => sql`ST_Intersects(${g}, ST_MakeEnvelope(${x0}, ${s}, ${x1}, ${n}, 4326))`
+  return w <= e ? box(w, e) : sql`(${box(w, 180)} OR ${box(-180, e)})`
+}
+
+export async function featurePage(sql: Sql, layer: Layer, user: SessionUser | undefined, q: { bbox?: Bbox; limit: number; offset: number }) {
+  const where = q.bbox ? bboxFilter(sql, layer, q.bbox) : null
+  const rows = (await layerQuery(sql, layer, where, sql`ORDER BY ${sql.unsafe(layer.idExpr)} LIMIT ${q.limit} OFFSET ${q.offset}`)) as unknown as Row[]
+  // numberMatched: the count of the whole selection, so that clients can tell how far they have paged.
+  const [{ n }] = await sql`SELECT count(*)::int AS n FROM ${sql.unsafe(layer.from)} ${where ? sql`WHERE ${where}` : sql``}`
+  return { features: rows.map((r) => featureText(layer, maskRow(layer, user, r))), matched: n as number }
+}
+
+export async function oneFeature(sql: Sql, layer: Layer, user: SessionUser | undefined, id: number): Promise<string | undefined> {
+  const [row] = (await layerQuery(sql, layer, sql`${sql.unsafe(layer.idExpr)} = ${id}`, sql``)) as unknown as Row[]
+  return row && featureText(layer, maskRow(layer, user, row))
+}

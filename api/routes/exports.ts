@@ -1,0 +1,88 @@
+/**
+ * GET /api/export/{layer}.{geojson|csv|gpkg|shp.zip|xlsx}?unit=CODE: a layer
+ * of one area as a file, for roles with data.export inside their scope, names
+ * masked as the records API masks them. Text formats stream straight from the
+ * database cursor; GeoPackage and Shapefile are made on disk by GDAL first.
+ */
+import { Readable } from 'node:stream'
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { authorize } from '../auth/guard.ts'
+import { scopePrefix } from '../auth/policy.ts'
+import type { Sql } from '../db/connect.ts'
+import { auditEvent, writeTx } from '../db/write.ts'
+import { HttpError } from '../errors.ts'
+import { isLayerId, layerIds, layers } from '../layers.ts'
+import { gdalExport } from '../export/gdal.ts'
+import { exportRows } from '../export/source.ts'
+import { csvText, geojsonText } from '../export/text.ts'
+import { xlsxStream } from '../export/xlsx.ts'
+
+export const exportFormats = ['geojson', 'csv', 'gpkg', 'shp.zip', 'xlsx'] as const
+type Format = (typeof exportFormats)[number]
+
+const contentTypes: Record<Format, string> = {
+  geojson: 'application/geo+json',
+  csv: 'text/csv; charset=utf-8',
+  gpkg: 'application/geopackage+sqlite3',
+  'shp.zip': 'application/zip',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+}
+
+const querySchema = z.strictObject({
+  unit: z.string().regex(/^[0-9]{12}$/, 'a 12-digit admin code (city, county, township or village)').optional(),
+})
+
+export function exportRoutes(sql: Sql) {
+  const app = new Hono()
+
+  app.get('/api/export/:file', async (c) => {
+    // Role first: someone who may not export learns nothing more from a 400 or 404.
+    const user = authorize(c, 'data.export')
+    const file = c.req.param('file')
+    const m = /^([a-z_]+)\.(.+)$/.exec(file)
+    if (!m || !isLayerId(m[1])) {
+      throw new HttpError(404, 'unknown_layer', `没有这个图层：${file}（可用：${layerIds.join('、')}）`, `no such layer: ${file} (layers: ${layerIds.join(', ')})`)
+    }
+    const format = m[2] as Format
+    if (!exportFormats.includes(format)) {
+      throw new HttpError(400, 'bad_format', `不支持的导出格式：.${m[2]}（可用：${exportFormats.join('、')}）`, `unsupported export format .${m[2]} (formats: ${exportFormats.join(', ')})`)
+    }
+    const layer = layers[m[1]]
+    // A parameter given twice arrives as a list, which the schema refuses.
+    const raw: Record<string, string | string[]> = {}
+    for (const [k, v] of new URL(c.req.url).searchParams) raw[k] = k in raw ? [raw[k]].flat().concat(v) : v
+    const q = querySchema.safeParse(raw)
+    if (!q.success) {
+      const where = q.error.issues.map((i) => `${i.path.join('.') || i.message}: ${i.message}`).join('; ')
+      throw new HttpError(400, 'bad_input', `参数有误：${where}`, `invalid parameters: ${where}`)
+    }
+    // The area: the one asked for (inside the user's scope), else the user's own.
+    const unit = q.data.unit ?? (user.unitCode.length === 12 ? user.unitCode : user.unitCode.slice(0, 12))
+    authorize(c, 'data.export', unit)
+    const [u] = await sql`SELECT code, name FROM admin_units WHERE code = ${unit}`
+    if (!u) throw new HttpError(404, 'unknown_unit', `没有这个区划：${unit}`, `no admin unit ${unit}`)
+    const prefix = scopePrefix(unit)
+
+    // Who took which data out, and where: exports can carry names and phone numbers.
+    await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: layer.id, after: { unit, format } }))
+
+    const rows = (wkt = false) => exportRows(sql, layer, user, prefix, { wkt })
+    const headers: Record<string, string> = {
+      'Content-Type': contentTypes[format],
+      'Content-Disposition': `attachment; filename="${layer.id}-${unit}.${format}"`,
+      'Cache-Control': 'no-store',
+    }
+    let body: Readable
+    if (format === 'geojson') body = Readable.from(geojsonText(layer, rows()), { objectMode: false })
+    else if (format === 'csv') body = Readable.from(csvText(layer, rows(true), { excel: true, wkt: true }), { objectMode: false })
+    else if (format === 'xlsx') body = xlsxStream(layer, rows())
+    else {
+      const made = await gdalExport(layer, rows(true), format)
+      headers['Content-Length'] = String(made.size)
+      body = made.stream
+    }
+    return new Response(Readable.toWeb(body) as ReadableStream, { status: 200, headers })
+  })
+  return app
+}

@@ -1,0 +1,182 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { maskName, maskPhone } from '../../api/auth/mask.ts'
+import { startServer, type RunningServer } from '../../api/server.ts'
+import { featureCount, features, gdalAvailable, ogrinfo } from '../helpers/gdal.ts'
+import { loginAs, type Client } from '../helpers/session.ts'
+import { targets } from '../helpers/targets.ts'
+
+const CITY = '530600000000'
+const FORMATS = ['geojson', 'csv', 'gpkg', 'shp.zip', 'xlsx'] as const
+const haveGdal = gdalAvailable('export suite')
+/** A field by name; a Shapefile keeps only the first 10 characters of a name (householder → householde). */
+const field = (f: Record<string, string>, name: string) => f[name] ?? f[name.slice(0, 10)]
+
+for (const target of targets()) {
+  describe.skipIf(!haveGdal)(`exports on ${target.name}`, () => {
+    let s: RunningServer
+    let dir: string
+    let commander: Client
+    let planner: Client
+    /** The township with the most households, and one of its households with a phone number. */
+    let town: string
+    let sample: { code: string; householder: string; phone: string; village: string; grid: string }
+    let townHouseholds: number
+
+    /** Downloads to a file named as the server names it; GDAL opens a .shp.zip through /vsizip/. */
+    async function download(who: Client, file: string, unit = town) {
+      const r = await who.get(`/api/export/${file}?unit=${unit}`)
+      expect(r.status, `${file}: ${r.status}`).toBe(200)
+      const name = /filename="([^"]+)"/.exec(r.headers.get('content-disposition') ?? '')?.[1]
+      expect(name).toBe(`${file.split('.')[0]}-${unit}.${file.split('.').slice(1).join('.')}`)
+      const p = path.join(dir, `${who.username}-${name}`)
+      const bytes = Buffer.from(await r.arrayBuffer())
+      await writeFile(p, bytes)
+      return { path: p.endsWith('.shp.zip') ? `/vsizip/${p}` : p, bytes, type: r.headers.get('content-type') }
+    }
+    /** Every feature GDAL reads from the file, by household code. */
+    const readBack = async (src: string) => {
+      const list = features(await ogrinfo(['-ro', '-al', src]))
+      return new Map(list.map((f) => [f.code, f]))
+    }
+
+    beforeAll(async () => {
+      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true })
+      dir = await mkdtemp(path.join(os.tmpdir(), 'gridwatch-export-test-'))
+      commander = await loginAs(s, 'commander', CITY)
+      planner = await loginAs(s, 'planner', CITY)
+      const [t] = await s.db.sql`SELECT substr(g.code, 1, 9) || '000' AS code, count(*)::int AS n
+                                 FROM households h JOIN grids g ON g.id = h.grid_id GROUP BY 1 ORDER BY 2 DESC LIMIT 1`
+      town = t.code
+      townHouseholds = t.n
+      const [h] = await s.db.sql`SELECT h.code, h.householder, h.phone, v.name AS village, g.name AS grid
+                                 FROM households h JOIN grids g ON g.id = h.grid_id JOIN admin_units v ON v.id = g.village_id
+                                 WHERE g.code LIKE ${town.slice(0, 9) + '%'} AND h.phone IS NOT NULL ORDER BY h.id DESC LIMIT 1`
+      sample = h as typeof sample
+    })
+    afterAll(async () => {
+      await s?.close()
+      if (dir) await rm(dir, { recursive: true, force: true })
+    })
+
+    it('exports a township\'s households in every format; GDAL reads back the count and the Chinese of SQL', async () => {
+      expect(townHouseholds).toBeGreaterThan(100)
+      for (const fmt of FORMATS) {
+        const f = await download(commander, `households.${fmt}`)
+        const out = await ogrinfo(['-ro', '-so', '-al', f.path])
+        expect(featureCount(out), fmt).toBe(townHouseholds)
+        const rows = await readBack(f.path)
+        expect(rows.size, fmt).toBe(townHouseholds)
+        const got = rows.get(sample.code)!
+        expect(got, fmt).toBeDefined()
+        // The commander may read names: unmasked, and Chinese intact in every format.
+        expect(field(got, 'householder'), fmt).toBe(sample.householder)
+        expect(field(got, 'phone'), fmt).toBe(sample.phone)
+        expect(field(got, 'village_name'), fmt).toBe(sample.village)
+        expect(field(got, 'grid_name'), fmt).toBe(sample.grid)
+        if (fmt !== 'csv' && fmt !== 'xlsx') expect(out, fmt).toMatch(/GEOGCRS\["WGS 84"|GEOGCS\["WGS 84"/)
+      }
+    })
+
+    it('writes the Shapefile with a WGS84 .prj and a UTF-8 .cpg, the CSV with a byte-order mark', async () => {
+      const shp = await download(commander, 'grids.shp.zip')
+      const out = await ogrinfo(['-ro', '-so', '-mdd', 'all', shp.path, 'grids'])
+      expect(out).toContain('ENCODING_FROM_CPG=UTF-8')
+      expect(out).toMatch(/GEOGCRS\["WGS 84"/)
+      expect(out).toContain('Geometry: Polygon')
+      const csv = await download(commander, 'households.csv')
+      expect([...csv.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
+      expect(csv.type).toBe('text/csv; charset=utf-8')
+      const header = csv.bytes.subarray(3).toString('utf8').split('\n')[0]
+      expect(header.startsWith('id,code,householder,phone,')).toBe(true)
+    })
+
+    it('exports every layer with the rows SQL finds in the unit', async () => {
+      const p = town.slice(0, 9) + '%'
+      const sql = s.db.sql
+      const truth: Record<string, number> = {
+        grids: (await sql`SELECT count(*)::int AS n FROM grids WHERE code LIKE ${p}`)[0].n,
+        households: townHouseholds,
+        hazard_sites: (await sql`SELECT count(*)::int AS n FROM hazard_sites WHERE admin_code LIKE ${p}`)[0].n,
+        shelters: (await sql`SELECT count(*)::int AS n FROM shelters sh JOIN admin_units v ON v.id = sh.village_id WHERE v.code LIKE ${p}`)[0].n,
+        routes: (await sql`SELECT count(*)::int AS n FROM routes r JOIN shelters sh ON sh.id = r.shelter_id JOIN admin_units v ON v.id = sh.village_id WHERE v.code LIKE ${p}`)[0].n,
+        admin_units: (await sql`SELECT count(*)::int AS n FROM admin_units WHERE code LIKE ${p}`)[0].n,
+      }
+      for (const [layer, n] of Object.entries(truth)) {
+        expect(n, layer).toBeGreaterThan(0)
+        const gj = JSON.parse((await download(commander, `${layer}.geojson`)).bytes.toString('utf8'))
+        expect(gj.type).toBe('FeatureCollection')
+        expect(gj.features.length, `${layer}.geojson`).toBe(n)
+        const gpkg = await download(commander, `${layer}.gpkg`)
+        expect(featureCount(await ogrinfo(['-ro', '-so', gpkg.path, layer])), `${layer}.gpkg`).toBe(n)
+      }
+      // The city: every household.
+      const [{ n }] = await sql`SELECT count(*)::int AS n FROM households`
+      const all = await download(commander, 'households.csv', CITY)
+      expect(featureCount(await ogrinfo(['-ro', '-so', '-al', all.path]))).toBe(n)
+    })
+
+    it('masks names and phone numbers in a planner\'s export, as the records API does', async () => {
+      for (const fmt of ['csv', 'gpkg', 'xlsx', 'geojson'] as const) {
+        const f = await download(planner, `households.${fmt}`)
+        const got = (await readBack(f.path)).get(sample.code)!
+        expect(got.householder, fmt).toBe(maskName(sample.householder))
+        expect(got.phone, fmt).toBe(maskPhone(sample.phone))
+        expect(got.village_name, fmt).toBe(sample.village)
+      }
+      // Township staff: names inside their township, masks outside it (their export is their township only).
+      const staff = await loginAs(s, 'township', town)
+      const mine = (await readBack((await download(staff, 'households.csv')).path)).get(sample.code)!
+      expect(mine.householder).toBe(sample.householder)
+    })
+
+    it('refuses roles without data.export, places outside the scope, and bad layers, formats and units', async () => {
+      const worker = await loginAs(s, 'grid_worker', (await s.db.sql`SELECT code FROM grids WHERE kind = 'basic' ORDER BY id LIMIT 1`)[0].code)
+      const viewer = await loginAs(s, 'viewer', CITY)
+      const staff = await loginAs(s, 'township', town)
+      const [other] = await s.db.sql`SELECT code FROM admin_units WHERE level = 'township' AND code <> ${town} ORDER BY code LIMIT 1`
+      const cases: [Client, string, number, string][] = [
+        [worker, `/api/export/households.csv?unit=${town}`, 403, 'forbidden_role'],
+        [worker, '/api/export/nope.csv', 403, 'forbidden_role'],
+        [viewer, '/api/export/grids.geojson', 403, 'forbidden_role'],
+        [staff, `/api/export/households.csv?unit=${other.code}`, 403, 'forbidden_scope'],
+        [staff, `/api/export/households.csv?unit=${CITY}`, 403, 'forbidden_scope'],
+        [commander, '/api/export/nope.csv', 404, 'unknown_layer'],
+        [commander, '/api/export/households', 404, 'unknown_layer'],
+        [commander, '/api/export/.csv', 404, 'unknown_layer'],
+        [commander, '/api/export/households.kml', 400, 'bad_format'],
+        [commander, '/api/export/households.shp', 400, 'bad_format'],
+        [commander, '/api/export/households.CSV', 400, 'bad_format'],
+        [commander, '/api/export/households.csv?unit=12', 400, 'bad_input'],
+        [commander, '/api/export/households.csv?unit=530600000000000', 400, 'bad_input'],
+        [commander, '/api/export/households.csv?unit=', 400, 'bad_input'],
+        [commander, '/api/export/households.csv?unit=530600000000&unit=530600000000', 400, 'bad_input'],
+        [commander, '/api/export/households.csv?format=csv', 400, 'bad_input'],
+        [commander, '/api/export/households.csv?unit=999999999999', 403, 'forbidden_scope'],
+        [commander, '/api/export/households.csv?unit=530699999999', 404, 'unknown_unit'],
+      ]
+      for (const [who, url, status, code] of cases) {
+        const r = await who.get(url)
+        expect(r.status, url).toBe(status)
+        const body = await r.json()
+        expect(body.error.code, url).toBe(code)
+        expect(body.error.zh, url).toBeTruthy()
+        expect(body.error.en, url).toBeTruthy()
+      }
+      expect((await fetch(`${s.url}/api/export/households.csv`)).status).toBe(401)
+      // The good requests beside them work.
+      expect((await staff.get('/api/export/households.csv')).status).toBe(200)
+      expect((await staff.get(`/api/export/shelters.csv?unit=${town}`)).status).toBe(200)
+    })
+
+    it('records every export in the audit log: who, which layer, format and area', async () => {
+      const before = (await s.db.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'export' AND actor_id = ${planner.userId}`)[0].n
+      await download(planner, 'shelters.csv')
+      const rows = await s.db.sql`SELECT table_name, after, actor_role FROM audit_log WHERE action = 'export' AND actor_id = ${planner.userId} ORDER BY id`
+      expect(rows.length).toBe(before + 1)
+      expect(rows.at(-1)).toMatchObject({ table_name: 'shelters', actor_role: 'planner', after: { unit: town, format: 'csv' } })
+    })
+  })
+}
