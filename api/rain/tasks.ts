@@ -139,3 +139,40 @@ export async function rollup(sql: Sql, code: string, phase?: Phase) {
     children: rows,
   }
 }
+
+export const gridStates = ['done', 'in_progress', 'not_started', 'overdue'] as const
+
+/**
+ * 三查 progress per basic grid inside `code`, for the map: the tasks of each
+ * county's latest rain event (finished work of older storms is history), plus
+ * any older task still not done (it is still owed). A grid is `done` when all
+ * of these are, else `overdue` when one is past due, else `not_started` when
+ * none has begun, else `in_progress`. Grids without such tasks are left out.
+ */
+export async function gridProgress(sql: Sql, code: string, phase?: Phase) {
+  const grids = await sql`
+    WITH latest AS (
+      SELECT DISTINCT ON (county_code) id FROM rain_events ORDER BY county_code, started_at DESC, id DESC
+    ), c AS (
+      SELECT t.unit_code,
+             count(*)::int AS total,
+             count(*) FILTER (WHERE t.status = 'done')::int AS done,
+             count(*) FILTER (WHERE t.status = 'in_progress')::int AS "inProgress",
+             count(*) FILTER (WHERE t.status = 'not_started')::int AS "notStarted",
+             count(*) FILTER (WHERE ${overdueSql(sql)})::int AS overdue
+      FROM tasks t
+      WHERE t.unit_code LIKE ${scopePrefix(code) + '%'} AND length(t.unit_code) = 15
+        AND (t.status <> 'done' OR t.event_id IN (SELECT id FROM latest))
+        ${phase ? sql`AND t.phase = ${phase}` : sql``}
+      GROUP BY 1
+    )
+    SELECT g.id, g.code,
+           CASE WHEN c.done = c.total THEN 'done' WHEN c.overdue > 0 THEN 'overdue'
+                WHEN c."notStarted" = c.total THEN 'not_started' ELSE 'in_progress' END AS state,
+           c.total, c.done, c."inProgress", c."notStarted", c.overdue
+    FROM c JOIN grids g ON g.code = c.unit_code AND g.kind = 'basic'
+    ORDER BY g.code`
+  const counts = Object.fromEntries(gridStates.map((k) => [k, 0])) as Record<(typeof gridStates)[number], number>
+  for (const g of grids) counts[g.state as (typeof gridStates)[number]]++
+  return { unit: code, phase: phase ?? null, counts, grids }
+}

@@ -6,7 +6,7 @@ import type { Sql } from '../db/connect.ts'
 import { writeTx } from '../db/write.ts'
 import { HttpError, notFound, parseId } from '../errors.ts'
 import { phases, targetKinds } from '../rain/config.ts'
-import { listTasks, rollup, TASK, taskDetail, updateItem } from '../rain/tasks.ts'
+import { gridProgress, listTasks, rollup, TASK, taskDetail, updateItem } from '../rain/tasks.ts'
 import { readJson } from '../validate.ts'
 
 const code = z.string().regex(/^[0-9]{12}([0-9]{3})?$/, 'a 12-digit admin code or a 15-digit grid code')
@@ -60,6 +60,15 @@ export function taskRoutes(sql: Sql) {
     const unit = q.unit ?? user.unitCode
     if (!inScope(user.unitCode, unit)) throw outOfScope(user.unitCode, unit)
     return c.json(await rollup(sql, unit, q.phase))
+  })
+
+  // Per basic grid: the state of its checklists (the map's 三查进度 colours).
+  app.get('/api/tasks/grid-progress', async (c) => {
+    const user = requireUser(c)
+    const q = query(z.object({ unit: code.optional(), phase: z.enum(phases).optional() }).strict(), c.req.query())
+    const unit = q.unit ?? user.unitCode
+    if (!inScope(user.unitCode, unit)) throw outOfScope(user.unitCode, unit)
+    return c.json(await gridProgress(sql, unit, q.phase))
   })
 
   app.get('/api/tasks/:id', async (c) => {

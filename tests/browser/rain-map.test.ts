@@ -5,6 +5,7 @@ import { startServer, type RunningServer } from '../../api/server.ts'
 import { buildStorm, timeline } from '../../data/storms/build.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { chromiumPath, collectErrors, launch, screenshot, waitForIdle, waitForMap } from '../helpers/browser.ts'
+import { progressColor } from '../../web/src/map/colors.ts'
 import { resetRain, testActor } from '../helpers/rain.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 
@@ -82,6 +83,50 @@ describe.skipIf(!exe)('rain and 三查 on the map in Chromium', () => {
     await screenshot(page, 'rain-map-1600x900.png')
     expect(errors).toEqual([])
     await page.close()
+  })
+
+  it('colours grids by 三查 progress as the API reports it, with the grid counts in the legend', async () => {
+    // The storm lies in the past, so all its tasks are overdue: give two grids other states.
+    const grids = await server.db.sql<{ c: string }[]>`SELECT unit_code AS c FROM tasks WHERE length(unit_code) = 15 GROUP BY 1 ORDER BY 1 LIMIT 2`
+    expect(grids.length).toBe(2)
+    const saved = await server.db.sql`SELECT id, status, done_at, due_at FROM tasks WHERE unit_code IN (${grids[0].c}, ${grids[1].c})`
+    await server.db.sql`UPDATE tasks SET status = 'done', done_at = now() WHERE unit_code = ${grids[0].c}`
+    await server.db.sql`UPDATE tasks SET due_at = now() + interval '1 day' WHERE unit_code = ${grids[1].c}`
+    const me = await loginAs(server, 'commander', COUNTY + '000000')
+    const api = await (await me.get('/api/tasks/grid-progress')).json() as { counts: Record<string, number>; grids: { id: number; code: string; state: string }[] }
+    const states = new Set(api.grids.map((g) => g.state))
+    expect([...states].sort()).toEqual(['done', 'not_started', 'overdue'])
+    const { page, errors } = await open(me, `/?unit=${COUNTY}000000`)
+    await waitForMap(page)
+    await page.getByTestId('grid-mode-progress').check()
+    await page.getByTestId('legend-progress').waitFor({ state: 'attached' })
+    await page.waitForFunction(
+      (id) => (window.__gridwatch!.map!.getFeatureState({ source: 'grids', sourceLayer: 'grids', id }) as { progress?: string }).progress !== undefined,
+      api.grids[0].id,
+      { timeout: 20_000 },
+    )
+    // Every grid the API names carries its state; the fill colour is the legend's colour for that state.
+    const drawn = await featureStates(page, api.grids.map((g) => g.id), 'grids')
+    expect(drawn.map((d) => (d as { progress?: string }).progress)).toEqual(api.grids.map((g) => g.state))
+    const fill = await page.evaluate(() => window.__gridwatch!.map!.getPaintProperty('grids-fill', 'fill-color')) as unknown[]
+    const colourOf = (state: string) => {
+      // ['match', input, state, colour, state, colour, …, fallback]
+      for (let i = 2; i < fill.length - 1; i += 2) if (fill[i] === state) return fill[i + 1]
+      return fill[fill.length - 1]
+    }
+    expect(JSON.stringify(fill[1])).toContain('"progress"')
+    for (const g of api.grids) expect(colourOf(g.state), g.code).toBe(progressColor[g.state as keyof typeof progressColor])
+    expect(colourOf('none')).toBe(progressColor.none)
+    // The legend counts the grids per state as the API does.
+    if (!(await page.getByTestId('legend-progress').isVisible())) await page.getByTestId('legend').locator('button.fold').click()
+    for (const k of ['overdue', 'not_started', 'in_progress', 'done']) {
+      expect(await page.getByTestId(`legend-progress-${k}`).innerText(), k).toContain(String(api.counts[k]))
+    }
+    await waitForIdle(page)
+    await screenshot(page, 'progress-map-1600x900.png')
+    expect(errors).toEqual([])
+    await page.close()
+    for (const t of saved) await server.db.sql`UPDATE tasks SET status = ${t.status}, done_at = ${t.done_at}, due_at = ${t.due_at} WHERE id = ${t.id}`
   })
 
   it('lists a grid worker’s tasks in the 三查 panel with roll-ups, and ticks an item into the database', async () => {

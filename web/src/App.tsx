@@ -6,6 +6,7 @@ import type { Highlight } from './map/overlay.ts'
 import { layerGroups, type GridMode, type LayerGroup } from './map/style.ts'
 import { useAuth } from './auth/AuthProvider.tsx'
 import { ChecksPanel } from './panels/ChecksPanel.tsx'
+import { useGridProgress } from './rain/useGridProgress.ts'
 import { useRainOnMap } from './rain/useRainOnMap.ts'
 import { apiMessage } from './panels/apiMessage.ts'
 import { ErrorBanner, type Problem } from './panels/ErrorBanner.tsx'
@@ -60,6 +61,7 @@ export function App() {
   const unit = useApi<UnitSummary>(`/api/units/${unitCode}`, retry)
   // Rain over the user's whole area, not only the chosen unit: the map shows more than one unit.
   const rain = useRainOnMap(me.user.unitCode.slice(0, 12), (err) => report({ id: 'rain', message: apiMessage(err, lang, m) }))
+  const progress = useGridProgress(gridMode === 'progress', (err) => report({ id: 'progress', message: apiMessage(err, lang, m) }))
   const record = useApi<RecordTypes[RecordKind]>(recordRef ? `/api/${recordPath[recordRef.kind]}/${recordRef.id}` : null, retry)
 
   useEffect(() => writeUrlState({ unit: unitCode === CITY_CODE ? null : unitCode, record: recordRef }), [unitCode, recordRef])
@@ -114,6 +116,7 @@ export function App() {
           target={target}
           gridMode={gridMode}
           rain={rain.rain}
+          progress={progress.grids}
           onPick={onPick}
           onError={(message) => report({ id: 'map', message })}
           onTilesOk={() => clear('map')}
@@ -147,7 +150,7 @@ export function App() {
         )}
       </aside>
       <div className="bottom-left">
-        <Legend gridMode={gridMode} rainAsOf={rain.asOf} />
+        <Legend gridMode={gridMode} rainAsOf={rain.asOf} progressCounts={progress.counts} />
       </div>
     </div>
   )

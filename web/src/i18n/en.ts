@@ -218,7 +218,8 @@ export const en: Messages = {
     more: '{n} more not listed: narrow the area or filter',
     doneBy: ' ({name})',
   },
-  gridMode: { title: 'Grid colour', risk: 'Household risk', rain: 'Rainstorm signal' },
+  gridMode: { title: 'Grid colour', risk: 'Household risk', rain: 'Rainstorm signal', progress: 'Checklist progress' },
+  progressLegend: { overdue: 'Tasks overdue', not_started: 'Not started', in_progress: 'In progress', done: 'All done', none: 'No checklist tasks', grids: '{n} grids' },
   rainLegend: { red: 'Red signal', orange: 'Orange signal', yellow: 'Yellow signal', blue: 'Blue signal', alert: 'Site past critical rainfall', asOf: 'Rain as of {when}', noData: 'No rain data yet' },
   hint: {
     click: 'Click a household, grid, hazard site or shelter for its record; click an aggregate circle to go into that area',

@@ -216,7 +216,8 @@ export const zh = {
     more: '另有 {n} 项未列出，请缩小范围或筛选',
     doneBy: '（{name}）',
   },
-  gridMode: { title: '网格底色', risk: '户风险（红黄绿）', rain: '暴雨预警信号' },
+  gridMode: { title: '网格底色', risk: '户风险（红黄绿）', rain: '暴雨预警信号', progress: '三查进度' },
+  progressLegend: { overdue: '有逾期任务', not_started: '未开始', in_progress: '进行中', done: '全部完成', none: '无三查任务', grids: '{n} 个网格' },
   rainLegend: { red: '红色预警', orange: '橙色预警', yellow: '黄色预警', blue: '蓝色预警', alert: '隐患点超临界雨量', asOf: '雨情截至 {when}', noData: '暂无雨情数据' },
   hint: {
     click: '点击地图上的农户、网格、隐患点或避险点查看详情；点击汇总圆进入该区域',

@@ -7,7 +7,7 @@ import { useEffect, useRef } from 'react'
 import type { BBox, ClientConfig } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { createOverlay, highlightLayers, type Highlight } from './overlay.ts'
-import { applyRain, type RainOnMap } from './rainStates.ts'
+import { applyGridStates, type RainOnMap } from './rainStates.ts'
 import { fontStack, gridFillColor, layerGroups, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle } from './style.ts'
 import { exposeForTests, markFirstDraw } from './test-hooks.ts'
 
@@ -29,6 +29,8 @@ export interface MapViewProps {
   gridMode: GridMode
   /** Signal colours per grid and alerts per hazard site, drawn as feature state. */
   rain: RainOnMap
+  /** 三查 progress per grid id (done / in_progress / not_started / overdue), drawn as feature state. */
+  progress: Map<number, string>
   onPick(pick: Pick): void
   onError(message: string): void
   onTilesOk(): void
@@ -134,11 +136,11 @@ export function MapView(props: MapViewProps) {
     if (!map) return
     const apply = () => {
       if (map.getLayer('grids-fill')) map.setPaintProperty('grids-fill', 'fill-color', gridFillColor(props.gridMode))
-      applyRain(map, props.rain)
+      applyGridStates(map, props.rain, props.progress)
     }
     if (map.isStyleLoaded()) apply()
     else map.once('style.load', apply)
-  }, [props.gridMode, props.rain, props.config])
+  }, [props.gridMode, props.rain, props.progress, props.config])
 
   useEffect(() => {
     overlayRef.current?.setProps({ layers: highlightLayers(props.highlight) })

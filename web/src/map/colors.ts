@@ -9,3 +9,10 @@ export const selectColor: [number, number, number] = [0, 229, 255]
 export const gridRule = { red: 0.05, yellow: 0.15 }
 /** China's rainstorm signal colours (and no signal), and the halo of a site past its critical rainfall. */
 export const rainColor = { red: '#e53935', orange: '#fb8c00', yellow: '#fdd835', blue: '#1e88e5', none: '#1a2540', alert: '#ff1744' } as const
+/**
+ * 三查 progress per grid: hues apart from both 红黄绿 and the signal colours'
+ * meaning where they can be (teal done, blue under way, amber not begun); overdue
+ * is red on purpose, it is what command must see first.
+ */
+export const progressColor = { done: '#26a69a', in_progress: '#42a5f5', not_started: '#ffb300', overdue: '#e53935', none: '#1a2540' } as const
+export type ProgressState = Exclude<keyof typeof progressColor, 'none'>

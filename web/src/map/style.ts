@@ -1,6 +1,6 @@
 import type { ExpressionSpecification, LayerSpecification, StyleSpecification } from 'maplibre-gl'
 import type { ClientConfig } from '../api.ts'
-import { dangerColor, gridFill, gridRule, rainColor, riskColor, routeColor, shelterColor } from './colors.ts'
+import { dangerColor, gridFill, gridRule, progressColor, rainColor, riskColor, routeColor, shelterColor } from './colors.ts'
 
 /**
  * The map style, built from our own tiles only so that it works with no
@@ -182,10 +182,20 @@ export function makeIcons(): { name: string; image: ImageData; pixelRatio: numbe
   ]
 }
 
-/** What colours the grids: the household risk share (红黄绿), or the rainstorm signal in force (feature state "rain"). */
-export type GridMode = 'risk' | 'rain'
+/**
+ * What colours the grids: the household risk share (红黄绿), the rainstorm
+ * signal in force (feature state "rain"), or the state of the grid's 三查
+ * checklists (feature state "progress").
+ */
+export type GridMode = 'risk' | 'rain' | 'progress'
+export const gridModes: readonly GridMode[] = ['risk', 'rain', 'progress']
 
 export function gridFillColor(mode: GridMode): ExpressionSpecification {
+  if (mode === 'progress') {
+    return ['match', ['coalesce', ['feature-state', 'progress'], 'none'],
+      'done', progressColor.done, 'in_progress', progressColor.in_progress, 'not_started', progressColor.not_started,
+      'overdue', progressColor.overdue, progressColor.none]
+  }
   if (mode === 'rain') {
     return ['match', ['coalesce', ['feature-state', 'rain'], 'none'],
       'red', rainColor.red, 'orange', rainColor.orange, 'yellow', rainColor.yellow, 'blue', rainColor.blue, rainColor.none]

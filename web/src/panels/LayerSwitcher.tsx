@@ -1,5 +1,5 @@
 import { useI18n } from '../i18n/index.tsx'
-import type { GridMode, LayerGroup } from '../map/style.ts'
+import { gridModes, type GridMode, type LayerGroup } from '../map/style.ts'
 
 interface Props {
   visible: Record<LayerGroup, boolean>
@@ -26,7 +26,7 @@ export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridM
         </label>
       ))}
       <h2>{t('gridMode.title')}</h2>
-      {(['risk', 'rain'] as const).map((mode) => (
+      {gridModes.map((mode) => (
         <label key={mode} className="check">
           <input type="radio" name="grid-mode" data-testid={`grid-mode-${mode}`} checked={gridMode === mode} onChange={() => onGridMode(mode)} />
           {m.gridMode[mode]}

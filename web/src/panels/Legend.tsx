@@ -1,9 +1,16 @@
 import { useState } from 'react'
 import { useI18n } from '../i18n/index.tsx'
-import { dangerColor, gridFill, rainColor, riskColor, routeColor, shelterColor } from '../map/colors.ts'
+import { dangerColor, gridFill, progressColor, rainColor, riskColor, routeColor, shelterColor, type ProgressState } from '../map/colors.ts'
 import type { GridMode } from '../map/style.ts'
 
-export function Legend({ gridMode, rainAsOf }: { gridMode: GridMode; rainAsOf: string | null }) {
+interface LegendProps {
+  gridMode: GridMode
+  rainAsOf: string | null
+  /** Grids per 三查 state, shown beside the progress colours. */
+  progressCounts: Record<ProgressState, number> | null
+}
+
+export function Legend(props: LegendProps) {
   const { t } = useI18n()
   // Open on a wall-sized screen; folded on a laptop, where it would cover the map.
   const [open, setOpen] = useState(() => window.innerWidth >= 1600)
@@ -12,15 +19,29 @@ export function Legend({ gridMode, rainAsOf }: { gridMode: GridMode; rainAsOf: s
       <h2>
         <button className="fold" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? '▾' : '▸'} {t('legend.title')}</button>
       </h2>
-      {open && <LegendRows gridMode={gridMode} rainAsOf={rainAsOf} />}
+      {open && <LegendRows {...props} />}
     </section>
   )
 }
 
-function LegendRows({ gridMode, rainAsOf }: { gridMode: GridMode; rainAsOf: string | null }) {
+const progressStates: ProgressState[] = ['overdue', 'not_started', 'in_progress', 'done']
+
+function LegendRows({ gridMode, rainAsOf, progressCounts }: LegendProps) {
   const { t, term, lang } = useI18n()
   return (
     <>
+      {gridMode === 'progress' && (
+        <div data-testid="legend-progress">
+          {progressStates.map((k) => (
+            <div key={k} className="legend-row" data-testid={`legend-progress-${k}`}>
+              <span className="swatch" style={{ background: progressColor[k] }} />
+              {t(`progressLegend.${k}`)}
+              {progressCounts && <span className="small">{t('progressLegend.grids', { n: progressCounts[k] })}</span>}
+            </div>
+          ))}
+          <div className="legend-row"><span className="swatch" style={{ background: progressColor.none }} />{t('progressLegend.none')}</div>
+        </div>
+      )}
       {gridMode === 'rain' && (
         <div className="legend-row" data-testid="legend-rain">
           <span className="swatches">
