@@ -97,11 +97,15 @@ export async function ladderProposals(sql: Sql, user: SessionUser) {
       FROM tasks t JOIN rain_events e ON e.id = t.event_id LEFT JOIN households h ON t.target_kind = 'household' AND h.id = t.target_id
       WHERE t.phase = 'before' AND t.step IN ('6h', '2h') AND e.closed_at IS NULL AND t.unit_code LIKE ${mine + '%'}
       GROUP BY 1, 2, 3)
-    SELECT s.event_id AS "eventId", s.step, s.township, a.name AS "townshipName", s.due,
-           CASE WHEN s.step = '2h' OR s.everyone THEN 'everyone' ELSE 'vulnerable' END AS stage,
-           (SELECT array_agg(z.id ORDER BY z.id) FROM hazard_sites z WHERE z.admin_code LIKE left(s.township, 9) || '%' AND z.status = 'active') AS sites
-    FROM steps s JOIN admin_units a ON a.code = s.township
-    WHERE NOT EXISTS (SELECT 1 FROM evac_orders o WHERE o.trigger_kind = 'forecast' AND o.trigger_ref ->> 'eventId' = s.event_id::text
-                        AND o.trigger_ref ->> 'step' = s.step AND o.trigger_ref ->> 'township' = s.township)
-    ORDER BY s.due, s.township`
+    SELECT * FROM (
+      SELECT s.event_id AS "eventId", s.step, s.township, a.name AS "townshipName", s.due,
+             CASE WHEN s.step = '2h' OR s.everyone THEN 'everyone' ELSE 'vulnerable' END AS stage,
+             (SELECT array_agg(z.id ORDER BY z.id) FROM hazard_sites z
+              WHERE z.admin_code LIKE left(s.township, 9) || '%' AND z.status = 'active' AND z.threatened_households > 0) AS sites
+      FROM steps s JOIN admin_units a ON a.code = s.township
+      WHERE NOT EXISTS (SELECT 1 FROM evac_orders o WHERE o.trigger_kind = 'forecast' AND o.trigger_ref ->> 'eventId' = s.event_id::text
+                          AND o.trigger_ref ->> 'step' = s.step AND o.trigger_ref ->> 'township' = s.township)) p
+    -- A township with no threatened household has nobody to move.
+    WHERE sites IS NOT NULL
+    ORDER BY due, township`
 }

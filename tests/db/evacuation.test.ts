@@ -6,6 +6,8 @@ import { startServer, type RunningServer } from '../../api/server.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 import { startApiProcess } from '../helpers/serve-process.ts'
 import { openSse } from '../helpers/sse.ts'
+import { playStorm, resetRain } from '../helpers/rain.ts'
+import { buildStorm } from '../../data/storms/build.ts'
 import { targets } from '../helpers/targets.ts'
 
 /**
@@ -308,6 +310,48 @@ for (const target of targets()) {
       await refused(() => townA.send('PATCH', `/api/evacuation/orders/${o.id}/households/${h.household_id}`, { status: 'unreachable', reason: '测试' }), 409, 'order_closed')
       const audit = await s.db.sql`SELECT action FROM audit_log WHERE table_name = 'evac_orders' AND row_id = ${String(o.id)} ORDER BY id`
       expect(audit.map((a) => a.action)).toEqual(['insert', 'update'])
+    })
+
+    it('the 1262 ladder proposes orders for its 6 h and 2 h steps; a confirmed one is proposed no more', async () => {
+      await resetRain(s.db.sql)
+      await s.db.sql`DELETE FROM evac_orders`
+      try {
+        const storm = await buildStorm(s.db.sql, { county: county.slice(0, 6), seed: 5, spacingKm: 5 })
+        // Stop mid-storm, once a township step has opened: after the rain the event closes and nothing is proposed any more.
+        await playStorm(s.db.sql, storm, { stopWhen: async () => (await s.db.sql`SELECT 1 FROM tasks WHERE step IN ('6h', '2h') LIMIT 1`).length > 0 })
+        const steps = await s.db.sql`
+          SELECT DISTINCT t.event_id, t.step, left(t.unit_code, 9) || '000' AS township FROM tasks t
+          WHERE t.phase = 'before' AND t.step IN ('6h', '2h')
+            AND EXISTS (SELECT 1 FROM hazard_sites z WHERE z.admin_code LIKE left(t.unit_code, 9) || '%' AND z.threatened_households > 0)`
+        const r = await commander.get('/api/evacuation/proposals')
+        expect(r.status).toBe(200)
+        const { proposals } = await r.json()
+        const key = (p: { eventId?: number; event_id?: number; step: string; township: string }) => `${p.eventId ?? p.event_id}/${p.step}/${p.township}`
+        expect(proposals.map(key).sort()).toEqual(steps.map((x) => key(x as never)).sort())
+        expect(proposals.length).toBeGreaterThan(0)
+        // 2 h, or a 6 h step at night that already took households without vulnerable people: everyone; else the vulnerable first.
+        const night = await s.db.sql`
+          SELECT DISTINCT t.event_id, left(t.unit_code, 9) || '000' AS township FROM tasks t JOIN households h ON h.id = t.target_id
+          WHERE t.step = '6h' AND t.target_kind = 'household' AND h.vulnerable = 0`
+        const everyone6h = new Set(night.map((n) => `${n.event_id}/${n.township}`))
+        for (const p of proposals) {
+          expect(p.stage, key(p)).toBe(p.step === '2h' || everyone6h.has(`${p.eventId}/${p.township}`) ? 'everyone' : 'vulnerable')
+        }
+        const p = proposals[0]
+        const ok = await commander.send('POST', '/api/evacuation/orders', {
+          stage: p.stage, sites: p.sites, trigger: { kind: 'forecast', ref: { eventId: p.eventId, step: p.step, township: p.township } } })
+        expect([201, 409]).toContain(ok.status)
+        if (ok.status === 201) {
+          const again = (await (await commander.get('/api/evacuation/proposals')).json()).proposals
+          expect(again.map(key)).not.toContain(key(p))
+        }
+        // Another township's staff are not shown this county's other townships.
+        const theirs = (await (await townB.get('/api/evacuation/proposals')).json()).proposals
+        for (const x of theirs) expect(x.township.slice(0, 9)).toBe(B.slice(0, 9))
+      } finally {
+        await resetRain(s.db.sql)
+        await s.db.sql`DELETE FROM evac_orders`
+      }
     })
   })
 }

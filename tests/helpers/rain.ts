@@ -16,7 +16,11 @@ const rows = <T extends object>(xs: T[]) => xs.map((values, i) => ({ row: i + 1,
  * back some readings by whole steps (late gauges), `reverse` sends each
  * step's readings in reverse order.
  */
-export async function playStorm(sql: Sql, storm: Storm, opts: { delay?: { station: string; steps: number }; reverse?: boolean } = {}) {
+export async function playStorm(
+  sql: Sql,
+  storm: Storm,
+  opts: { delay?: { station: string; steps: number }; reverse?: boolean; stopWhen?: () => Promise<boolean> } = {},
+) {
   await ingestStations(sql, testActor, rows(storm.stations))
   const steps = timeline(storm)
   const held: { at: number; readings: { station: string; hour: string; mm: number }[] }[] = []
@@ -31,6 +35,8 @@ export async function playStorm(sql: Sql, storm: Storm, opts: { delay?: { statio
     readings = [...readings, ...held.filter((h) => h.at === i).flatMap((h) => h.readings)]
     if (opts.reverse) readings = readings.reverse()
     if (readings.length) await ingestReadings(sql, testActor, rows(readings))
+    // Mid-storm: stop once the caller has what it wants to look at.
+    if (opts.stopWhen && (await opts.stopWhen())) return
   }
   const rest = held.filter((h) => h.at >= steps.length).flatMap((h) => h.readings)
   if (rest.length) await ingestReadings(sql, testActor, rows(rest))
