@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { maskName, maskPhone } from '../../api/auth/mask.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { featureCount, features, gdalAvailable, ogrinfo } from '../helpers/gdal.ts'
+import { exportRows } from '../../api/export/source.ts'
+import { layers } from '../../api/layers.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
-import { targets } from '../helpers/targets.ts'
+import { client, targets } from '../helpers/targets.ts'
 
 const CITY = '530600000000'
 const FORMATS = ['geojson', 'csv', 'gpkg', 'shp.zip', 'xlsx'] as const
@@ -169,6 +171,23 @@ for (const target of targets()) {
       // The good requests beside them work.
       expect((await staff.get('/api/export/households.csv')).status).toBe(200)
       expect((await staff.get(`/api/export/shelters.csv?unit=${town}`)).status).toBe(200)
+    })
+
+    it('reads through a cursor a batch at a time, and lets go of the connection when the reader stops', async () => {
+      // One connection, as on the embedded database: a cursor left open would block the next query.
+      const sql = client(target.url)
+      try {
+        const user = { id: commander.userId, username: commander.username, displayName: 't', role: 'commander' as const, unitCode: CITY, mustChangePassword: false }
+        const rows = exportRows(sql, layers.households, user, '5306')
+        const first = await rows.next()
+        expect(first.value).toHaveLength(1000)
+        await rows.return(undefined)
+        const next = sql`SELECT 1 AS ok`.then((r) => r[0].ok)
+        const late = new Promise((resolve) => setTimeout(() => resolve('blocked'), 5000))
+        expect(await Promise.race([next, late])).toBe(1)
+      } finally {
+        await sql.end({ timeout: 1 })
+      }
     })
 
     it('records every export in the audit log: who, which layer, format and area', async () => {
