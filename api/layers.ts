@@ -28,6 +28,8 @@ export interface Layer {
   personal?: { name: string; phone: string }
   /** SQL: the feature id, the code the row lies in (prefix-tested against scopes and units), the geometry, FROM … JOIN …. */
   idExpr: string
+  /** SQL: the layer's own table with its alias, enough to count rows by geometry (the joins add no rows). */
+  table: string
   placeExpr: string
   geomExpr: string
   from: string
@@ -47,7 +49,7 @@ export const layers: Record<LayerId, Layer> = {
       f('parent_code', 'string', '上级网格代码'), f('village_code', 'string', '村代码'), f('village_name', 'string', '村'),
       f('households', 'integer', '户数'), f('red', 'integer', '红色户'), f('yellow', 'integer', '黄色户'), f('green', 'integer', '绿色户'),
       f('people', 'integer', '人数'), f('vulnerable', 'integer', '一老一小等重点人员')],
-    idExpr: 'g.id', placeExpr: 'g.code', geomExpr: 'g.geom',
+    idExpr: 'g.id', table: 'grids g', placeExpr: 'g.code', geomExpr: 'g.geom',
     from: `grids g JOIN admin_units v ON v.id = g.village_id LEFT JOIN grids p ON p.id = g.parent_id
            LEFT JOIN household_rollups r ON r.level = CASE g.kind WHEN 'basic' THEN 'grid' ELSE 'micro' END AND r.unit_id = g.id`,
     columns: `g.id, g.code, g.name, g.kind, p.code AS parent_code, v.code AS village_code, v.name AS village_name,
@@ -62,7 +64,7 @@ export const layers: Record<LayerId, Layer> = {
       f('flood_exposed', 'boolean', '受洪涝或隐患点威胁'), f('measures', 'string', '措施'), f('last_visit_at', 'date-time', '最近走访'),
       f('grid_code', 'string', '网格代码'), f('grid_name', 'string', '网格'), f('village_code', 'string', '村代码'), f('village_name', 'string', '村')],
     personal: { name: 'householder', phone: 'phone' },
-    idExpr: 'h.id', placeExpr: 'g.code', geomExpr: 'h.geom',
+    idExpr: 'h.id', table: 'households h', placeExpr: 'g.code', geomExpr: 'h.geom',
     from: 'households h JOIN grids g ON g.id = h.grid_id JOIN admin_units v ON v.id = g.village_id',
     columns: `h.id, h.code, h.householder, h.phone, h.members::int AS members, h.elderly_alone::int AS elderly_alone,
               h.left_behind_children::int AS left_behind_children, h.disabled::int AS disabled, h.vulnerable::int AS vulnerable,
@@ -77,7 +79,7 @@ export const layers: Record<LayerId, Layer> = {
       f('threatened_property', 'number', '威胁财产(万元)'), f('danger_level', 'string', '险情等级'), f('countermeasure', 'string', '防治措施'),
       f('monitoring_method', 'string', '监测手段'), f('warning_signal', 'string', '预警信号'), f('trigger_factor', 'string', '诱发因素'),
       f('critical_rain_1h', 'number', '临界雨量1h(mm)'), f('critical_rain_24h', 'number', '临界雨量24h(mm)'), f('status', 'string', '状态(active/cancelled)')],
-    idExpr: 's.id', placeExpr: 's.admin_code', geomExpr: 's.geom',
+    idExpr: 's.id', table: 'hazard_sites s', placeExpr: 's.admin_code', geomExpr: 's.geom',
     from: 'hazard_sites s',
     columns: `s.id, s.code, s.name, s.admin_code, s.type, s.scale, s.threat_object, s.threatened_households, s.threatened_people,
               s.threatened_property::float8 AS threatened_property, s.danger_level, s.countermeasure, s.monitoring_method,
@@ -89,7 +91,7 @@ export const layers: Record<LayerId, Layer> = {
     fields: [f('id', 'integer', '编号'), f('code', 'string', '代码'), f('name', 'string', '名称'), f('kind', 'string', '类型'),
       f('capacity', 'integer', '容量(人)'), f('certified_safe', 'boolean', '经安全评估'), f('manager', 'string', '管理人'),
       f('manager_phone', 'string', '管理人电话'), f('village_code', 'string', '村代码'), f('village_name', 'string', '村')],
-    idExpr: 'sh.id', placeExpr: 'v.code', geomExpr: 'sh.geom',
+    idExpr: 'sh.id', table: 'shelters sh', placeExpr: 'v.code', geomExpr: 'sh.geom',
     from: 'shelters sh JOIN admin_units v ON v.id = sh.village_id',
     columns: `sh.id, sh.code, sh.name, sh.kind, sh.capacity, sh.certified_safe, sh.manager, sh.manager_phone,
               v.code AS village_code, v.name AS village_name`,
@@ -100,7 +102,7 @@ export const layers: Record<LayerId, Layer> = {
       f('shelter_code', 'string', '避险点代码'), f('shelter_name', 'string', '避险点'), f('from_name', 'string', '起点'),
       f('length_m', 'integer', '长度(米)'), f('village_code', 'string', '避险点所在村代码')],
     // A route belongs where its shelter is: routes carry no admin code of their own.
-    idExpr: 'r.id', placeExpr: 'v.code', geomExpr: 'r.geom',
+    idExpr: 'r.id', table: 'routes r', placeExpr: 'v.code', geomExpr: 'r.geom',
     from: `routes r JOIN shelters sh ON sh.id = r.shelter_id JOIN admin_units v ON v.id = sh.village_id
            LEFT JOIN hazard_sites hz ON hz.id = r.hazard_id`,
     columns: `r.id, hz.code AS hazard_code, hz.name AS hazard_name, sh.code AS shelter_code, sh.name AS shelter_name,
@@ -110,7 +112,7 @@ export const layers: Record<LayerId, Layer> = {
     id: 'admin_units', zh: '行政区划', en: 'Admin units: city, counties, townships, villages', geometry: 'MultiPolygon',
     fields: [f('id', 'integer', '编号'), f('code', 'string', '区划代码'), f('name', 'string', '名称'),
       f('level', 'string', '级别(city/county/township/village)'), f('parent_code', 'string', '上级代码')],
-    idExpr: 'a.id', placeExpr: 'a.code', geomExpr: 'a.geom',
+    idExpr: 'a.id', table: 'admin_units a', placeExpr: 'a.code', geomExpr: 'a.geom',
     from: 'admin_units a LEFT JOIN admin_units p ON p.id = a.parent_id',
     columns: 'a.id, a.code, a.name, a.level, p.code AS parent_code',
   },

@@ -20,7 +20,8 @@ export async function featurePage(sql: Sql, layer: Layer, user: SessionUser | un
   const where = q.bbox ? bboxFilter(sql, layer, q.bbox) : null
   const rows = (await layerQuery(sql, layer, where, sql`ORDER BY ${sql.unsafe(layer.idExpr)} LIMIT ${q.limit} OFFSET ${q.offset}`)) as unknown as Row[]
   // numberMatched: the count of the whole selection, so that clients can tell how far they have paged.
-  const [{ n }] = await sql`SELECT count(*)::int AS n FROM ${sql.unsafe(layer.from)} ${where ? sql`WHERE ${where}` : sql``}`
+  // Counted on the layer's table alone: the joins only add columns, and 1.8 M households count faster without them.
+  const [{ n }] = await sql`SELECT count(*)::int AS n FROM ${sql.unsafe(layer.table)} ${where ? sql`WHERE ${where}` : sql``}`
   return { features: rows.map((r) => featureText(layer, maskRow(layer, user, r))), matched: n as number }
 }
 
