@@ -19,18 +19,15 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { config, projectRoot } from '../api/config.ts'
-import { connect } from '../api/db/connect.ts'
-import { ingestForecasts, ingestReadings, ingestStations, type RainActor } from '../api/rain/ingest.ts'
+import { projectRoot } from '../api/config.ts'
 import { timeline, type Storm } from '../data/storms/build.ts'
+import { openRainSink, sinkOptions } from './lib/rain-sink.ts'
 
 const { values } = parseArgs({
   options: {
     speed: { type: 'string', default: '720' },
     file: { type: 'string', default: path.join(projectRoot, 'data', 'storms', 'zhaoyang-july.json') },
-    url: { type: 'string' },
-    user: { type: 'string', default: process.env.GRIDWATCH_USER ?? 'commander' },
-    password: { type: 'string', default: process.env.GRIDWATCH_PASSWORD },
+    ...sinkOptions,
     'as-recorded': { type: 'boolean', default: false },
   },
 })
@@ -45,71 +42,30 @@ const DAY = 86400_000
 const lastEnd = Math.max(...storm.hours.map((h) => Date.parse(h.hour))) + 3600_000
 const shift = values['as-recorded'] ? 0 : Math.floor((Date.now() - lastEnd) / DAY) * DAY
 const steps = timeline(storm, shift)
-const rows = <T extends object>(xs: T[]) => xs.map((v, i) => ({ row: i + 1, values: v as Record<string, unknown> }))
-
-/** The three ingest calls, either in-process or over HTTP. */
-interface Sink {
-  stations(s: Storm['stations']): Promise<unknown>
-  forecasts(f: Storm['forecasts']): Promise<{ tasks: { before: number } }>
-  readings(r: { station: string; hour: string; mm: number }[]): Promise<{ tasks: { during: number; after: number } }>
-  close(): Promise<void>
+// Straight into DATABASE_URL, or through the running server (scripts/lib/rain-sink.ts).
+const sink = await openRainSink({ url: values.url, user: values.user!, password: values.password }, 'rain-replay')
+const json = (rows: unknown[]) => ({ type: 'json' as const, text: JSON.stringify(rows) })
+const send = {
+  stations: (s: Storm['stations']) => sink.send('stations', json(s)),
+  forecasts: async (f: Storm['forecasts']) => (await sink.send('forecasts', json(f))) as { tasks: { before: number } },
+  readings: async (r: { station: string; hour: string; mm: number }[]) => (await sink.send('readings', json(r))) as { tasks: { during: number; after: number } },
 }
-
-async function directSink(): Promise<Sink> {
-  const db = await connect({ quiet: true })
-  const actor = { id: null, username: 'cli:rain-replay', role: 'admin' } as unknown as RainActor
-  return {
-    stations: (s) => ingestStations(db.sql, actor, rows(s)),
-    forecasts: (f) => ingestForecasts(db.sql, actor, rows(f)),
-    readings: (r) => ingestReadings(db.sql, actor, rows(r)),
-    close: () => db.close(),
-  }
-}
-
-async function httpSink(base: string): Promise<Sink> {
-  const password = values.password ?? (await import('../api/auth/demo-accounts.ts')).DEMO_PASSWORD
-  const login = await fetch(`${base}/api/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: values.user, password }),
-  }).catch((e: Error) => {
-    throw new Error(`连不上 ${base}，请先 npm start / cannot reach ${base}; start the server first (npm start): ${e.message}`)
-  })
-  if (login.status !== 200) throw new Error(`登录失败 / login as ${values.user} failed (${login.status}): ${await login.text()}`)
-  const cookie = (login.headers.get('Set-Cookie') ?? '').split(';')[0]
-  const { csrfToken } = (await login.json()) as { csrfToken: string }
-  const post = async (route: string, body: unknown) => {
-    const r = await fetch(`${base}${route}`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrfToken }, body: JSON.stringify(body),
-    })
-    if (r.status !== 200) throw new Error(`${route}: ${r.status} ${await r.text()}`)
-    return r.json()
-  }
-  return {
-    stations: (s) => post('/api/rain/stations', s),
-    forecasts: (f) => post('/api/rain/forecasts', f),
-    readings: (r) => post('/api/rain/readings', r),
-    close: async () => {},
-  }
-}
-
-const direct = !!config.databaseUrl && !values.url
-const base = values.url ?? `http://localhost:${config.port}`
-const sink = direct ? await directSink() : await httpSink(base)
 const local = (iso: string) => new Date(Date.parse(iso) + 8 * 3600_000).toISOString().slice(5, 16).replace('T', ' ')
-console.log(`rain:replay: ${storm.name}, ${storm.stations.length} stations, ${storm.hours.length} hours, ${storm.forecasts.length} forecasts → ${direct ? 'DATABASE_URL' : base}`)
+console.log(`rain:replay: ${storm.name}, ${storm.stations.length} stations, ${storm.hours.length} hours, ${storm.forecasts.length} forecasts → ${sink.target}`)
 console.log(`rain:replay: storm moved by ${shift / DAY} days; speed ${speed || '∞'}× (times are Beijing time)`)
 try {
-  await sink.stations(storm.stations)
+  await send.stations(storm.stations)
   const totals = { before: 0, during: 0, after: 0 }
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]
     const parts: string[] = []
     if (s.forecasts.length) {
-      const r = await sink.forecasts(s.forecasts)
+      const r = await send.forecasts(s.forecasts)
       totals.before += r.tasks.before
       parts.push(`${s.forecasts.length} forecasts (${[...new Set(s.forecasts.map((f) => f.leadHours + 'h'))].join('/')}) → ${r.tasks.before} 雨前 before-rain tasks`)
     }
     if (s.readings.length) {
-      const r = await sink.readings(s.readings)
+      const r = await send.readings(s.readings)
       totals.during += r.tasks.during
       totals.after += r.tasks.after
       const max = Math.max(...s.readings.map((x) => x.mm))

@@ -112,7 +112,7 @@ export async function ingestReadings(sql: Sql, actor: RainActor, rows: RawRow[])
     seen.set(key, { row, mm })
     parsed.push({ row, station, hour: hour.toISOString(), mm })
   }
-  errors.throwIfAny({ zh: '雨量数据', en: 'readings' })
+  // No throw yet: the stations are looked up first, so one answer names every bad row.
 
   return writeTx(sql, actor, async (tx) => {
     const codes = [...new Set(parsed.map((p) => p.station))]
@@ -181,9 +181,9 @@ export async function ingestForecasts(sql: Sql, actor: RainActor, rows: RawRow[]
     if (end <= start) errors.add(row, '预报时段结束须晚于开始', 'periodEnd must be after periodStart')
     if (end.getTime() - start.getTime() > 72 * 3600_000) errors.add(row, '预报时段不能超过 72 小时', 'a forecast period is at most 72 hours')
     if (issued.getTime() > start.getTime() + 3600_000) errors.add(row, '发布时间晚于预报时段开始', 'issuedAt is after the period starts')
-    parsed.push({ row, area, lead, start: start.toISOString(), end: end.toISOString(), mm, issued: issued.toISOString() })
+    if (!errors.has(row)) parsed.push({ row, area, lead, start: start.toISOString(), end: end.toISOString(), mm, issued: issued.toISOString() })
   }
-  errors.throwIfAny({ zh: '降雨预报', en: 'forecasts' })
+  // The areas of the good rows are looked up before the one throw, so one answer names every bad row.
   return writeTx(sql, actor, async (tx) => {
     await checkAreas(tx, errors, parsed.map((p) => ({ row: p.row, code: p.area })))
     errors.throwIfAny({ zh: '降雨预报', en: 'forecasts' })
@@ -238,10 +238,11 @@ export async function ingestWarnings(sql: Sql, actor: RainActor, rows: RawRow[])
     if (until <= issued) errors.add(row, '有效期须晚于发布时间', 'validUntil must be after issuedAt')
     const codes = [...new Set(areas as string[])].sort()
     const polyText = polygon === null ? null : JSON.stringify(polygon)
+    if (errors.has(row)) continue
     parsed.push({ row, colour, areas: codes, polygon: polyText, issued: issued.toISOString(), until: until.toISOString(),
                   key: [colour, issued.toISOString(), codes.join(','), polyText ?? ''].join('|') })
   }
-  errors.throwIfAny({ zh: '预警', en: 'warnings' })
+  // Areas and polygons of the good rows are checked before the one throw, so one answer names every bad row.
   return writeTx(sql, actor, async (tx) => {
     await checkAreas(tx, errors, parsed.flatMap((p) => p.areas.map((code) => ({ row: p.row, code }))))
     for (const p of parsed) {

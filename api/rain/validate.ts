@@ -13,10 +13,14 @@ export class RowErrors {
   get count() {
     return this.list.length
   }
+  has(row: number) {
+    return this.list.some((e) => e.row === row)
+  }
   /** A 400 naming the rows (the first 20), or nothing when all rows are good. */
   throwIfAny(what: { zh: string; en: string }) {
     if (this.list.length === 0) return
-    const shown = this.list.slice(0, 20)
+    // In row order: checks run in stages (each row's fields, then what needs the database).
+    const shown = [...this.list].sort((a, b) => a.row - b.row).slice(0, 20)
     const more = this.list.length - shown.length
     const zh = shown.map((e) => `第 ${e.row} 行：${e.zh}`).join('；') + (more ? `；另有 ${more} 处错误` : '')
     const en = shown.map((e) => `row ${e.row}: ${e.en}`).join('; ') + (more ? `; ${more} more` : '')

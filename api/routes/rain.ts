@@ -5,8 +5,8 @@ import type { Sql } from '../db/connect.ts'
 import { writeTx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
 import { configSchemas, type ConfigKey } from '../rain/config.ts'
-import { parseCsv } from '../rain/csv.ts'
-import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings, MAX_ROWS, type RawRow } from '../rain/ingest.ts'
+import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings, type RawRow } from '../rain/ingest.ts'
+import { rowsFromBody, type RainKind } from '../rain/rows.ts'
 import { scopePrefix } from '../auth/policy.ts'
 
 /** Largest request body for rain input (a day of readings from every gauge in the city fits). */
@@ -14,34 +14,19 @@ const MAX_BODY = 16 * 1024 * 1024
 
 /**
  * The rows of a rain POST: a JSON array, or an object holding the array
- * under `field`; for readings also CSV (text/csv, header station,hour,mm).
+ * under the kind's name; for readings also CSV (text/csv, header station,hour,mm).
  */
-async function readRows(c: Context, field: string, csvColumns?: readonly string[]): Promise<RawRow[]> {
+async function readRows(c: Context, kind: RainKind): Promise<RawRow[]> {
   const type = c.req.header('Content-Type') ?? ''
   const length = Number(c.req.header('Content-Length') ?? 0)
   if (length > MAX_BODY) throw new HttpError(413, 'too_large', `请求体过大（上限 ${MAX_BODY / 1024 / 1024} MB）`, `body too large (at most ${MAX_BODY / 1024 / 1024} MB)`)
-  if (csvColumns && /^text\/csv\b/i.test(type)) {
-    return parseCsv(await c.req.text(), csvColumns).map((r) => ({ row: r.line, values: r.values }))
-  }
+  const csv = kind === 'readings'
+  if (csv && /^text\/csv\b/i.test(type)) return rowsFromBody(await c.req.text(), 'csv', kind)
   if (!/^application\/json\b/i.test(type)) {
     throw new HttpError(415, 'json_required',
-      `请求体须为 JSON${csvColumns ? ' 或 CSV（text/csv）' : ''}`, `the body must be JSON${csvColumns ? ' or CSV (text/csv)' : ''}`)
+      `请求体须为 JSON${csv ? ' 或 CSV（text/csv）' : ''}`, `the body must be JSON${csv ? ' or CSV (text/csv)' : ''}`)
   }
-  let raw: unknown
-  try {
-    raw = await c.req.json()
-  } catch {
-    throw new HttpError(400, 'bad_json', '请求体不是有效的 JSON', 'the body is not valid JSON')
-  }
-  const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? (raw as Record<string, unknown>)[field] : undefined
-  if (!Array.isArray(list)) throw new HttpError(400, 'bad_body', `请求体须为数组或 {"${field}": [...]}`, `the body must be an array or {"${field}": [...]}`)
-  if (list.length > MAX_ROWS) throw new HttpError(413, 'too_many_rows', `一次最多 ${MAX_ROWS} 行`, `at most ${MAX_ROWS} rows per request`)
-  return list.map((values, i) => {
-    if (!values || typeof values !== 'object' || Array.isArray(values)) {
-      throw new HttpError(400, 'bad_rows', `第 ${i + 1} 行须为对象`, `row ${i + 1} must be an object`)
-    }
-    return { row: i + 1, values: values as Record<string, unknown> }
-  })
+  return rowsFromBody(await c.req.text(), 'json', kind)
 }
 
 const rainUnit = (raw: string | undefined) => {
@@ -59,7 +44,7 @@ export function rainRoutes(sql: Sql) {
   })
   app.post('/api/rain/readings', async (c) => {
     const user = authorize(c, 'rain.ingest')
-    return c.json(await ingestReadings(sql, user, await readRows(c, 'readings', ['station', 'hour', 'mm'])))
+    return c.json(await ingestReadings(sql, user, await readRows(c, 'readings')))
   })
   app.post('/api/rain/forecasts', async (c) => {
     const user = authorize(c, 'rain.ingest')
