@@ -27,7 +27,8 @@ for (const target of targets()) {
     let dir: string
     const overHttp = target.name === 'embedded'
 
-    const importer = async (args: string[], opts: { login?: string[] } = {}) => {
+    const importer = (args: string[], opts: { login?: string[] } = {}) => script('scripts/rain-import.ts', args, opts)
+    const script = async (file: string, args: string[], opts: { login?: string[] } = {}) => {
       const env = { ...process.env }
       delete env.DATABASE_URL
       delete env.GRIDWATCH_USER
@@ -35,7 +36,7 @@ for (const target of targets()) {
       if (!overHttp) env.DATABASE_URL = target.url
       const login = overHttp ? (opts.login ?? ['--url', s.url, '--user', commander.username, '--password', TEST_PASSWORD]) : []
       try {
-        const r = await run(process.execPath, ['--import', 'tsx', 'scripts/rain-import.ts', ...args, ...login], { cwd: projectRoot, env, timeout: 120_000 })
+        const r = await run(process.execPath, ['--import', 'tsx', file, ...args, ...login], { cwd: projectRoot, env, timeout: 180_000 })
         return { code: 0, out: r.stdout + r.stderr }
       } catch (e) {
         const err = e as { code: number; stdout: string; stderr: string }
@@ -145,6 +146,21 @@ for (const target of targets()) {
         expect(r.out, name).not.toMatch(/imported —/)
       }
       expect(await counts()).toEqual(before)
+    })
+
+    // rain:replay shares the way in (scripts/lib/rain-sink.ts): a whole storm file, as fast as it goes.
+    it('npm run rain:replay plays a storm file to the end through the same way in', async () => {
+      await resetRain(s.db.sql)
+      const file = write('storm.json', JSON.stringify(storm))
+      const r = await script('scripts/rain-replay.ts', ['--file', file, '--speed', '0'])
+      expect(r.code, r.out).toBe(0)
+      expect(r.out).toContain(overHttp ? `→ ${s.url}` : '→ DATABASE_URL')
+      const c = await counts()
+      expect(c.stations).toBe(storm.stations.length)
+      expect(c.readings).toBe(storm.stations.length * storm.hours.length)
+      expect(c.forecasts).toBe(storm.forecasts.length)
+      const phases = await s.db.sql`SELECT DISTINCT phase FROM tasks ORDER BY 1`
+      expect(phases.map((p) => p.phase)).toEqual(['after', 'before', 'during'])
     })
 
     if (overHttp) it('over HTTP: refuses a wrong password, a role without rain.ingest and a server that is not there', async () => {
