@@ -12,7 +12,7 @@ import { tableColumns, tableValues } from './source.ts'
 export const ROWS_PER_SHEET = 1_000_000
 
 /** Waits until the stream takes more, or is gone (a client that leaves must not leave us waiting, cursor open). */
-const drainOrClose = (s: PassThrough) =>
+const drainOrClose = (s: NodeJS.EventEmitter) =>
   new Promise<void>((resolve) => {
     const done = () => {
       s.off('drain', done)
@@ -22,6 +22,23 @@ const drainOrClose = (s: PassThrough) =>
     s.on('drain', done)
     s.on('close', done)
   })
+
+/** Uncompressed sheet XML allowed to wait for the zip's deflate before we stop reading rows. */
+const SHEET_BUFFER = 8 * 2 ** 20
+
+/**
+ * The stream exceljs's sheet writes into on its way to the zip. exceljs writes
+ * rows into it without heeding backpressure, so when deflate is slower than
+ * the database (it is) the uncompressed XML piles up there: ~0.7 GB for the
+ * full city (measured). We look inside (exceljs 4.4: the worksheet's StreamBuf
+ * pipes into archiver's entry PassThrough) and wait for it to drain; if a
+ * later exceljs moves things, this finds nothing and only the guard is lost.
+ */
+type Sink = NodeJS.EventEmitter & { _writableState?: { length: number } }
+function sheetSink(sheet: ExcelJS.Worksheet): Sink | undefined {
+  const pipe = (sheet as unknown as { stream?: { pipes?: Sink[] } }).stream?.pipes?.[0]
+  return pipe?._writableState ? pipe : undefined
+}
 
 export function xlsxStream(layer: Layer, batches: AsyncIterable<Row[]>, rowsPerSheet = ROWS_PER_SHEET): Readable {
   const out = new PassThrough()
@@ -49,6 +66,8 @@ export function xlsxStream(layer: Layer, batches: AsyncIterable<Row[]>, rowsPerS
         sheet!.addRow(tableValues(layer, r, false)).commit()
         inSheet++
       }
+      const sink = sheetSink(sheet!)
+      if (sink && sink._writableState!.length > SHEET_BUFFER) await drainOrClose(sink)
       if (out.writableNeedDrain) await drainOrClose(out)
       if (out.destroyed) return // the client left: returning ends the cursor
     }
