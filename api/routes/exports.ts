@@ -12,7 +12,7 @@ import { scopePrefix } from '../auth/policy.ts'
 import type { Sql } from '../db/connect.ts'
 import { auditEvent, writeTx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
-import { isLayerId, layerIds, layers } from '../layers.ts'
+import { isLayerId, layerIds, layers, placeIn } from '../layers.ts'
 import { gdalExport } from '../export/gdal.ts'
 import { exportRows } from '../export/source.ts'
 import { csvText, geojsonText } from '../export/text.ts'
@@ -68,7 +68,11 @@ export function exportRoutes(sql: Sql) {
     await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: layer.id, after: { unit, format } }))
 
     const rows = (wkt = false) => exportRows(sql, layer, user, prefix, { wkt })
+    // How many features are coming, before the first: a client shows progress against it (the size is not known ahead).
+    const [{ n }] = await sql`SELECT count(*)::int AS n FROM ${sql.unsafe(layer.from)} WHERE ${placeIn(sql, layer, prefix)}`
     const headers: Record<string, string> = {
+      'X-Feature-Count': String(n),
+      'Access-Control-Expose-Headers': 'X-Feature-Count',
       'Content-Type': contentTypes[format],
       'Content-Disposition': `attachment; filename="${layer.id}-${unit}.${format}"`,
       'Cache-Control': 'no-store',

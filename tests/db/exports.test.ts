@@ -36,7 +36,7 @@ for (const target of targets()) {
       const p = path.join(dir, `${who.username}-${name}`)
       const bytes = Buffer.from(await r.arrayBuffer())
       await writeFile(p, bytes)
-      return { path: p.endsWith('.shp.zip') ? `/vsizip/${p}` : p, bytes, type: r.headers.get('content-type') }
+      return { path: p.endsWith('.shp.zip') ? `/vsizip/${p}` : p, bytes, type: r.headers.get('content-type'), count: Number(r.headers.get('x-feature-count')) }
     }
     /** Every feature GDAL reads from the file, by household code. */
     const readBack = async (src: string) => {
@@ -67,6 +67,8 @@ for (const target of targets()) {
       expect(townHouseholds).toBeGreaterThan(100)
       for (const fmt of FORMATS) {
         const f = await download(commander, `households.${fmt}`)
+        // Announced before the first byte, for progress: the count that then comes.
+        expect(f.count, fmt).toBe(townHouseholds)
         const out = await ogrinfo(['-ro', '-so', '-al', f.path])
         expect(featureCount(out), fmt).toBe(townHouseholds)
         const rows = await readBack(f.path)
@@ -111,6 +113,9 @@ for (const target of targets()) {
         const gj = JSON.parse((await download(commander, `${layer}.geojson`)).bytes.toString('utf8'))
         expect(gj.type).toBe('FeatureCollection')
         expect(gj.features.length, `${layer}.geojson`).toBe(n)
+        const csv = await commander.get(`/api/export/${layer}.csv?unit=${town}`)
+        expect(csv.headers.get('x-feature-count'), layer).toBe(String(n))
+        await csv.arrayBuffer()
         const gpkg = await download(commander, `${layer}.gpkg`)
         expect(featureCount(await ogrinfo(['-ro', '-so', gpkg.path, layer])), `${layer}.gpkg`).toBe(n)
       }
