@@ -38,19 +38,28 @@ async function activeOrder(tx: Tx, orderId: number) {
 }
 
 /**
- * Tiles showing these households, their shelters and routes are stale now;
- * the tile cache drops them (kind 'evac').
+ * Tiles showing these households of the order (all of them when none are
+ * named), their shelters and routes are stale now; the tile cache drops them
+ * (kind 'evac').
  */
-export async function notifyEvacTiles(tx: Tx, orderId: number, householdIds: number[]) {
+export async function notifyEvacTiles(tx: Tx, orderId: number, householdIds?: number[]) {
+  if (!householdIds) {
+    // The whole order: its unit, widened by the reach to shelters outside it (api/evac/orders.ts SHELTER_REACH_M < 0.1°).
+    await tx`
+      SELECT pg_notify('gridwatch_tiles', json_build_array(json_build_array('evac', ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x)))::text)
+      FROM (SELECT ST_Expand(ST_Envelope(a.geom), 0.1) AS x FROM evac_orders o JOIN admin_units a ON a.code = o.unit_code WHERE o.id = ${orderId}) y`
+    return
+  }
+  const which = tx`AND e.household_id = ANY(${householdIds}::int[])`
   await tx`
-    SELECT pg_notify('gridwatch_tiles', json_build_array(json_build_array('evac', ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)))::text)
-    FROM (SELECT ST_Extent(g) AS e FROM (
-            SELECT h.geom AS g FROM households h WHERE h.id = ANY(${householdIds}::int[])
+    SELECT pg_notify('gridwatch_tiles', json_build_array(json_build_array('evac', ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x)))::text)
+    FROM (SELECT ST_Extent(g) AS x FROM (
+            SELECT h.geom AS g FROM evac_households e JOIN households h ON h.id = e.household_id WHERE e.order_id = ${orderId} ${which}
             UNION ALL
-            SELECT s.geom FROM shelters s WHERE s.id IN (SELECT shelter_id FROM evac_households WHERE order_id = ${orderId} AND household_id = ANY(${householdIds}::int[]))
+            SELECT s.geom FROM shelters s WHERE s.id IN (SELECT e.shelter_id FROM evac_households e WHERE e.order_id = ${orderId} ${which})
             UNION ALL
-            SELECT r.geom FROM routes r WHERE r.id IN (SELECT route_id FROM evac_households WHERE order_id = ${orderId} AND household_id = ANY(${householdIds}::int[]))
-          ) x) y WHERE e IS NOT NULL`
+            SELECT r.geom FROM routes r WHERE r.id IN (SELECT e.route_id FROM evac_households e WHERE e.order_id = ${orderId} ${which})
+          ) y) z WHERE x IS NOT NULL`
 }
 
 const actorName = (u: SessionUser) => `${u.displayName}（${u.username}）`
@@ -140,8 +149,8 @@ export async function closeOrder(c: Context, sql: Sql, orderId: number, version:
     }
     if (o.status !== 'active') throw new HttpError(409, 'order_closed', '该转移指令已结束', 'this transfer order is already closed')
     await tx`UPDATE evac_orders SET status = 'closed', closed_at = now(), version = version + 1 WHERE id = ${orderId}`
-    const ids = await tx<{ id: number }[]>`UPDATE evac_households SET open = false WHERE order_id = ${orderId} AND open RETURNING household_id AS id`
-    await notifyEvacTiles(tx, orderId, ids.map((r) => r.id))
+    await tx`UPDATE evac_households SET open = false WHERE order_id = ${orderId} AND open`
+    await notifyEvacTiles(tx, orderId)
     await publish(tx, 'evac.order', o.unitCode, { orderId, action: 'closed', by: user.displayName })
     return { id: orderId, status: 'closed', version: o.version + 1 }
   })

@@ -50,7 +50,7 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
     await quietSession(c)
 
     say('清空旧数据 / clearing old data')
-    await c`TRUNCATE audit_log, visits, routes, shelters, hazard_threats, hazard_sites, households,
+    await c`TRUNCATE evac_households, evac_status_log, evac_orders, live_events, audit_log, visits, routes, shelters, hazard_threats, hazard_sites, households,
             grid_workers, grids, admin_units, household_rollups RESTART IDENTITY CASCADE`
 
     say(`导入 11 个县界（GCJ-02 → WGS84）/ loading 11 county outlines (GCJ-02 → WGS84)`)
