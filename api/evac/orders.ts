@@ -28,6 +28,8 @@ export const orderBody = z
     stage: z.enum(['vulnerable', 'everyone']),
     trigger: z.object({ kind: z.enum(['warning', 'site_alert', 'forecast', 'manual']), ref: z.record(z.string(), z.unknown()).optional() }).strict(),
     sites: z.array(id).max(5000).default([]),
+    /** Every active hazard site inside these admin units (what a commander means by "the sites of this township"). */
+    sitesIn: z.array(code).max(200).default([]),
     grids: z.array(id).max(50000).default([]),
     units: z.array(code).max(200).default([]),
     area: area.optional(),
@@ -37,7 +39,7 @@ export const orderBody = z
     dryRun: z.boolean().default(false),
   })
   .strict()
-  .refine((b) => b.sites.length + b.grids.length + b.units.length > 0 || b.area, {
+  .refine((b) => b.sites.length + b.sitesIn.length + b.grids.length + b.units.length > 0 || b.area, {
     message: '须指定隐患点、网格、区域或所画范围 / name hazard sites, grids, areas or a drawn area',
   })
 export type OrderBody = z.infer<typeof orderBody>
@@ -82,11 +84,13 @@ async function pickHouseholds(tx: Tx, user: SessionUser, b: OrderBody) {
     if (!v.ok) throw new HttpError(400, 'bad_area', `所画范围不是有效的多边形：${v.why}`, `the drawn area is not a valid polygon: ${v.why}`)
   }
   const prefixes = b.units.map((u) => scopePrefix(u) + '%')
+  const sitePrefixes = b.sitesIn.map((u) => scopePrefix(u) + '%')
+  const bySite = b.sites.length > 0 || sitePrefixes.length > 0
   const geom = tx`ST_SetSRID(ST_GeomFromGeoJSON(${area}), 4326)`
   // Only the selectors in use: an OR with an unused one would stop the planner
   // from starting at the grids (a county) or at the threats (a few sites).
   const chosen = [
-    b.sites.length ? tx`st.household_id IS NOT NULL` : null,
+    bySite ? tx`st.household_id IS NOT NULL` : null,
     b.grids.length ? tx`(g.id = ANY(${b.grids}::int[]) AND g.kind = 'basic')` : null,
     prefixes.length ? tx`g.code LIKE ANY(${prefixes}::text[])` : null,
     area ? tx`ST_Intersects(h.geom, ${geom})` : null,
@@ -98,18 +102,19 @@ async function pickHouseholds(tx: Tx, user: SessionUser, b: OrderBody) {
   await tx`
     CREATE TEMP TABLE evac_pick ON COMMIT DROP AS
     SELECT h.id, h.members::int AS members, h.vulnerable::int AS vulnerable, h.grid_id, g.code AS grid_code, h.cadre_id,
-           ${b.sites.length ? tx`coalesce(st.hazard_id, ht.hazard_id)` : tx`ht.hazard_id`} AS hazard_id, r.id AS route_id,
+           ${bySite ? tx`coalesce(st.hazard_id, ht.hazard_id)` : tx`ht.hazard_id`} AS hazard_id, r.id AS route_id,
            CASE WHEN sh.certified_safe THEN r.shelter_id END AS planned,
            r.shelter_id IS NOT NULL AND NOT sh.certified_safe AS uncertified,
            g.code LIKE ${scopePrefix(user.unitCode) + '%'} AS in_scope,
            e.household_id IS NOT NULL AS busy
     FROM households h JOIN grids g ON g.id = h.grid_id
-    ${b.sites.length ? tx`LEFT JOIN (
+    ${bySite ? tx`LEFT JOIN (
       SELECT t.household_id, min(t.hazard_id) AS hazard_id FROM hazard_threats t JOIN hazard_sites s ON s.id = t.hazard_id
-      WHERE t.hazard_id = ANY(${b.sites}::int[]) AND s.status = 'active' GROUP BY t.household_id) st ON st.household_id = h.id` : tx``}
+      WHERE (t.hazard_id = ANY(${b.sites}::int[]) OR s.admin_code LIKE ANY(${sitePrefixes}::text[])) AND s.status = 'active'
+      GROUP BY t.household_id) st ON st.household_id = h.id` : tx``}
     LEFT JOIN (SELECT household_id, min(hazard_id) AS hazard_id FROM hazard_threats GROUP BY household_id) ht ON ht.household_id = h.id
     LEFT JOIN (SELECT DISTINCT ON (hazard_id) id, hazard_id, shelter_id FROM routes ORDER BY hazard_id, length_m, id) r
-           ON r.hazard_id = ${b.sites.length ? tx`coalesce(st.hazard_id, ht.hazard_id)` : tx`ht.hazard_id`}
+           ON r.hazard_id = ${bySite ? tx`coalesce(st.hazard_id, ht.hazard_id)` : tx`ht.hazard_id`}
     LEFT JOIN shelters sh ON sh.id = r.shelter_id
     LEFT JOIN evac_households e ON e.household_id = h.id AND e.open
     WHERE (${where}) AND (${b.stage !== 'vulnerable'} OR h.vulnerable > 0)`
@@ -122,7 +127,7 @@ async function pickHouseholds(tx: Tx, user: SessionUser, b: OrderBody) {
  * shelter places.
  */
 export async function issueOrder(sql: Sql, user: SessionUser, b: OrderBody): Promise<{ order: Record<string, unknown> | null; summary: OrderSummary }> {
-  for (const u of b.units) {
+  for (const u of [...b.units, ...b.sitesIn]) {
     if (!inScope(user.unitCode, u) && !inScope(u, user.unitCode)) {
       throw new HttpError(403, 'forbidden_scope', `超出您的管辖范围（${user.unitCode}）：${u}`, `outside your area (${user.unitCode}): ${u}`)
     }
@@ -193,7 +198,7 @@ export async function issueOrder(sql: Sql, user: SessionUser, b: OrderBody): Pro
     const [order] = await tx`
       INSERT INTO evac_orders (unit_code, title, stage, trigger_kind, trigger_ref, scope, area, deadline, issued_by, issued_by_name, note)
       VALUES (${unitCode}, ${title}, ${b.stage}, ${b.trigger.kind}, ${b.trigger.ref ? tx.json(b.trigger.ref as never) : null},
-              ${tx.json({ sites: b.sites, grids: b.grids, units: b.units, area: b.area ?? null } as never)},
+              ${tx.json({ sites: b.sites, sitesIn: b.sitesIn, grids: b.grids, units: b.units, area: b.area ?? null } as never)},
               ${b.area ? tx`ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(b.area)}), 4326))` : null},
               ${deadline}, ${user.id}, ${user.displayName}, ${b.note ?? null})
       RETURNING id, unit_code AS "unitCode", title, stage, trigger_kind AS "triggerKind", deadline, status, issued_at AS "issuedAt", version`

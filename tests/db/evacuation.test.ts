@@ -110,7 +110,10 @@ for (const target of targets()) {
       expect(rows1.map((r) => r.household_id).sort()).toEqual(vulnerable.map((h) => h.id).sort())
       expect(first.order.unitCode.startsWith(A.slice(0, 9))).toBe(true)
 
-      // The 2 h step: everyone else; those already moving stay in their order.
+      // The 2 h step: everyone else; those already moving stay in their order. "The sites of township A" is the same set.
+      const viaUnit = await (await issue(townA, { sitesIn: [A], stage: 'everyone', dryRun: true })).json()
+      expect(viaUnit.summary.households + viaUnit.summary.alreadyInTransfer).toBe(expected.length)
+      await refused(() => issue(townA, { sitesIn: [B] }), 403, 'forbidden_scope')
       const r2 = await issue(townA, { sites: sitesA, stage: 'everyone' })
       expect(r2.status).toBe(201)
       const second = await r2.json()
