@@ -6,6 +6,8 @@ import type { Highlight } from './map/overlay.ts'
 import { layerGroups, type GridMode, type LayerGroup } from './map/style.ts'
 import { useAuth } from './auth/AuthProvider.tsx'
 import { ChecksPanel } from './panels/ChecksPanel.tsx'
+import { EvacPanel } from './evac/EvacPanel.tsx'
+import { useLiveFeed } from './live/useLiveFeed.ts'
 import { useGridProgress } from './rain/useGridProgress.ts'
 import { useRainOnMap } from './rain/useRainOnMap.ts'
 import { apiMessage } from './panels/apiMessage.ts'
@@ -44,10 +46,34 @@ export function App() {
   const [config, setConfig] = useState<ClientConfig | null | undefined>(undefined)
   const [gridMode, setGridMode] = useState<GridMode>('risk')
   const [checksOpen, setChecksOpen] = useState(false)
+  const [evacOpen, setEvacOpen] = useState(initial.order !== null)
+  const [order, setOrder] = useState<number | null>(initial.order)
+  const [evacVersion, setEvacVersion] = useState(0)
   const { me } = useAuth()
+  const feed = useLiveFeed()
+
+  // Transfer tiles follow the live feed (at most twice a second).
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const off = feed.subscribe((msg) => {
+      if (!msg.kind.startsWith('evac.') && msg.kind !== 'reset') return
+      timer ??= setTimeout(() => {
+        timer = undefined
+        setEvacVersion((n) => n + 1)
+      }, 500)
+    })
+    return () => {
+      off()
+      clearTimeout(timer)
+    }
+  }, [feed])
 
   const report = useCallback((p: Problem) => setProblems((ps) => [...ps.filter((x) => x.id !== p.id), p]), [])
   const clear = useCallback((id: string) => setProblems((ps) => (ps.some((x) => x.id === id) ? ps.filter((x) => x.id !== id) : ps)), [])
+  useEffect(() => {
+    if (feed.state === 'down') report({ id: 'feed', message: m.evac.feed.down })
+    else clear('feed')
+  }, [feed.state, m, report, clear])
 
   // Without /api/config the map still runs, offline style only.
   useEffect(() => {
@@ -64,7 +90,7 @@ export function App() {
   const progress = useGridProgress(gridMode === 'progress', (err) => report({ id: 'progress', message: apiMessage(err, lang, m) }))
   const record = useApi<RecordTypes[RecordKind]>(recordRef ? `/api/${recordPath[recordRef.kind]}/${recordRef.id}` : null, retry)
 
-  useEffect(() => writeUrlState({ unit: unitCode === CITY_CODE ? null : unitCode, record: recordRef }), [unitCode, recordRef])
+  useEffect(() => writeUrlState({ unit: unitCode === CITY_CODE ? null : unitCode, record: recordRef, order: evacOpen ? order : null }), [unitCode, recordRef, order, evacOpen])
 
   useEffect(() => {
     if (unit.state === 'error') report({ id: 'unit', message: apiMessage(unit.error, lang, m), retry: () => setRetry((n) => n + 1) })
@@ -117,6 +143,7 @@ export function App() {
           gridMode={gridMode}
           rain={rain.rain}
           progress={progress.grids}
+          evacVersion={evacVersion}
           onPick={onPick}
           onError={(message) => report({ id: 'map', message })}
           onTilesOk={() => clear('map')}
@@ -136,7 +163,20 @@ export function App() {
           onGridMode={setGridMode}
           checksOpen={checksOpen}
           onChecks={setChecksOpen}
+          evacOpen={evacOpen}
+          onEvac={setEvacOpen}
         />
+        {evacOpen && (
+          <EvacPanel
+            unitCode={unitCode}
+            unitName={unit.state === 'ok' ? unit.data.name : unitCode}
+            feed={feed}
+            selected={order}
+            onSelect={setOrder}
+            onClose={() => setEvacOpen(false)}
+            onFly={(lon, lat) => setTarget({ bbox: [lon - 0.002, lat - 0.002, lon + 0.002, lat + 0.002], maxZoom: 16 })}
+          />
+        )}
         {checksOpen && <ChecksPanel unitCode={unitCode} scope={me.user.unitCode} onClose={() => setChecksOpen(false)} />}
         {recordRef && (
           <RecordPanel

@@ -3,7 +3,8 @@ import { isUnitCode } from './units.ts'
 
 /** The chosen area and record live in the address, so a reload or a shared link shows the same view. */
 export interface RecordRef { kind: RecordKind; id: number }
-export interface UrlState { unit: string | null; record: RecordRef | null }
+/** `order`: the transfer order open in the evacuation panel. */
+export interface UrlState { unit: string | null; record: RecordRef | null; order: number | null }
 
 const kinds: RecordKind[] = ['household', 'grid', 'hazard', 'shelter']
 
@@ -11,7 +12,9 @@ export function readUrlState(): UrlState {
   const q = new URLSearchParams(location.search)
   const unit = q.get('unit')
   const rec = /^(\w+):([1-9][0-9]{0,9})$/.exec(q.get('record') ?? '')
+  const order = /^[1-9][0-9]{0,9}$/.exec(q.get('order') ?? '')
   return {
+    order: order ? Number(order[0]) : null,
     unit: isUnitCode(unit) ? unit : null,
     record: rec && kinds.includes(rec[1] as RecordKind) ? { kind: rec[1] as RecordKind, id: Number(rec[2]) } : null,
   }
@@ -23,6 +26,8 @@ export function writeUrlState(s: UrlState) {
   else q.delete('unit')
   if (s.record) q.set('record', `${s.record.kind}:${s.record.id}`)
   else q.delete('record')
+  if (s.order) q.set('order', String(s.order))
+  else q.delete('order')
   const search = q.toString()
   history.replaceState(null, '', `${location.pathname}${search ? `?${search}` : ''}${location.hash}`)
 }

@@ -9,6 +9,7 @@ import { useI18n } from '../i18n/index.tsx'
 import { createOverlay, highlightLayers, type Highlight } from './overlay.ts'
 import { applyGridStates, type RainOnMap } from './rainStates.ts'
 import { fontStack, gridFillColor, layerGroups, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle } from './style.ts'
+import { evacTiles } from './evacStyle.ts'
 import { exposeForTests, markFirstDraw } from './test-hooks.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
@@ -31,6 +32,8 @@ export interface MapViewProps {
   rain: RainOnMap
   /** 三查 progress per grid id (done / in_progress / not_started / overdue), drawn as feature state. */
   progress: Map<number, string>
+  /** Steps on every evacuation event: the transfer tiles are asked for again. */
+  evacVersion: number
   onPick(pick: Pick): void
   onError(message: string): void
   onTilesOk(): void
@@ -141,6 +144,11 @@ export function MapView(props: MapViewProps) {
     if (map.isStyleLoaded()) apply()
     else map.once('style.load', apply)
   }, [props.gridMode, props.rain, props.progress, props.config])
+
+  useEffect(() => {
+    const source = mapRef.current?.getSource('evac') as maplibregl.VectorTileSource | undefined
+    if (props.evacVersion && source) source.setTiles(evacTiles(location.origin, props.evacVersion))
+  }, [props.evacVersion])
 
   useEffect(() => {
     overlayRef.current?.setProps({ layers: highlightLayers(props.highlight) })

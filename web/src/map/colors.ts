@@ -16,3 +16,12 @@ export const rainColor = { red: '#e53935', orange: '#fb8c00', yellow: '#fdd835',
  */
 export const progressColor = { done: '#26a69a', in_progress: '#42a5f5', not_started: '#ffb300', overdue: '#e53935', none: '#1a2540' } as const
 export type ProgressState = Exclude<keyof typeof progressColor, 'none'>
+/**
+ * Transfer status of a household: grey not yet told, blue told, orange on the
+ * way, green safe at the shelter, teal back home; red refused, purple unreachable.
+ */
+export const evacColor = {
+  not_notified: '#90a4ae', notified: '#42a5f5', moving: '#ff9800', at_shelter: '#00e676', returned: '#26a69a',
+  refused: '#ff1744', unreachable: '#d500f9',
+} as const
+export type EvacStatus = keyof typeof evacColor

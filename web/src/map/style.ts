@@ -1,5 +1,6 @@
 import type { ExpressionSpecification, LayerSpecification, StyleSpecification } from 'maplibre-gl'
 import type { ClientConfig } from '../api.ts'
+import { evacLayers, evacTiles } from './evacStyle.ts'
 import { dangerColor, gridFill, gridRule, progressColor, rainColor, riskColor, routeColor, shelterColor } from './colors.ts'
 
 /**
@@ -23,6 +24,7 @@ export const layerGroups = {
   routes: ['routes'],
   labels: ['admin-label', 'agg-label'],
   basemap: ['basemap'],
+  evacuation: ['evac-routes', 'evac-households', 'evac-shelters-capacity', 'evac-shelters-present', 'evac-shelters-label'],
 } as const
 export type LayerGroup = keyof typeof layerGroups
 
@@ -123,9 +125,12 @@ export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpeci
       paint: { 'text-color': '#c9d4ea', 'text-halo-color': '#0a1020', 'text-halo-width': 1.2 },
     },
   )
+  // Transfers draw above the data layers and below the labels.
+  layers.splice(layers.findIndex((l) => l.id === 'admin-label'), 0, ...evacLayers(fontStack))
   return {
     version: 8,
     sources: {
+      evac: { type: 'vector' as const, tiles: evacTiles(origin, 0), minzoom: 8, maxzoom: 16 },
       ...(cfg?.basemap ? { basemap: { type: 'raster' as const, ...cfg.basemap } } : {}),
       admin: source('admin'), grids: source('grids'), households: source('households'),
       hazards: source('hazards'), shelters: source('shelters'), routes: source('routes'),

@@ -9,9 +9,11 @@ interface Props {
   onGridMode(mode: GridMode): void
   checksOpen: boolean
   onChecks(open: boolean): void
+  evacOpen: boolean
+  onEvac(open: boolean): void
 }
 
-export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridMode, checksOpen, onChecks }: Props) {
+export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridMode, checksOpen, onChecks, evacOpen, onEvac }: Props) {
   const { t, m } = useI18n()
   const groups = (Object.keys(m.layers) as (LayerGroup | 'title')[]).filter(
     (g): g is LayerGroup => g !== 'title' && (g !== 'basemap' || hasBasemap),
@@ -33,6 +35,7 @@ export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridM
         </label>
       ))}
       <button className={`toggle ${checksOpen ? 'on' : ''}`} data-testid="checks-toggle" onClick={() => onChecks(!checksOpen)}>{t('checks.open')}</button>
+      <button className={`toggle ${evacOpen ? 'on' : ''}`} data-testid="evac-toggle" onClick={() => onEvac(!evacOpen)}>{t('evac.open')}</button>
     </section>
   )
 }
