@@ -17,6 +17,7 @@ import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { editRoutes } from './routes/edits.ts'
 import { exportRoutes } from './routes/exports.ts'
+import { analysisRoutes } from './routes/analysis.ts'
 import { ogcRoutes } from './routes/ogc.ts'
 import { evacuationRoutes } from './routes/evacuation.ts'
 import { eventRoutes } from './routes/events.ts'
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', taskRoutes(deps.db.sql))
   app.route('/', ogcRoutes(deps.db.sql, () => deps.bounds))
   app.route('/', exportRoutes(deps.db.sql))
+  app.route('/', analysisRoutes(deps.db.sql))
   app.route('/', evacuationRoutes(deps.db.sql))
   app.route('/', eventRoutes(deps.events, deps.sessions))
 

@@ -19,7 +19,8 @@ export interface Field {
 }
 
 export interface Layer {
-  id: LayerId
+  /** A LayerId, or an analysis's id (api/analysis/catalog.ts): used in file and sheet names. */
+  id: string
   zh: string
   en: string
   geometry: 'Point' | 'LineString' | 'MultiPolygon'

@@ -7,12 +7,15 @@
 import { Readable } from 'node:stream'
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { authorize } from '../auth/guard.ts'
+import { authorize, type SessionUser } from '../auth/guard.ts'
 import { scopePrefix } from '../auth/policy.ts'
 import type { Sql } from '../db/connect.ts'
 import { auditEvent, writeTx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
-import { isLayerId, layerIds, layers, placeIn } from '../layers.ts'
+import { isLayerId, layerIds, layers, placeIn, type Layer } from '../layers.ts'
+import { analyses, isAnalysisId } from '../analysis/catalog.ts'
+import { analysisRequest, queryObject } from '../analysis/run.ts'
+import { unknownAnalysis } from './analysis.ts'
 import { gdalExport } from '../export/gdal.ts'
 import { exportRows } from '../export/source.ts'
 import { csvText, geojsonText } from '../export/text.ts'
@@ -36,36 +39,11 @@ const querySchema = z.strictObject({
 export function exportRoutes(sql: Sql) {
   const app = new Hono()
 
-  app.get('/api/export/:file', async (c) => {
-    // Role first: someone who may not export learns nothing more from a 400 or 404.
-    const user = authorize(c, 'data.export')
-    const file = c.req.param('file')
-    const m = /^([a-z_]+)\.(.+)$/.exec(file)
-    if (!m || !isLayerId(m[1])) {
-      throw new HttpError(404, 'unknown_layer', `没有这个图层：${file}（可用：${layerIds.join('、')}）`, `no such layer: ${file} (layers: ${layerIds.join(', ')})`)
-    }
-    const format = m[2] as Format
-    if (!exportFormats.includes(format)) {
-      throw new HttpError(400, 'bad_format', `不支持的导出格式：.${m[2]}（可用：${exportFormats.join('、')}）`, `unsupported export format .${m[2]} (formats: ${exportFormats.join(', ')})`)
-    }
-    const layer = layers[m[1]]
-    // A parameter given twice arrives as a list, which the schema refuses.
-    const raw: Record<string, string | string[]> = {}
-    for (const [k, v] of new URL(c.req.url).searchParams) raw[k] = k in raw ? [raw[k]].flat().concat(v) : v
-    const q = querySchema.safeParse(raw)
-    if (!q.success) {
-      const where = q.error.issues.map((i) => `${i.path.join('.') || i.message}: ${i.message}`).join('; ')
-      throw new HttpError(400, 'bad_input', `参数有误：${where}`, `invalid parameters: ${where}`)
-    }
-    // The area: the one asked for (inside the user's scope), else the user's own.
-    const unit = q.data.unit ?? (user.unitCode.length === 12 ? user.unitCode : user.unitCode.slice(0, 12))
-    authorize(c, 'data.export', unit)
-    const [u] = await sql`SELECT code, name FROM admin_units WHERE code = ${unit}`
-    if (!u) throw new HttpError(404, 'unknown_unit', `没有这个区划：${unit}`, `no admin unit ${unit}`)
+  /** The file of a layer (a data layer or an analysis result) for a unit, with its count ahead for progress. */
+  async function sendFile(user: SessionUser, layer: Layer, format: Format, unit: string, name: string, audit: Record<string, unknown>) {
     const prefix = scopePrefix(unit)
-
     // Who took which data out, and where: exports can carry names and phone numbers.
-    await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: layer.id, after: { unit, format } }))
+    await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: layer.id, after: { unit, format, ...audit } }))
 
     const rows = (wkt = false) => exportRows(sql, layer, user, prefix, { wkt })
     // How many features are coming, before the first: a client shows progress against it (the size is not known ahead).
@@ -74,7 +52,7 @@ export function exportRoutes(sql: Sql) {
       'X-Feature-Count': String(n),
       'Access-Control-Expose-Headers': 'X-Feature-Count',
       'Content-Type': contentTypes[format],
-      'Content-Disposition': `attachment; filename="${layer.id}-${unit}.${format}"`,
+      'Content-Disposition': `attachment; filename="${name}-${unit}.${format}"`,
       'Cache-Control': 'no-store',
     }
     let body: Readable
@@ -87,6 +65,49 @@ export function exportRoutes(sql: Sql) {
       body = made.stream
     }
     return new Response(Readable.toWeb(body) as ReadableStream, { status: 200, headers })
+  }
+
+  const splitFile = (file: string) => /^([a-z_]+)\.(.+)$/.exec(file)
+  const checkFormat = (ext: string): Format => {
+    if (!exportFormats.includes(ext as Format)) {
+      throw new HttpError(400, 'bad_format', `不支持的导出格式：.${ext}（可用：${exportFormats.join('、')}）`, `unsupported export format .${ext} (formats: ${exportFormats.join(', ')})`)
+    }
+    return ext as Format
+  }
+
+  // An analysis result as a file: the same query, parameters and masking as GET /api/analysis/{name}.
+  app.get('/api/export/analysis/:file', async (c) => {
+    authorize(c, 'data.export')
+    const file = c.req.param('file')
+    const m = splitFile(file)
+    if (!m || !isAnalysisId(m[1])) throw unknownAnalysis(m?.[1] ?? file)
+    const format = checkFormat(m[2])
+    const a = analyses[m[1]]
+    const { user, unit, params, layer } = await analysisRequest(c, sql, a)
+    return sendFile(user, layer, format, unit.code, a.id, { analysis: a.id, params })
+  })
+
+  app.get('/api/export/:file', async (c) => {
+    // Role first: someone who may not export learns nothing more from a 400 or 404.
+    const user = authorize(c, 'data.export')
+    const file = c.req.param('file')
+    const m = splitFile(file)
+    if (!m || !isLayerId(m[1])) {
+      throw new HttpError(404, 'unknown_layer', `没有这个图层：${file}（可用：${layerIds.join('、')}）`, `no such layer: ${file} (layers: ${layerIds.join(', ')})`)
+    }
+    const format = checkFormat(m[2])
+    const layer = layers[m[1]]
+    const q = querySchema.safeParse(queryObject(c))
+    if (!q.success) {
+      const where = q.error.issues.map((i) => `${i.path.join('.') || i.message}: ${i.message}`).join('; ')
+      throw new HttpError(400, 'bad_input', `参数有误：${where}`, `invalid parameters: ${where}`)
+    }
+    // The area: the one asked for (inside the user's scope), else the user's own.
+    const unit = q.data.unit ?? (user.unitCode.length === 12 ? user.unitCode : user.unitCode.slice(0, 12))
+    authorize(c, 'data.export', unit)
+    const [u] = await sql`SELECT code, name FROM admin_units WHERE code = ${unit}`
+    if (!u) throw new HttpError(404, 'unknown_unit', `没有这个区划：${unit}`, `no admin unit ${unit}`)
+    return sendFile(user, layer, format, unit, layer.id, {})
   })
   return app
 }

@@ -1,0 +1,234 @@
+/**
+ * Coverage analyses for planners, each one SQL query over the live tables,
+ * parameterised (distances, load limits) and cut to one admin unit. Each is
+ * turned into a Layer (api/layers.ts) so that the JSON answer, the map layer
+ * and every export format share one definition and one code path.
+ *
+ * Parameters reach the SQL as literals: they are zod-checked numbers, booleans
+ * and enums (and a digit-only code prefix), so nothing a user types is ever
+ * spliced as text. Inlining them lets the planner push the area filter inside
+ * each aggregate rather than computing the whole city and filtering after.
+ */
+import { z } from 'zod'
+import type { Field, FieldType, Layer } from '../layers.ts'
+
+const f = (name: string, type: FieldType, zh: string): Field => ({ name, type, zh })
+
+/** Query parameters arrive as text: booleans as true/false/1/0. */
+const bool = (def: boolean) =>
+  z.enum(['true', 'false', '1', '0']).default(def ? 'true' : 'false').transform((s) => s === 'true' || s === '1')
+const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def)
+
+/**
+ * Who counts as working a basic grid: its grid head, and the grid workers of the grid or its
+ * micro-grids. Counted once for all grids and joined (as `w.n`): a correlated count with
+ * `grid_id = g.id OR grid_id IN (micro-grids)` cannot use the index and took two minutes a county.
+ */
+const workersJoin = (g: string) => `LEFT JOIN (
+    SELECT coalesce(wg.parent_id, wg.id) AS basic_id, count(*)::int AS n
+    FROM grid_workers gw JOIN grids wg ON wg.id = gw.grid_id WHERE gw.role IN ('网格员', '网格长') GROUP BY 1) w ON w.basic_id = ${g}.id`
+
+export interface Analysis<P extends z.ZodType = any> {
+  id: string
+  zh: string
+  en: string
+  params: P
+  geometry: Layer['geometry']
+  fields: readonly Field[]
+  /** Totals over all result rows: name → SQL aggregate over alias `a`. */
+  totals: Record<string, string>
+  /** Chinese labels of the totals, for tables and the UI. */
+  totalsZh: Record<string, string>
+  /** The rows a map shows first (worst first), for the JSON answer's cut. */
+  order: string
+  /** A query whose columns are the fields plus `_place` (a code) and `geom`, for the area with code prefix `prefix`. */
+  query: (p: z.infer<P>, prefix: string) => string
+  /** Marks a row as the problem the analysis looks for (drawn red on the map). */
+  flag: string
+}
+
+/** Keeps each analysis's parameter type for its query (the catalog itself holds them all alike). */
+const define = <P extends z.ZodType>(a: Analysis<P>): Analysis => a as unknown as Analysis
+
+/** A digit-only prefix (api/auth/policy.ts scopePrefix), checked again here because it is spliced. */
+const lit = (prefix: string) => {
+  if (!/^[0-9]{1,15}$/.test(prefix)) throw new Error(`bad prefix ${prefix}`)
+  return `'${prefix}'`
+}
+
+const workerLoad = define({
+  id: 'worker_load', zh: '网格员负荷', en: 'Households per grid worker; grids over the load limit',
+  params: z.strictObject({ limit: int(1, 100_000, 100) }),
+  geometry: 'MultiPolygon',
+  fields: [f('id', 'integer', '编号'), f('code', 'string', '网格代码'), f('name', 'string', '网格'), f('village_code', 'string', '村代码'),
+    f('village_name', 'string', '村'), f('households', 'integer', '户数'), f('workers', 'integer', '网格员(含网格长)'),
+    f('per_worker', 'number', '户/人'), f('over_limit', 'boolean', '超负荷')],
+  totals: { grids: 'count(*)', households: 'coalesce(sum(a.households), 0)', workers: 'coalesce(sum(a.workers), 0)',
+    over_grids: 'count(*) FILTER (WHERE a.over_limit)', over_households: 'coalesce(sum(a.households) FILTER (WHERE a.over_limit), 0)' },
+  totalsZh: { grids: '网格', households: '户数', workers: '网格员', over_grids: '超负荷网格', over_households: '超负荷网格户数' },
+  order: 'a.over_limit DESC, a.per_worker DESC NULLS FIRST, a.id',
+  flag: 'over_limit',
+  // A grid with households and nobody to visit them is over any limit.
+  query: (p, prefix) => `
+    SELECT x.*, (x.households > ${p.limit} * x.workers) AS over_limit,
+           CASE WHEN x.workers > 0 THEN round(x.households::numeric / x.workers, 1)::float8 END AS per_worker
+    FROM (SELECT g.id, g.code, g.name, v.code AS village_code, v.name AS village_name,
+                 (SELECT count(*)::int FROM households h WHERE h.grid_id = g.id) AS households,
+                 coalesce(w.n, 0) AS workers, g.code AS _place, g.geom
+          FROM grids g JOIN admin_units v ON v.id = g.village_id ${workersJoin('g')}
+          WHERE g.kind = 'basic' AND starts_with(g.code, ${lit(prefix)})) x`,
+})
+
+const shelterDistance = define({
+  id: 'shelter_distance', zh: '远离避险点的农户', en: 'Households farther than a distance from any (certified) shelter',
+  params: z.strictObject({ distance: int(50, 100_000, 2000), certified: bool(true), vulnerable_only: bool(false) }),
+  geometry: 'Point',
+  fields: [f('id', 'integer', '编号'), f('code', 'string', '户代码'), f('householder', 'string', '户主'), f('phone', 'string', '电话'),
+    f('members', 'integer', '人口'), f('vulnerable', 'integer', '重点人员'), f('risk_level', 'string', '风险等级'),
+    f('grid_code', 'string', '网格代码'), f('village_code', 'string', '村代码'), f('village_name', 'string', '村'),
+    f('nearest_shelter', 'string', '最近避险点'), f('nearest_m', 'integer', '最近距离(米)')],
+  totals: { households: 'count(*)', people: 'coalesce(sum(a.members), 0)', vulnerable: 'coalesce(sum(a.vulnerable), 0)' },
+  totalsZh: { households: '户数', people: '人数', vulnerable: '重点人员' },
+  order: 'a.nearest_m DESC NULLS FIRST, a.id',
+  flag: 'far',
+  // Distances on the sphere (use_spheroid = false), in metres. The bounding-box test first lets the
+  // geometry GiST index find candidates: a box of `distance` metres in longitude degrees (the wider
+  // ones at this latitude) holds every shelter within that distance.
+  query: (p, prefix) => {
+    const shelterOk = p.certified ? 'sh.certified_safe' : 'true'
+    const deg = `(${p.distance} / (111000.0 * cos(radians(abs(ST_Y(h.geom))) + 0.01)))`
+    return `
+    SELECT h.id, h.code, h.householder, h.phone, h.members::int AS members, h.vulnerable::int AS vulnerable, h.risk_level,
+           g.code AS grid_code, v.code AS village_code, v.name AS village_name,
+           n.code AS nearest_shelter, round(n.m)::int AS nearest_m, true AS far, g.code AS _place, h.geom
+    FROM households h JOIN grids g ON g.id = h.grid_id JOIN admin_units v ON v.id = g.village_id
+    LEFT JOIN LATERAL (
+      SELECT k.code, ST_Distance(k.geom::geography, h.geom::geography, false) AS m
+      FROM (SELECT sh.code, sh.geom FROM shelters sh WHERE ${shelterOk} ORDER BY sh.geom <-> h.geom LIMIT 8) k
+      ORDER BY 2 LIMIT 1) n ON true
+    WHERE starts_with(g.code, ${lit(prefix)}) ${p.vulnerable_only ? 'AND h.vulnerable > 0' : ''}
+      AND NOT EXISTS (SELECT 1 FROM shelters sh WHERE ${shelterOk} AND sh.geom && ST_Expand(h.geom, ${deg})
+                      AND ST_DWithin(sh.geom::geography, h.geom::geography, ${p.distance}, false))`
+  },
+})
+
+const shelterCapacity = define({
+  id: 'shelter_capacity', zh: '避险点容量与受威胁人口', en: 'Shelter capacity against the people hazard sites threaten',
+  params: z.strictObject({ level: z.enum(['village', 'township']).default('village'), certified: bool(true) }),
+  geometry: 'MultiPolygon',
+  fields: [f('id', 'integer', '编号'), f('code', 'string', '区划代码'), f('name', 'string', '名称'), f('level', 'string', '级别'),
+    f('threatened_households', 'integer', '受威胁户数'), f('threatened_people', 'integer', '受威胁人数'),
+    f('threatened_vulnerable', 'integer', '受威胁重点人员'), f('shelters', 'integer', '避险点'), f('capacity', 'integer', '容量(人)'),
+    f('shortfall', 'integer', '缺口(人)'), f('short', 'boolean', '容量不足')],
+  totals: { units: 'count(*)', threatened_people: 'coalesce(sum(a.threatened_people), 0)', capacity: 'coalesce(sum(a.capacity), 0)',
+    shortfall: 'coalesce(sum(a.shortfall), 0)', short_units: 'count(*) FILTER (WHERE a.short)' },
+  totalsZh: { units: '区划', threatened_people: '受威胁人数', capacity: '容量', shortfall: '缺口', short_units: '容量不足的区划' },
+  order: 'a.shortfall DESC, a.code',
+  flag: 'short',
+  // People threatened by any active site, each household once, counted where they live; capacity
+  // counted where the shelter is. A village's own shelters against its own people: moving people
+  // across villages is the evacuation plan's business, not this check's.
+  query: (p, prefix) => {
+    const len = p.level === 'village' ? 12 : 9
+    return `
+    WITH threatened AS (
+      SELECT DISTINCT t.household_id FROM hazard_threats t JOIN hazard_sites s ON s.id = t.hazard_id WHERE s.status = 'active'),
+    people AS (
+      SELECT substr(g.code, 1, ${len}) AS k, count(*)::int AS hh, sum(h.members)::int AS people, sum(h.vulnerable)::int AS vul
+      FROM threatened t JOIN households h ON h.id = t.household_id JOIN grids g ON g.id = h.grid_id
+      WHERE starts_with(g.code, ${lit(prefix)}) GROUP BY 1),
+    cap AS (
+      SELECT substr(v.code, 1, ${len}) AS k, count(*)::int AS n, sum(sh.capacity)::int AS capacity
+      FROM shelters sh JOIN admin_units v ON v.id = sh.village_id
+      WHERE ${p.certified ? 'sh.certified_safe AND' : ''} starts_with(v.code, ${lit(prefix)}) GROUP BY 1)
+    SELECT u.id, u.code, u.name, u.level, coalesce(pp.hh, 0) AS threatened_households, coalesce(pp.people, 0) AS threatened_people,
+           coalesce(pp.vul, 0) AS threatened_vulnerable, coalesce(c.n, 0) AS shelters, coalesce(c.capacity, 0) AS capacity,
+           greatest(coalesce(pp.people, 0) - coalesce(c.capacity, 0), 0) AS shortfall,
+           coalesce(pp.people, 0) > coalesce(c.capacity, 0) AS short, u.code AS _place, u.geom
+    FROM admin_units u
+    LEFT JOIN people pp ON pp.k = substr(u.code, 1, ${len}) LEFT JOIN cap c ON c.k = substr(u.code, 1, ${len})
+    WHERE u.level = '${p.level}' AND starts_with(u.code, ${lit(prefix)})`
+  },
+})
+
+const hazardsUnmonitored = define({
+  id: 'hazards_unmonitored', zh: '无监测员的隐患点', en: 'Active hazard sites without a monitor',
+  params: z.strictObject({}),
+  geometry: 'Point',
+  fields: [f('id', 'integer', '编号'), f('code', 'string', '统一编号'), f('name', 'string', '名称'), f('admin_code', 'string', '所在村代码'),
+    f('type', 'string', '类型'), f('scale', 'string', '规模'), f('threatened_households', 'integer', '威胁户数'),
+    f('threatened_people', 'integer', '威胁人数'), f('danger_level', 'string', '险情等级')],
+  totals: { sites: 'count(*)', threatened_households: 'coalesce(sum(a.threatened_households), 0)', threatened_people: 'coalesce(sum(a.threatened_people), 0)' },
+  totalsZh: { sites: '隐患点', threatened_households: '威胁户数', threatened_people: '威胁人数' },
+  order: 'a.threatened_people DESC, a.id',
+  flag: 'unmonitored',
+  // A monitor is a 监测员 row the site points to; a pointer to anyone else does not count.
+  query: (_p, prefix) => `
+    SELECT s.id, s.code, s.name, s.admin_code, s.type, s.scale, s.threatened_households, s.threatened_people, s.danger_level,
+           true AS unmonitored, s.admin_code AS _place, s.geom
+    FROM hazard_sites s LEFT JOIN grid_workers m ON m.id = s.monitor_id AND m.role = '监测员'
+    WHERE s.status = 'active' AND m.id IS NULL AND starts_with(s.admin_code, ${lit(prefix)})`,
+})
+
+const gridsWithoutWorker = define({
+  id: 'grids_without_worker', zh: '无网格员的网格', en: 'Basic grids without a grid worker',
+  params: z.strictObject({}),
+  geometry: 'MultiPolygon',
+  fields: [f('id', 'integer', '编号'), f('code', 'string', '网格代码'), f('name', 'string', '网格'), f('village_code', 'string', '村代码'),
+    f('village_name', 'string', '村'), f('households', 'integer', '户数'), f('people', 'integer', '人数')],
+  totals: { grids: 'count(*)', households: 'coalesce(sum(a.households), 0)', people: 'coalesce(sum(a.people), 0)' },
+  totalsZh: { grids: '网格', households: '户数', people: '人数' },
+  order: 'a.households DESC, a.id',
+  flag: 'no_worker',
+  query: (_p, prefix) => `
+    SELECT g.id, g.code, g.name, v.code AS village_code, v.name AS village_name,
+           (SELECT count(*)::int FROM households h WHERE h.grid_id = g.id) AS households,
+           (SELECT coalesce(sum(h.members), 0)::int FROM households h WHERE h.grid_id = g.id) AS people,
+           true AS no_worker, g.code AS _place, g.geom
+    FROM grids g JOIN admin_units v ON v.id = g.village_id ${workersJoin('g')}
+    WHERE g.kind = 'basic' AND starts_with(g.code, ${lit(prefix)}) AND w.n IS NULL`,
+})
+
+const householdsWithoutCadre = define({
+  id: 'households_without_cadre', zh: '无包保责任人的农户', en: 'Households without a responsible cadre',
+  params: z.strictObject({ vulnerable_only: bool(false) }),
+  geometry: 'Point',
+  fields: [f('id', 'integer', '编号'), f('code', 'string', '户代码'), f('householder', 'string', '户主'), f('phone', 'string', '电话'),
+    f('members', 'integer', '人口'), f('vulnerable', 'integer', '重点人员'), f('risk_level', 'string', '风险等级'),
+    f('grid_code', 'string', '网格代码'), f('village_code', 'string', '村代码'), f('village_name', 'string', '村')],
+  totals: { households: 'count(*)', people: 'coalesce(sum(a.members), 0)', vulnerable: 'coalesce(sum(a.vulnerable), 0)' },
+  totalsZh: { households: '户数', people: '人数', vulnerable: '重点人员' },
+  order: "a.risk_level = 'red' DESC, a.vulnerable DESC, a.id",
+  flag: 'no_cadre',
+  // A cadre is a 包保责任人 row; a household pointing at someone else has none.
+  query: (p, prefix) => `
+    SELECT h.id, h.code, h.householder, h.phone, h.members::int AS members, h.vulnerable::int AS vulnerable, h.risk_level,
+           g.code AS grid_code, v.code AS village_code, v.name AS village_name, true AS no_cadre, g.code AS _place, h.geom
+    FROM households h JOIN grids g ON g.id = h.grid_id JOIN admin_units v ON v.id = g.village_id
+    LEFT JOIN grid_workers c ON c.id = h.cadre_id AND c.role = '包保责任人'
+    WHERE c.id IS NULL AND starts_with(g.code, ${lit(prefix)}) ${p.vulnerable_only ? 'AND h.vulnerable > 0' : ''}`,
+})
+
+export const analyses = {
+  worker_load: workerLoad,
+  shelter_distance: shelterDistance,
+  shelter_capacity: shelterCapacity,
+  hazards_unmonitored: hazardsUnmonitored,
+  grids_without_worker: gridsWithoutWorker,
+  households_without_cadre: householdsWithoutCadre,
+} as const satisfies Record<string, Analysis>
+
+export type AnalysisId = keyof typeof analyses
+export const analysisIds = Object.keys(analyses) as AnalysisId[]
+export const isAnalysisId = (s: string): s is AnalysisId => s in analyses
+
+/** An analysis with its parameters, for one area, as a Layer: what exports and the JSON answer read. */
+export function analysisLayer(a: Analysis, params: unknown, prefix: string): Layer {
+  const from = `(${a.query(params as never, prefix)}) a`
+  const personal = a.fields.some((x) => x.name === 'householder') ? { name: 'householder', phone: 'phone' } : undefined
+  return {
+    id: a.id, zh: a.zh, en: a.en, geometry: a.geometry, fields: a.fields, personal,
+    idExpr: 'a.id', table: from, placeExpr: 'a._place', geomExpr: 'a.geom', from,
+    columns: a.fields.map((x) => `a.${x.name}`).join(', '),
+  }
+}

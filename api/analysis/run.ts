@@ -1,0 +1,78 @@
+/**
+ * Runs an analysis for one admin unit: the rows (worst first, cut for the
+ * browser), the totals over every row, the totals per child unit (the level
+ * below: county → townships → villages → grids), and a GeoJSON layer.
+ */
+import type { Context } from 'hono'
+import { z } from 'zod'
+import { authorize, type SessionUser } from '../auth/guard.ts'
+import { scopePrefix } from '../auth/policy.ts'
+import type { Sql } from '../db/connect.ts'
+import { HttpError } from '../errors.ts'
+import { featureText, layerQuery, maskRow, type Layer, type Row } from '../layers.ts'
+import { analysisLayer, type Analysis } from './catalog.ts'
+
+/** Rows sent to the browser at most; totals and exports cover all of them. */
+export const ROW_CUT = 5000
+
+/** The query string as an object; a parameter given twice becomes a list, which every schema refuses. */
+export function queryObject(c: Context): Record<string, string | string[]> {
+  const raw: Record<string, string | string[]> = {}
+  for (const [k, v] of new URL(c.req.url).searchParams) raw[k] = k in raw ? [raw[k]].flat().concat(v) : v
+  return raw
+}
+
+const unitSchema = z.string().regex(/^[0-9]{12}$/, 'a 12-digit admin code (city, county, township or village)').optional()
+
+function badInput(error: z.ZodError): HttpError {
+  const where = error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`).join('; ')
+  return new HttpError(400, 'bad_input', `参数有误：${where}`, `invalid parameters: ${where}`)
+}
+
+/**
+ * The analysis's parameters and area from the query (`unit` plus the analysis's own), checked: the
+ * role first (data.export), then the parameters (400), then the area (403 outside scope, 404 unknown).
+ */
+export async function analysisRequest(c: Context, sql: Sql, a: Analysis) {
+  const user = authorize(c, 'data.export')
+  const { unit: rawUnit, ...rest } = queryObject(c)
+  const u = unitSchema.safeParse(rawUnit)
+  if (!u.success) throw badInput(new z.ZodError(u.error.issues.map((i) => ({ ...i, path: ['unit'] }))))
+  const p = a.params.safeParse(rest)
+  if (!p.success) throw badInput(p.error)
+  const unit = u.data ?? user.unitCode.slice(0, 12)
+  authorize(c, 'data.export', unit)
+  const [row] = await sql`SELECT code, name, level FROM admin_units WHERE code = ${unit}`
+  if (!row) throw new HttpError(404, 'unknown_unit', `没有这个区划：${unit}`, `no admin unit ${unit}`)
+  const prefix = scopePrefix(unit)
+  return { user, unit: row as { code: string; name: string; level: string }, params: p.data as Record<string, unknown>, layer: analysisLayer(a, p.data, prefix) }
+}
+
+const childLength = { city: 6, county: 9, township: 12, village: 15 } as const
+
+export async function runAnalysis(sql: Sql, user: SessionUser, a: Analysis, layer: Layer, unit: { code: string; level: string }) {
+  const totalsSql = Object.entries(a.totals).map(([k, e]) => `${e} AS ${k}`).join(', ')
+  const [totals] = await sql.unsafe(`SELECT ${totalsSql} FROM ${layer.from}`)
+  // Per child unit: the rows' place codes cut to the next level's length, named from admin units (or grids under a village).
+  const len = childLength[unit.level as keyof typeof childLength] ?? 15
+  const names = len === 15 ? 'SELECT code, name FROM grids' : 'SELECT code, name FROM admin_units'
+  const byUnit = await sql.unsafe(`
+    SELECT k.code, n.name, k.* FROM (SELECT substr(a._place, 1, ${len}) AS code, ${totalsSql} FROM ${layer.from} GROUP BY 1) k
+    LEFT JOIN (${names}) n ON n.code = rpad(k.code, ${len === 15 ? 15 : 12}, '0') ORDER BY k.code`)
+  const rows = (await layerQuery(sql, layer, null, sql`ORDER BY ${sql.unsafe(a.order)} LIMIT ${ROW_CUT + 1}`)) as unknown as Row[]
+  const truncated = rows.length > ROW_CUT
+  if (truncated) rows.length = ROW_CUT
+  for (const r of rows) maskRow(layer, user, r)
+  const features = rows.map((r) => JSON.parse(featureText(layer, r)) as { properties: Record<string, unknown> })
+  // The flag the map colours by (over limit, short of capacity…), on every feature whatever its name in the table.
+  for (const [i, ft] of features.entries()) ft.properties._flag = Boolean((rows[i] as Record<string, unknown>)[a.flag] ?? true)
+  return {
+    columns: layer.fields,
+    rows: rows.map((r) => Object.fromEntries(layer.fields.map((fl) => [fl.name, r[fl.name] ?? null]))),
+    truncated,
+    totals: Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, Number(v)])),
+    totalsZh: a.totalsZh,
+    byUnit: byUnit.map((r) => ({ ...Object.fromEntries(Object.keys(a.totals).map((k) => [k, Number(r[k])])), code: r.code as string, name: (r.name as string | null) ?? null })),
+    geojson: { type: 'FeatureCollection' as const, features },
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * Coverage analyses (GET /api/analysis/{name}) against a direct computation:
+ * the raw rows read with plain SELECTs and each rule applied in JS (haversine
+ * distances, counts by map lookups), on both databases. A few gaps are made
+ * first (a grid's workers moved out, sites without monitor, households
+ * without cadre) so each analysis has something to find, and put back after.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startServer, type RunningServer } from '../../api/server.ts'
+import { loginAs, type Client } from '../helpers/session.ts'
+import { targets } from '../helpers/targets.ts'
+
+const CITY = '530600000000'
+/** PostGIS's sphere (use_spheroid = false): the mean radius of WGS 84, (2a + b) / 3. */
+const R = 6371008.7714
+function metres(lon1: number, lat1: number, lon2: number, lat2: number) {
+  const rad = Math.PI / 180
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2
+  return 2 * R * Math.asin(Math.sqrt(a))
+}
+const ids = (rows: { id: number }[]) => rows.map((r) => Number(r.id)).sort((a, b) => a - b)
+
+for (const target of targets()) {
+  describe(`coverage analyses on ${target.name}`, () => {
+    let s: RunningServer
+    let planner: Client
+    let commander: Client
+    let town: string
+    let prefix: string
+    const undo: (() => Promise<unknown>)[] = []
+
+    type H = { id: number; members: number; vulnerable: number; grid_id: number; grid_code: string; village_code: string; cadre_role: string | null; lon: number; lat: number; householder: string }
+    let hh: H[]
+
+    async function run(who: Client, name: string, query: string) {
+      const r = await who.get(`/api/analysis/${name}?unit=${town}${query ? `&${query}` : ''}`)
+      const body = await r.json()
+      expect(r.status, JSON.stringify(body).slice(0, 300)).toBe(200)
+      expect(body.truncated).toBe(false)
+      expect(body.geojson.features.length).toBe(body.rows.length)
+      return body
+    }
+
+    beforeAll(async () => {
+      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true })
+      planner = await loginAs(s, 'planner', CITY)
+      commander = await loginAs(s, 'commander', CITY)
+      const sql = s.db.sql
+      const [t] = await sql`SELECT substr(g.code, 1, 9) AS p, count(*)::int AS n FROM households h JOIN grids g ON g.id = h.grid_id GROUP BY 1 ORDER BY 2 DESC LIMIT 1`
+      prefix = t.p
+      town = `${prefix}000`
+      // Gaps to find: the workers of one basic grid moved out, two sites without a monitor, three households without a cadre.
+      const [grid] = await sql`SELECT id FROM grids WHERE kind = 'basic' AND code LIKE ${prefix + '%'} ORDER BY id LIMIT 1 OFFSET 1`
+      const moved = await sql`SELECT id, grid_id FROM grid_workers WHERE role IN ('网格员', '网格长')
+                                AND (grid_id = ${grid.id} OR grid_id IN (SELECT id FROM grids WHERE parent_id = ${grid.id}))`
+      expect(moved.length).toBeGreaterThan(0)
+      await sql`UPDATE grid_workers SET grid_id = NULL WHERE id = ANY(${moved.map((m) => m.id as number)})`
+      const restore = new Map(moved.map((m) => [m.id as number, m.grid_id as number]))
+      undo.push(async () => { for (const [id, g] of restore) await sql`UPDATE grid_workers SET grid_id = ${g} WHERE id = ${id}` })
+      const sites = await sql`UPDATE hazard_sites SET monitor_id = NULL WHERE id IN (
+                                SELECT id FROM hazard_sites WHERE admin_code LIKE ${prefix + '%'} AND status = 'active' ORDER BY id LIMIT 2)
+                              RETURNING id`
+      expect(sites.length).toBe(2)
+      const cadres = await sql`SELECT id, cadre_id FROM households h WHERE grid_id IN (SELECT id FROM grids WHERE code LIKE ${prefix + '%'}) ORDER BY id DESC LIMIT 3`
+      await sql`UPDATE households SET cadre_id = NULL WHERE id = ANY(${cadres.map((c) => c.id as number)})`
+      undo.push(async () => { for (const c of cadres) await sql`UPDATE households SET cadre_id = ${c.cadre_id} WHERE id = ${c.id}` })
+      undo.push(async () => {
+        const mons = await sql`SELECT s.id, (SELECT w.id FROM grid_workers w WHERE w.role = '监测员' ORDER BY w.id LIMIT 1) AS m FROM hazard_sites s WHERE s.id = ANY(${sites.map((x) => x.id as number)})`
+        for (const m of mons) await sql`UPDATE hazard_sites SET monitor_id = ${m.m} WHERE id = ${m.id}`
+      })
+
+      // One shelter of the township not certified safe: the certified-only analyses must leave it out.
+      const [shelter] = await sql`UPDATE shelters SET certified_safe = false WHERE id = (
+                                    SELECT sh.id FROM shelters sh JOIN admin_units v ON v.id = sh.village_id
+                                    WHERE v.code LIKE ${prefix + '%'} AND sh.certified_safe ORDER BY sh.id LIMIT 1) RETURNING id`
+      expect(shelter).toBeDefined()
+      undo.push(() => sql`UPDATE shelters SET certified_safe = true WHERE id = ${shelter.id}`)
+
+      hh = (await sql`SELECT h.id, h.members::int AS members, h.vulnerable::int AS vulnerable, h.grid_id, g.code AS grid_code,
+                             substr(g.code, 1, 12) AS village_code, w.role AS cadre_role, h.householder,
+                             ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat
+                      FROM households h JOIN grids g ON g.id = h.grid_id LEFT JOIN grid_workers w ON w.id = h.cadre_id
+                      WHERE g.code LIKE ${prefix + '%'}`) as unknown as H[]
+      expect(hh.length).toBeGreaterThan(100)
+    })
+    afterAll(async () => {
+      for (const u of undo.reverse()) await u()
+      await s?.close()
+    })
+
+    it('households per grid worker: counts and the over-limit grids match a count over the raw rows', async () => {
+      const sql = s.db.sql
+      const grids = await sql`SELECT id, code FROM grids WHERE kind = 'basic' AND code LIKE ${prefix + '%'}`
+      const micro = await sql`SELECT id, parent_id FROM grids WHERE kind = 'micro'`
+      const basicOf = new Map<number, number>(micro.map((m) => [m.id as number, m.parent_id as number]))
+      const workers = new Map<number, number>()
+      for (const w of await sql`SELECT grid_id FROM grid_workers WHERE role IN ('网格员', '网格长') AND grid_id IS NOT NULL`) {
+        const g = basicOf.get(w.grid_id as number) ?? (w.grid_id as number)
+        workers.set(g, (workers.get(g) ?? 0) + 1)
+      }
+      const homes = new Map<number, number>()
+      for (const h of hh) homes.set(h.grid_id, (homes.get(h.grid_id) ?? 0) + 1)
+      const perWorker = grids.map((g) => (homes.get(g.id as number) ?? 0) / Math.max(1, workers.get(g.id as number) ?? 0))
+      const limit = Math.max(1, Math.round(perWorker.sort((a, b) => a - b)[Math.floor(perWorker.length / 2)]))
+      const body = await run(planner, 'worker_load', `limit=${limit}`)
+      expect(body.rows.length).toBe(grids.length)
+      let over = 0
+      let overHouseholds = 0
+      for (const r of body.rows) {
+        const n = homes.get(r.id) ?? 0
+        const w = workers.get(r.id) ?? 0
+        expect(r.households, r.code).toBe(n)
+        expect(r.workers, r.code).toBe(w)
+        expect(r.over_limit, r.code).toBe(n > limit * w)
+        if (n > limit * w) { over++; overHouseholds += n }
+      }
+      expect(over).toBeGreaterThan(0)
+      expect(body.totals).toMatchObject({ grids: grids.length, households: hh.length, over_grids: over, over_households: overHouseholds })
+      // Per child unit (villages of the township): the same totals, split.
+      expect(body.byUnit.reduce((t: number, u: { over_grids: number }) => t + u.over_grids, 0)).toBe(over)
+      expect(body.byUnit.every((u: { code: string; name: string }) => u.code.length === 12 && u.name)).toBe(true)
+      // The grid whose workers were moved out has households and nobody: over any limit.
+      const lone = body.rows.filter((r: { workers: number }) => r.workers === 0)
+      expect(lone.length).toBeGreaterThan(0)
+      expect(lone.every((r: { over_limit: boolean; households: number }) => r.over_limit === r.households > 0)).toBe(true)
+    })
+
+    it('households farther than a distance from a certified shelter match haversine distances to every shelter', async () => {
+      const sql = s.db.sql
+      for (const certified of [true, false]) {
+        const shelters = await sql`SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM shelters WHERE ${certified ? sql`certified_safe` : sql`true`}`
+        const nearest = new Map(hh.map((h) => [h.id, Math.min(...shelters.map((x) => metres(h.lon, h.lat, x.lon as number, x.lat as number)))]))
+        const sorted = [...nearest.values()].sort((a, b) => a - b)
+        const distance = Math.round(sorted[Math.floor(sorted.length / 2)])
+        const body = await run(planner, 'shelter_distance', `distance=${distance}&certified=${certified}`)
+        // Within a metre of the limit either answer is right (rounding of coordinates).
+        const far = hh.filter((h) => Math.abs(nearest.get(h.id)! - distance) > 1)
+        const got = new Set(ids(body.rows))
+        for (const h of far) expect(got.has(h.id), `household ${h.id} at ${nearest.get(h.id)} m, limit ${distance}`).toBe(nearest.get(h.id)! > distance)
+        expect(body.rows.length).toBeGreaterThan(0)
+        for (const r of body.rows) expect(Math.abs(r.nearest_m - nearest.get(r.id)!), `${r.id}`).toBeLessThanOrEqual(1)
+        const rows = hh.filter((h) => got.has(h.id))
+        expect(body.totals).toEqual({ households: rows.length, people: rows.reduce((t, h) => t + h.members, 0), vulnerable: rows.reduce((t, h) => t + h.vulnerable, 0) })
+        // A planner reads names masked, as everywhere.
+        const any = body.rows[0]
+        expect(any.householder).not.toBe(hh.find((h) => h.id === any.id)!.householder)
+        expect(any.householder).toMatch(/\*/)
+      }
+      const vul = await run(planner, 'shelter_distance', 'distance=50&vulnerable_only=true')
+      expect(vul.rows.every((r: { vulnerable: number }) => r.vulnerable > 0)).toBe(true)
+      expect(vul.rows.length).toBeGreaterThan(0)
+    })
+
+    it('shelter capacity against threatened people per village and per township matches sums over the raw rows', async () => {
+      const sql = s.db.sql
+      const threatened = new Set((await sql`SELECT t.household_id FROM hazard_threats t JOIN hazard_sites x ON x.id = t.hazard_id WHERE x.status = 'active'`).map((r) => r.household_id as number))
+      const shelters = await sql`SELECT v.code, sh.capacity, sh.certified_safe FROM shelters sh JOIN admin_units v ON v.id = sh.village_id WHERE v.code LIKE ${prefix + '%'}`
+      for (const level of ['village', 'township'] as const) {
+        const len = level === 'village' ? 12 : 9
+        const units = await sql`SELECT code FROM admin_units WHERE level = ${level} AND code LIKE ${prefix + '%'}`
+        const people = new Map<string, number>()
+        for (const h of hh) if (threatened.has(h.id)) people.set(h.grid_code.slice(0, len), (people.get(h.grid_code.slice(0, len)) ?? 0) + h.members)
+        const cap = new Map<string, number>()
+        for (const x of shelters) if (x.certified_safe) cap.set((x.code as string).slice(0, len), (cap.get((x.code as string).slice(0, len)) ?? 0) + (x.capacity as number))
+        const body = await run(planner, 'shelter_capacity', `level=${level}`)
+        expect(body.rows.length).toBe(units.length)
+        let shortfall = 0
+        for (const r of body.rows) {
+          const p = people.get(r.code.slice(0, len)) ?? 0
+          const c = cap.get(r.code.slice(0, len)) ?? 0
+          expect([r.threatened_people, r.capacity, r.shortfall, r.short], r.code).toEqual([p, c, Math.max(0, p - c), p > c])
+          shortfall += Math.max(0, p - c)
+        }
+        expect(body.totals.shortfall).toBe(shortfall)
+        expect(body.totals.threatened_people).toBe([...people.values()].reduce((a, b) => a + b, 0))
+      }
+      // Counting uncertified shelters too never lowers capacity.
+      const all = await run(planner, 'shelter_capacity', 'level=village&certified=false')
+      const certifiedOnly = await run(planner, 'shelter_capacity', 'level=village')
+      expect(all.totals.capacity).toBe(shelters.reduce((t, x) => t + (x.capacity as number), 0))
+      expect(all.totals.capacity).toBeGreaterThan(certifiedOnly.totals.capacity)
+      expect(certifiedOnly.totals.capacity).toBe(shelters.reduce((t, x) => t + (x.certified_safe ? (x.capacity as number) : 0), 0))
+    })
+
+    it('hazard sites without a monitor, grids without a worker, households without a cadre: the rows made so', async () => {
+      const sql = s.db.sql
+      const sites = await sql`SELECT s.id, s.monitor_id, w.role FROM hazard_sites s LEFT JOIN grid_workers w ON w.id = s.monitor_id
+                              WHERE s.admin_code LIKE ${prefix + '%'} AND s.status = 'active'`
+      const unmonitored = sites.filter((x) => x.role !== '监测员')
+      const h = await run(planner, 'hazards_unmonitored', '')
+      expect(ids(h.rows)).toEqual(ids(unmonitored as never))
+      expect(h.rows.length).toBe(2)
+      expect(h.totals.sites).toBe(2)
+
+      const load = await run(planner, 'worker_load', 'limit=100')
+      const g = await run(planner, 'grids_without_worker', '')
+      expect(ids(g.rows)).toEqual(ids(load.rows.filter((r: { workers: number }) => r.workers === 0)))
+      expect(g.rows.length).toBeGreaterThan(0)
+      expect(g.totals.households).toBe(hh.filter((x) => g.rows.some((r: { id: number }) => r.id === x.grid_id)).length)
+
+      const c = await run(commander, 'households_without_cadre', '')
+      const none = hh.filter((x) => x.cadre_role !== '包保责任人')
+      expect(ids(c.rows)).toEqual(ids(none))
+      expect(c.rows.length).toBe(3)
+      // The commander may read names.
+      expect(c.rows.map((r: { householder: string }) => r.householder).sort()).toEqual(none.map((x) => x.householder).sort())
+      expect(c.geojson.features[0].geometry.type).toBe('Point')
+      expect(c.geojson.features[0].properties._flag).toBe(true)
+    })
+
+    it('exports an analysis through the export code: count ahead, every row, audited', async () => {
+      const body = await run(planner, 'shelter_distance', 'distance=500')
+      const r = await planner.get(`/api/export/analysis/shelter_distance.geojson?unit=${town}&distance=500`)
+      expect(r.status).toBe(200)
+      expect(r.headers.get('x-feature-count')).toBe(String(body.totals.households))
+      expect(r.headers.get('content-disposition')).toContain(`shelter_distance-${town}.geojson`)
+      const gj = await r.json()
+      expect(ids(gj.features.map((f: { id: number }) => ({ id: f.id })))).toEqual(ids(body.rows))
+      const csv = await planner.get(`/api/export/analysis/worker_load.csv?unit=${town}&limit=5`)
+      expect(csv.status).toBe(200)
+      const bytes = Buffer.from(await csv.arrayBuffer())
+      expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
+      const lines = bytes.subarray(3).toString('utf8').trim().split('\n')
+      expect(lines[0]).toBe('id,code,name,village_code,village_name,households,workers,per_worker,over_limit,lon,lat,wkt')
+      expect(lines.length - 1).toBe(Number(csv.headers.get('x-feature-count')))
+      const [a] = await s.db.sql`SELECT after FROM audit_log WHERE action = 'export' AND table_name = 'worker_load' ORDER BY id DESC LIMIT 1`
+      expect(a.after).toMatchObject({ unit: town, format: 'csv', analysis: 'worker_load', params: { limit: 5 } })
+      const bad = await planner.get(`/api/export/analysis/worker_load.csv?unit=${town}&limit=0`)
+      expect(bad.status).toBe(400)
+      expect((await planner.get(`/api/export/analysis/nothing.csv?unit=${town}`)).status).toBe(404)
+      expect((await planner.get(`/api/export/analysis/worker_load.doc?unit=${town}`)).status).toBe(400)
+    })
+
+    it('refuses bad parameters (400), unknown analyses and units (404), roles and areas that may not (403)', async () => {
+      const bad = [
+        'worker_load?limit=abc', 'worker_load?limit=0', 'worker_load?limit=1.5', 'worker_load?limit=5&limit=6', 'worker_load?lmit=5',
+        'shelter_distance?distance=10', 'shelter_distance?distance=1e9', 'shelter_distance?certified=maybe', 'shelter_distance?distance=',
+        'shelter_capacity?level=county', 'hazards_unmonitored?x=1', 'households_without_cadre?vulnerable_only=yes',
+        'worker_load?unit=5306', 'worker_load?unit=53060000000x', `worker_load?unit=${town}&unit=${town}`,
+      ]
+      for (const q of bad) {
+        const r = await planner.get(`/api/analysis/${q}${q.includes('unit=') ? '' : `&unit=${town}`}`)
+        const body = await r.json()
+        expect(r.status, q).toBe(400)
+        expect(body.error.code, q).toBe('bad_input')
+        expect(body.error.zh, q).toMatch(/参数有误/)
+      }
+      const nothing = await planner.get(`/api/analysis/no_such?unit=${town}`)
+      expect(nothing.status).toBe(404)
+      expect((await nothing.json()).error.code).toBe('unknown_analysis')
+      expect((await planner.get('/api/analysis/worker_load?unit=530699999000')).status).toBe(404)
+      const viewer = await loginAs(s, 'viewer', CITY)
+      expect((await viewer.get(`/api/analysis/worker_load?unit=${town}`)).status).toBe(403)
+      const worker = await loginAs(s, 'grid_worker', `${prefix}201`.padEnd(12, '0'))
+      expect((await worker.get(`/api/analysis/worker_load?unit=${town}`)).status).toBe(403)
+      const [other] = await s.db.sql`SELECT code FROM admin_units WHERE level = 'township' AND code <> ${town} LIMIT 1`
+      const local = await loginAs(s, 'planner', other.code as string)
+      const r = await local.get(`/api/analysis/worker_load?unit=${town}`)
+      expect(r.status).toBe(403)
+      expect((await r.json()).error.code).toBe('forbidden_scope')
+      // Without a unit: the user's own area.
+      const own = await local.get('/api/analysis/hazards_unmonitored')
+      expect(own.status).toBe(200)
+      expect((await own.json()).unit.code).toBe(other.code)
+      const list = await planner.get('/api/analysis')
+      expect((await list.json()).map((a: { id: string }) => a.id)).toEqual(['worker_load', 'shelter_distance', 'shelter_capacity', 'hazards_unmonitored', 'grids_without_worker', 'households_without_cadre'])
+    })
+  })
+}
