@@ -17,6 +17,7 @@ import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { editRoutes } from './routes/edits.ts'
 import { exportRoutes } from './routes/exports.ts'
+import { gridEditorRoutes } from './routes/grid-editor.ts'
 import { analysisRoutes } from './routes/analysis.ts'
 import { ogcRoutes } from './routes/ogc.ts'
 import { evacuationRoutes } from './routes/evacuation.ts'
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', unitRoutes(deps.db.sql))
   app.route('/', recordRoutes(deps.db.sql))
   app.route('/', editRoutes(deps.db.sql))
+  app.route('/', gridEditorRoutes(deps.db.sql))
   app.route('/', auditRoutes(deps.db.sql))
   app.route('/', rainRoutes(deps.db.sql))
   app.route('/', taskRoutes(deps.db.sql))

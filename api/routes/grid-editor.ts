@@ -1,0 +1,128 @@
+import { Hono, type Context } from 'hono'
+import { authorize } from '../auth/guard.ts'
+import type { Sql } from '../db/connect.ts'
+import { writeTx } from '../db/write.ts'
+import { HttpError, errorBody } from '../errors.ts'
+import { readJson } from '../validate.ts'
+import { findVillage, loadCover, type Cover } from '../grid-editor/cover.ts'
+import { previewBody, restoreBody, saveBody } from '../grid-editor/input.ts'
+import { describe, preview, type Preview } from '../grid-editor/preview.ts'
+import { expectVersion, storedCover, writeCover } from '../grid-editor/save.ts'
+
+/** A 4xx that carries more than a message (the 409's two versions, the 422's problems). */
+function withDetails(c: Context, e: unknown) {
+  if (e instanceof HttpError && 'details' in e) return c.json({ ...errorBody(e.code, e.zh, e.en), ...(e.details as object) }, e.status)
+  throw e
+}
+
+const coverBody = (cover: Cover, counts?: Map<string, number>) => ({
+  village: cover.village,
+  version: cover.version,
+  grids: cover.grids.map((g) => ({ ...g, households: counts?.get(g.key) ?? 0 })),
+})
+
+/** The preview as sent to the client: every household's assignment is for the save, not for the wire. */
+const previewJson = (p: Preview) => {
+  const { assignments, ...rest } = p
+  return { ...rest, households: assignments.length }
+}
+
+/**
+ * The grid editor (issue #7): a village's cover of grids and micro-grids,
+ * previews of a change, saves with optimistic concurrency per village,
+ * versions and restore. Editing needs `grid.edit` inside the user's area.
+ */
+export function gridEditorRoutes(sql: Sql) {
+  const app = new Hono()
+
+  app.get('/api/villages/:code/cover', async (c) => {
+    const village = await findVillage(sql, c.req.param('code'))
+    const cover = await loadCover(sql, village)
+    const counts = await sql`
+      SELECT g.code, coalesce(r.households, 0)::int AS n FROM grids g
+      LEFT JOIN household_rollups r ON r.level = CASE WHEN g.kind = 'basic' THEN 'grid' ELSE 'micro' END AND r.unit_id = g.id
+      WHERE g.village_id = ${village.id}`
+    return c.json(coverBody(cover, new Map(counts.map((r) => [r.code as string, r.n as number]))))
+  })
+
+  app.post('/api/villages/:code/cover/preview', async (c) => {
+    const body = await readJson(c, previewBody)
+    const code = c.req.param('code')
+    authorize(c, 'grid.edit', code)
+    const village = await findVillage(sql, code)
+    // Read-only, but in one transaction so that the cover read and the
+    // computation see one state (gw_settle_cover's scratch tables die with it).
+    const p = await sql.begin(async (tx) => {
+      const cover = await loadCover(tx, village)
+      return { version: cover.version, ...previewJson(await preview(tx, cover, body.change)) }
+    })
+    return c.json(p)
+  })
+
+  app.post('/api/villages/:code/cover', async (c) => {
+    const body = await readJson(c, saveBody)
+    const code = c.req.param('code')
+    authorize(c, 'grid.edit', code)
+    try {
+      const r = await writeTx(sql, c.get('user')!, async (tx) => {
+        const village = await findVillage(tx, code, true)
+        await expectVersion(tx, village, body.version)
+        const cover = await loadCover(tx, village)
+        const p = await preview(tx, cover, body.change)
+        const saved = await writeCover(tx, cover, p, body.change)
+        return { ...saved, ...previewJson(p) }
+      })
+      return c.json(r)
+    } catch (e) {
+      return withDetails(c, e)
+    }
+  })
+
+  app.get('/api/villages/:code/cover/versions', async (c) => {
+    const village = await findVillage(sql, c.req.param('code'))
+    const rows = await sql`
+      SELECT version, at, actor, actor_role, operation, summary FROM grid_cover_versions
+      WHERE village_id = ${village.id} ORDER BY version DESC`
+    return c.json({ village: { code: village.code, name: village.name }, versions: rows })
+  })
+
+  app.get('/api/villages/:code/cover/versions/:n', async (c) => {
+    const village = await findVillage(sql, c.req.param('code'))
+    const n = versionNumber(c.req.param('n'))
+    const grids = await sql.begin((tx) => storedCover(tx, village, n))
+    if (!grids) throw noVersion(n)
+    return c.json({ version: n, grids })
+  })
+
+  app.post('/api/villages/:code/cover/versions/:n/restore', async (c) => {
+    const body = await readJson(c, restoreBody)
+    const code = c.req.param('code')
+    const n = versionNumber(c.req.param('n'))
+    authorize(c, 'grid.edit', code)
+    try {
+      const r = await writeTx(sql, c.get('user')!, async (tx) => {
+        const village = await findVillage(tx, code, true)
+        await expectVersion(tx, village, body.version)
+        const grids = await storedCover(tx, village, n)
+        if (!grids) throw noVersion(n)
+        const cover = await loadCover(tx, village)
+        const p = await describe(tx, cover, grids)
+        const saved = await writeCover(tx, cover, p, { op: 'restore', version: n })
+        return { ...saved, ...previewJson(p) }
+      })
+      return c.json(r)
+    } catch (e) {
+      return withDetails(c, e)
+    }
+  })
+  return app
+}
+
+function versionNumber(raw: string): number {
+  if (!/^(0|[1-9][0-9]{0,8})$/.test(raw)) {
+    throw new HttpError(400, 'bad_version', `版本号须为非负整数，收到 "${raw}"`, `a version number is a whole number ≥ 0, got "${raw}"`)
+  }
+  return Number(raw)
+}
+
+const noVersion = (n: number) => new HttpError(404, 'no_version', `本村没有第 ${n} 版网格`, `this village has no cover version ${n}`)
