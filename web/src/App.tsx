@@ -51,11 +51,12 @@ export function App() {
   const [evacVersion, setEvacVersion] = useState(0)
   const { me } = useAuth()
   const feed = useLiveFeed()
+  const { subscribe } = feed
 
   // Transfer tiles follow the live feed (at most twice a second).
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined
-    const off = feed.subscribe((msg) => {
+    const off = subscribe((msg) => {
       if (!msg.kind.startsWith('evac.') && msg.kind !== 'reset') return
       timer ??= setTimeout(() => {
         timer = undefined
@@ -66,7 +67,7 @@ export function App() {
       off()
       clearTimeout(timer)
     }
-  }, [feed])
+  }, [subscribe])
 
   const report = useCallback((p: Problem) => setProblems((ps) => [...ps.filter((x) => x.id !== p.id), p]), [])
   const clear = useCallback((id: string) => setProblems((ps) => (ps.some((x) => x.id === id) ? ps.filter((x) => x.id !== id) : ps)), [])

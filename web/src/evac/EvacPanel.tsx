@@ -13,11 +13,11 @@ import { evacStatuses, nextStatus, type HouseholdList, type OrderProgress, type 
 const REFRESH_MS = 500
 
 /** A counter that steps on every evacuation event, no more often than REFRESH_MS. */
-function useEvacTicks(feed: LiveFeed): number {
+function useEvacTicks({ subscribe }: LiveFeed): number {
   const [tick, setTick] = useState(0)
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined
-    const off = feed.subscribe((msg) => {
+    const off = subscribe((msg) => {
       if (!msg.kind.startsWith('evac.') && msg.kind !== 'reset') return
       timer ??= setTimeout(() => {
         timer = undefined
@@ -28,7 +28,7 @@ function useEvacTicks(feed: LiveFeed): number {
       off()
       clearTimeout(timer)
     }
-  }, [feed])
+  }, [subscribe])
   return tick
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 
 export interface LiveMessage {
   id: number
@@ -64,8 +64,10 @@ export function useLiveFeed(enabled = true): LiveFeed {
       es.close()
     }
   }, [enabled, listeners, attempt])
-  return useMemo(
-    () => ({ state, lastId, lastAt, subscribe: (fn) => (listeners.add(fn), () => void listeners.delete(fn)) }),
-    [state, lastId, lastAt, listeners],
-  )
+  // Stable across renders: a subscriber's effect must not be torn down (and its timers lost) by each event.
+  const subscribe = useCallback((fn: (m: LiveMessage) => void) => {
+    listeners.add(fn)
+    return () => void listeners.delete(fn)
+  }, [listeners])
+  return useMemo(() => ({ state, lastId, lastAt, subscribe }), [state, lastId, lastAt, subscribe])
 }
