@@ -5,7 +5,7 @@ import { startServer, type RunningServer } from '../../api/server.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { en } from '../../web/src/i18n/en.ts'
 import { zh } from '../../web/src/i18n/zh.ts'
-import { chromiumPath, collectErrors, launch, screenshot, waitForIdle, waitForMap } from '../helpers/browser.ts'
+import { chromiumPath, launch, openPage, screenshot, waitForIdle, waitForMap } from '../helpers/browser.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 
 const exe = chromiumPath()
@@ -31,16 +31,7 @@ describe.skipIf(!exe)('command map in Chromium', () => {
     await server?.close()
   })
 
-  async function open(path = '/', viewport = { width: 1920, height: 1080 }) {
-    const ctx = await browser.newContext({ viewport })
-    const [name, value] = me.cookie.split('=')
-    await ctx.addCookies([{ name, value, url: server.url }])
-    const page = await ctx.newPage()
-    page.once('close', () => void ctx.close().catch(() => {}))
-    const errors = collectErrors(page)
-    await page.goto(server.url + path)
-    return { page, errors }
-  }
+  const open = (path = '/', viewport = { width: 1920, height: 1080 }) => openPage(browser, me.cookie, server.url + path, viewport)
 
   it('loads in Chinese with no console errors and draws our data', async () => {
     const { page, errors } = await open()

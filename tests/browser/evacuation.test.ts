@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
-import { chromiumPath, collectErrors, launch, screenshot, waitForMap } from '../helpers/browser.ts'
+import { chromiumPath, launch, openPage, screenshot, waitForMap } from '../helpers/browser.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 
 const exe = chromiumPath()
@@ -18,16 +18,7 @@ describe.skipIf(!exe)('evacuation in two browsers', () => {
   let town: string
   let commander: Client, viewer: Client
 
-  async function open(who: Client, path: string) {
-    const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } })
-    const [name, value] = who.cookie.split('=')
-    await ctx.addCookies([{ name, value, url: server.url }])
-    const page = await ctx.newPage()
-    page.once('close', () => void ctx.close().catch(() => {}))
-    const errors = collectErrors(page)
-    await page.goto(server.url + path)
-    return { page, errors }
-  }
+  const open = (who: Client, path: string) => openPage(browser, who.cookie, server.url + path)
 
   beforeAll(async () => {
     await ensureWebBuild({ quiet: true })

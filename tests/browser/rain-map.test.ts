@@ -4,7 +4,7 @@ import { ingestForecasts, ingestReadings, ingestStations } from '../../api/rain/
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { buildStorm, timeline } from '../../data/storms/build.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
-import { chromiumPath, collectErrors, launch, screenshot, waitForIdle, waitForMap } from '../helpers/browser.ts'
+import { chromiumPath, launch, openPage, screenshot, waitForIdle, waitForMap } from '../helpers/browser.ts'
 import { progressColor } from '../../web/src/map/colors.ts'
 import { resetRain, testActor } from '../helpers/rain.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
@@ -18,16 +18,7 @@ describe.skipIf(!exe)('rain and 三查 on the map in Chromium', () => {
   let server: RunningServer
   let browser: Browser
 
-  async function open(who: Client, path: string) {
-    const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } })
-    const [name, value] = who.cookie.split('=')
-    await ctx.addCookies([{ name, value, url: server.url }])
-    const page = await ctx.newPage()
-    page.once('close', () => void ctx.close().catch(() => {}))
-    const errors = collectErrors(page)
-    await page.goto(server.url + path)
-    return { page, errors }
-  }
+  const open = (who: Client, path: string) => openPage(browser, who.cookie, server.url + path)
 
   beforeAll(async () => {
     await ensureWebBuild({ quiet: true })

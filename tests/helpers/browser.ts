@@ -58,3 +58,15 @@ export async function screenshot(page: Page, name: string) {
   fs.mkdirSync(artifactsDir, { recursive: true })
   await page.screenshot({ path: path.join(artifactsDir, name) })
 }
+
+/** A page of its own (own context, so own cookies) logged in as `cookie` ("name=value"), opened at `url`, collecting errors. */
+export async function openPage(browser: Browser, cookie: string, url: string, viewport = { width: 1600, height: 900 }) {
+  const ctx = await browser.newContext({ viewport })
+  const [name, value] = cookie.split('=')
+  await ctx.addCookies([{ name, value, url: new URL(url).origin }])
+  const page = await ctx.newPage()
+  page.once('close', () => void ctx.close().catch(() => {}))
+  const errors = collectErrors(page)
+  await page.goto(url)
+  return { page, errors }
+}

@@ -7,6 +7,7 @@ import { layerGroups, type GridMode, type LayerGroup } from './map/style.ts'
 import { useAuth } from './auth/AuthProvider.tsx'
 import { ChecksPanel } from './panels/ChecksPanel.tsx'
 import { EvacPanel } from './evac/EvacPanel.tsx'
+import { useEvacTicks } from './live/useEvacTicks.ts'
 import { useLiveFeed } from './live/useLiveFeed.ts'
 import { useGridProgress } from './rain/useGridProgress.ts'
 import { useRainOnMap } from './rain/useRainOnMap.ts'
@@ -48,26 +49,11 @@ export function App() {
   const [checksOpen, setChecksOpen] = useState(false)
   const [evacOpen, setEvacOpen] = useState(initial.order !== null)
   const [order, setOrder] = useState<number | null>(initial.order)
-  const [evacVersion, setEvacVersion] = useState(0)
   const { me } = useAuth()
   const feed = useLiveFeed()
-  const { subscribe } = feed
 
-  // Transfer tiles follow the live feed (at most twice a second).
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const off = subscribe((msg) => {
-      if (!msg.kind.startsWith('evac.') && msg.kind !== 'reset') return
-      timer ??= setTimeout(() => {
-        timer = undefined
-        setEvacVersion((n) => n + 1)
-      }, 500)
-    })
-    return () => {
-      off()
-      clearTimeout(timer)
-    }
-  }, [subscribe])
+  // Transfer tiles follow the live feed.
+  const evacVersion = useEvacTicks(feed)
 
   const report = useCallback((p: Problem) => setProblems((ps) => [...ps.filter((x) => x.id !== p.id), p]), [])
   const clear = useCallback((id: string) => setProblems((ps) => (ps.some((x) => x.id === id) ? ps.filter((x) => x.id !== id) : ps)), [])

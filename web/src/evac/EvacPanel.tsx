@@ -3,34 +3,12 @@ import { sendJson } from '../api.ts'
 import { useAuth } from '../auth/AuthProvider.tsx'
 import { useI18n } from '../i18n/index.tsx'
 import type { LiveFeed } from '../live/useLiveFeed.ts'
+import { useEvacTicks } from '../live/useEvacTicks.ts'
 import { evacColor, type EvacStatus } from '../map/colors.ts'
 import { apiMessage } from '../panels/apiMessage.ts'
 import { useApi } from '../useApi.ts'
 import { IssueOrderForm } from './IssueOrderForm.tsx'
 import { evacStatuses, nextStatus, type HouseholdList, type OrderProgress, type OrderRow, type Proposal, type TransferRow } from './types.ts'
-
-/** Re-reads what the live feed says changed, at most this often (a bulk change is one event, 50 writers are 50). */
-const REFRESH_MS = 500
-
-/** A counter that steps on every evacuation event, no more often than REFRESH_MS. */
-function useEvacTicks({ subscribe }: LiveFeed): number {
-  const [tick, setTick] = useState(0)
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const off = subscribe((msg) => {
-      if (!msg.kind.startsWith('evac.') && msg.kind !== 'reset') return
-      timer ??= setTimeout(() => {
-        timer = undefined
-        setTick((n) => n + 1)
-      }, REFRESH_MS)
-    })
-    return () => {
-      off()
-      clearTimeout(timer)
-    }
-  }, [subscribe])
-  return tick
-}
 
 /**
  * 转移避险: the 1262 ladder's proposals, open orders, and one order's progress
