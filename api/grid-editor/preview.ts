@@ -128,7 +128,7 @@ export async function describe(q: Q, cover: Cover, grids: CoverGrid[], changed?:
     if (beforeKeys.has(basicKey)) affected.add(basicKey)
   }
   const [problems, assignments, guide] = [
-    await checkCover(q, cover.village.geom, grids),
+    await checkCover(q, cover.village.geom, grids, new Set([...changed].map((k) => parentOf.get(k) ?? k))),
     await assign(q, cover.village.id, grids, affected),
     await guidance(q),
   ]
