@@ -280,6 +280,23 @@ export const en: Messages = {
     reasonPrompt: 'Why? (going back needs a reason)',
     closeConfirm: 'Close this transfer order? Statuses can no longer change afterwards.',
     closeOrder: 'Close order',
+    plan: {
+      title: 'Six things fixed',
+      official: 'Official answerable',
+      monitor: 'Monitor',
+      reporter: 'Reporter',
+      warningSignal: 'Warning signal',
+      route: 'Transfer route',
+      shelter: 'Safe place',
+      missing: 'not fixed',
+      incomplete: 'not all fixed',
+      uncertified: 'not certified safe',
+    },
+    card: {
+      title: 'Transfer card',
+      line: 'Hazard site {site} (signal: {signal}) → shelter {shelter}, route {length} m',
+      notThreatened: 'Not threatened by a hazard site',
+    },
     cards: {
       title: 'Transfer cards, by answerable cadre',
       cadre: 'Answerable cadre: {name}',

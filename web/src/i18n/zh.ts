@@ -278,6 +278,23 @@ export const zh = {
     reasonPrompt: '请填写原因（状态退回须说明原因）',
     closeConfirm: '结束该转移指令？结束后不能再更改状态。',
     closeOrder: '结束指令',
+    plan: {
+      title: '六落实',
+      official: '责任人',
+      monitor: '监测人',
+      reporter: '报告人',
+      warningSignal: '预警信号',
+      route: '转移路线',
+      shelter: '避险场所',
+      missing: '未落实',
+      incomplete: '未全部落实',
+      uncertified: '未认定安全',
+    },
+    card: {
+      title: '避险明白卡',
+      line: '隐患点 {site}（信号：{signal}）→ 避险点 {shelter}，路线 {length} m',
+      notThreatened: '不在隐患点威胁范围内',
+    },
     cards: {
       title: '转移明白卡（按包保责任人）',
       cadre: '包保责任人：{name}',

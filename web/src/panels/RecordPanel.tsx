@@ -6,6 +6,7 @@ import type { Loaded } from '../useApi.ts'
 import { apiMessage } from './apiMessage.ts'
 import { GridActions, HouseholdActions } from './RecordActions.tsx'
 import { RiskBar } from './UnitPanel.tsx'
+import { HouseholdTransfer, SitePlan } from '../evac/RecordEvacuation.tsx'
 
 interface Props {
   kind: RecordKind
@@ -35,6 +36,7 @@ export function RecordPanel({ kind, record, onClose, onFlyTo, onOpen, onRetry }:
       {record.state === 'ok' && kind === 'household' && (
         <>
           <Household h={record.data as HouseholdRecord} onOpen={onOpen} />
+          <HouseholdTransfer key={`t${(record.data as HouseholdRecord).id}`} id={(record.data as HouseholdRecord).id} />
           <HouseholdActions key={(record.data as HouseholdRecord).id} h={record.data as HouseholdRecord} onChanged={onRetry} />
         </>
       )}
@@ -44,7 +46,12 @@ export function RecordPanel({ kind, record, onClose, onFlyTo, onOpen, onRetry }:
           <GridActions key={(record.data as GridRecord).id} g={record.data as GridRecord} onChanged={onRetry} />
         </>
       )}
-      {record.state === 'ok' && kind === 'hazard' && <Hazard h={record.data as HazardRecord} onOpen={onOpen} />}
+      {record.state === 'ok' && kind === 'hazard' && (
+        <>
+          <Hazard h={record.data as HazardRecord} onOpen={onOpen} />
+          <SitePlan key={(record.data as HazardRecord).id} id={(record.data as HazardRecord).id} />
+        </>
+      )}
       {record.state === 'ok' && kind === 'shelter' && <Shelter s={record.data as ShelterRecord} />}
     </section>
   )
