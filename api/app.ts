@@ -19,6 +19,7 @@ import { editRoutes } from './routes/edits.ts'
 import { exportRoutes } from './routes/exports.ts'
 import { gridEditorRoutes } from './routes/grid-editor.ts'
 import { analysisRoutes } from './routes/analysis.ts'
+import { importRoutes } from './routes/imports.ts'
 import { ogcRoutes } from './routes/ogc.ts'
 import { evacuationRoutes } from './routes/evacuation.ts'
 import { eventRoutes } from './routes/events.ts'
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', ogcRoutes(deps.db.sql, () => deps.bounds))
   app.route('/', exportRoutes(deps.db.sql))
   app.route('/', analysisRoutes(deps.db.sql))
+  app.route('/', importRoutes(deps.db.sql))
   app.route('/', evacuationRoutes(deps.db.sql))
   app.route('/', eventRoutes(deps.events, deps.sessions))
 
