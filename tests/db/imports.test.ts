@@ -57,7 +57,7 @@ for (const target of targets()) {
       inside = (await sql`SELECT code, ST_X(label_point) AS lon, ST_Y(label_point) AS lat FROM grids
                           WHERE kind = 'basic' AND code LIKE ${town.slice(0, 9) + '%'} AND ST_Contains(geom, label_point) ORDER BY code LIMIT 2`) as never
       ;[outside] = (await sql`SELECT code, ST_X(label_point) AS lon, ST_Y(label_point) AS lat FROM grids
-                              WHERE kind = 'basic' AND code NOT LIKE ${town.slice(0, 9) + '%'} AND ST_Contains(geom, label_point) ORDER BY code LIMIT 1`) as never
+                              WHERE kind = 'basic' AND code NOT LIKE ${town.slice(0, 9) + '%'} AND ST_Contains(geom, label_point) ORDER BY code LIMIT 1`) as unknown as (typeof outside)[]
       expect(inside.length).toBe(2)
     })
     afterAll(async () => {
