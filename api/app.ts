@@ -20,6 +20,7 @@ import { exportRoutes } from './routes/exports.ts'
 import { gridEditorRoutes } from './routes/grid-editor.ts'
 import { analysisRoutes } from './routes/analysis.ts'
 import { importRoutes } from './routes/imports.ts'
+import { printRoutes } from './routes/print.ts'
 import { ogcRoutes } from './routes/ogc.ts'
 import { evacuationRoutes } from './routes/evacuation.ts'
 import { eventRoutes } from './routes/events.ts'
@@ -84,6 +85,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', exportRoutes(deps.db.sql))
   app.route('/', analysisRoutes(deps.db.sql))
   app.route('/', importRoutes(deps.db.sql))
+  app.route('/', printRoutes(deps.db.sql))
   app.route('/', evacuationRoutes(deps.db.sql))
   app.route('/', eventRoutes(deps.events, deps.sessions))
 

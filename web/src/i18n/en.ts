@@ -317,4 +317,14 @@ export const en: Messages = {
   hint: {
     click: 'Click a household, grid, hazard site or shelter for its record; click an aggregate circle to go into that area',
   },
+  print: {
+    legend: 'Legend',
+    north: 'North arrow',
+    analysisOk: 'Analysis result (fine)',
+    risk: { red: 'Red household (high risk)', yellow: 'Yellow household (low risk)', green: 'Green household (no risk)' },
+    hazard: 'Geological hazard site',
+    shelter: 'Shelter',
+    date: 'Map date',
+    source: 'Source: gridwatch Zhaotong flood grid (WGS84)',
+  },
 }

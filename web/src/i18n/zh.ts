@@ -315,6 +315,16 @@ export const zh = {
   hint: {
     click: '点击地图上的农户、网格、隐患点或避险点查看详情；点击汇总圆进入该区域',
   },
+  print: {
+    legend: '图例',
+    north: '指北针',
+    analysisOk: '分析结果（正常）',
+    risk: { red: '红色户（高风险）', yellow: '黄色户（低风险）', green: '绿色户（无风险）' },
+    hazard: '地质灾害隐患点',
+    shelter: '避险点',
+    date: '制图日期',
+    source: '数据来源：gridwatch 昭通防汛网格（WGS84）',
+  },
 }
 
 export type Messages = typeof zh
