@@ -17,6 +17,7 @@ import { LayerSwitcher } from './panels/LayerSwitcher.tsx'
 import { Legend } from './panels/Legend.tsx'
 import { RecordPanel } from './panels/RecordPanel.tsx'
 import { TopBar } from './panels/TopBar.tsx'
+import { PlanningPanel, type AnalysisResult } from './planning/PlanningPanel.tsx'
 import { UnitPanel } from './panels/UnitPanel.tsx'
 import { readUrlState, writeUrlState, type RecordRef } from './urlState.ts'
 import { useApi } from './useApi.ts'
@@ -47,6 +48,8 @@ export function App() {
   const [config, setConfig] = useState<ClientConfig | null | undefined>(undefined)
   const [gridMode, setGridMode] = useState<GridMode>('risk')
   const [checksOpen, setChecksOpen] = useState(false)
+  const [planningOpen, setPlanningOpen] = useState(false)
+  const [analysis, setAnalysis] = useState<AnalysisResult | null>(null)
   const [evacOpen, setEvacOpen] = useState(initial.order !== null)
   const [order, setOrder] = useState<number | null>(initial.order)
   const { me } = useAuth()
@@ -131,12 +134,13 @@ export function App() {
           rain={rain.rain}
           progress={progress.grids}
           evacVersion={evacVersion}
+          analysis={analysis?.geojson ?? null}
           onPick={onPick}
           onError={(message) => report({ id: 'map', message })}
           onTilesOk={() => clear('map')}
         />
       )}
-      <TopBar />
+      <TopBar onPlanning={() => setPlanningOpen((o) => !o)} />
       <ErrorBanner problems={problems} onDismiss={clear} />
       <aside className="left">
         <UnitPanel unit={unit} code={unitCode} onSelect={selectUnit} />
@@ -164,6 +168,7 @@ export function App() {
             onFly={(lon, lat) => setTarget({ bbox: [lon - 0.002, lat - 0.002, lon + 0.002, lat + 0.002], maxZoom: 16 })}
           />
         )}
+        {planningOpen && <PlanningPanel unitCode={unitCode} onResult={setAnalysis} onClose={() => setPlanningOpen(false)} />}
         {checksOpen && <ChecksPanel unitCode={unitCode} scope={me.user.unitCode} onClose={() => setChecksOpen(false)} />}
         {recordRef && (
           <RecordPanel

@@ -325,6 +325,28 @@ export const zh = {
     date: '制图日期',
     source: '数据来源：gridwatch 昭通防汛网格（WGS84）',
   },
+  planning: {
+    open: '规划分析',
+    title: '规划分析',
+    run: '分析',
+    running: '分析中…',
+    exporting: '正在导出 {fmt}…',
+    progress: '已下载 {n} / {total} 个要素',
+    bytes: '已下载 {kb} KB（共 {total} 个要素）',
+    saved: '已保存（{total} 个要素）',
+    truncated: '仅显示前 5000 行；导出文件包含全部',
+    print: '出图',
+    printButton: '打印地图',
+    printing: '出图中 {percent}%',
+    printed: '地图已保存',
+    import: '导入',
+    importHouseholds: '农户台账',
+    importHazards: '隐患点',
+    dryRun: '试导入',
+    importNow: '正式导入',
+    importReport: '{rows} 行：新增 {inserted}，更新 {updated}',
+    param: { limit: '每名网格员户数上限', distance: '距离(米)', certified: '仅经安全评估的避险点', vulnerable_only: '仅含重点人员的户', level: '统计级别' },
+  },
 }
 
 export type Messages = typeof zh

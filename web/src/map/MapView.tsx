@@ -34,6 +34,8 @@ export interface MapViewProps {
   progress: Map<number, string>
   /** Steps on every evacuation event: the transfer tiles are asked for again. */
   evacVersion: number
+  /** A planning analysis result (web/src/planning), drawn over the tiles: red where the row is the problem. */
+  analysis?: GeoJSON.FeatureCollection | null
   onPick(pick: Pick): void
   onError(message: string): void
   onTilesOk(): void
@@ -149,6 +151,22 @@ export function MapView(props: MapViewProps) {
     const source = mapRef.current?.getSource('evac') as maplibregl.VectorTileSource | undefined
     if (props.evacVersion && source) source.setTiles(evacTiles(location.origin, props.evacVersion))
   }, [props.evacVersion])
+
+  useEffect(() => {
+    const map = mapRef.current
+    if (!map) return
+    const apply = () => {
+      const data = props.analysis ?? { type: 'FeatureCollection' as const, features: [] }
+      const src = map.getSource('analysis') as maplibregl.GeoJSONSource | undefined
+      if (src) return src.setData(data)
+      map.addSource('analysis', { type: 'geojson', data })
+      const colour: maplibregl.ExpressionSpecification = ['case', ['to-boolean', ['get', '_flag']], '#ff1744', '#00bcd4']
+      map.addLayer({ id: 'analysis-fill', type: 'fill', source: 'analysis', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': colour, 'fill-opacity': 0.45, 'fill-outline-color': '#ffffff' } })
+      map.addLayer({ id: 'analysis-point', type: 'circle', source: 'analysis', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-color': colour, 'circle-radius': 4, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1 } })
+    }
+    if (map.isStyleLoaded()) apply()
+    else map.once('style.load', apply)
+  }, [props.analysis, props.config])
 
   useEffect(() => {
     overlayRef.current?.setProps({ layers: highlightLayers(props.highlight) })

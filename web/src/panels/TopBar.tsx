@@ -4,7 +4,8 @@ import { PasswordForm } from '../auth/PasswordForm.tsx'
 import { useI18n } from '../i18n/index.tsx'
 import { AccountsPanel } from './AccountsPanel.tsx'
 
-export function TopBar() {
+/** `onPlanning`: opens the planners' panel (规划分析), offered to roles that may export. */
+export function TopBar({ onPlanning }: { onPlanning?: () => void } = {}) {
   const { t, m, lang, setLang } = useI18n()
   const { me, may, logout } = useAuth()
   const [open, setOpen] = useState<'password' | 'accounts' | null>(null)
@@ -20,6 +21,7 @@ export function TopBar() {
           <strong data-testid="account-name">{me.user.displayName}</strong> <span className="muted">{m.roleNames[me.user.role]}</span>
         </span>
         {notice && <span className="small">{notice}</span>}
+        {onPlanning && may('data.export') && <button className="lang" data-testid="planning-open" onClick={onPlanning}>{t('planning.open')}</button>}
         {may('user.manage') && <button className="lang" onClick={() => setOpen('accounts')}>{t('accounts.open')}</button>}
         <button className="lang" onClick={() => setOpen('password')}>{t('auth.changePassword')}</button>
         <button className="lang" data-testid="logout" onClick={() => void logout()}>{t('auth.logout')}</button>

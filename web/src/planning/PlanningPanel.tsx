@@ -1,0 +1,182 @@
+/**
+ * 规划分析 / Planning: run a coverage analysis for the chosen area (its
+ * result drawn on the map by MapView's `analysis` layer), export it in each
+ * format with progress against X-Feature-Count, print the view, and import
+ * ledgers with a dry-run report first.
+ */
+import { useState } from 'react'
+import { ApiError, getJson, sendJson } from '../api.ts'
+import { useI18n } from '../i18n/index.tsx'
+import { useApi } from '../useApi.ts'
+
+interface Field { name: string; zh: string; type: string }
+interface ParamSchema { type?: string; enum?: string[]; default?: unknown; minimum?: number; maximum?: number }
+interface AnalysisInfo { id: string; zh: string; en: string; fields: Field[]; totalsZh: Record<string, string>; params: { properties?: Record<string, ParamSchema> } }
+export interface AnalysisResult {
+  analysis: string; zh: string; en: string; rows: Record<string, unknown>[]; truncated: boolean; columns: Field[]
+  totals: Record<string, number>; totalsZh: Record<string, string>; geojson: GeoJSON.FeatureCollection
+}
+interface ImportAnswer { ok: boolean; dryRun: boolean; rows: number; inserted: number; updated: number; report: { row: number; action: string; code: string; grid: string }[] }
+
+const formats = ['geojson', 'csv', 'xlsx', 'gpkg', 'shp.zip'] as const
+
+function save(blob: Blob, name: string) {
+  const a = document.createElement('a')
+  a.href = URL.createObjectURL(blob)
+  a.download = name
+  a.click()
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000)
+}
+
+export function PlanningPanel({ unitCode, onResult, onClose }: { unitCode: string; onResult(r: AnalysisResult | null): void; onClose(): void }) {
+  const { t, lang } = useI18n()
+  const list = useApi<AnalysisInfo[]>('/api/analysis')
+  const [name, setName] = useState('worker_load')
+  const [params, setParams] = useState<Record<string, string>>({})
+  const [result, setResult] = useState<AnalysisResult | null>(null)
+  const [status, setStatus] = useState<string | null>(null)
+  const [printOpts, setPrintOpts] = useState({ format: 'pdf', size: 'a4' })
+  const [imp, setImp] = useState({ target: 'households', crs: 'wgs84' })
+  const [importFile, setImportFile] = useState<File | null>(null)
+  const [importAnswer, setImportAnswer] = useState<ImportAnswer | null>(null)
+  const [importErrors, setImportErrors] = useState<{ row: number; zh: string; en: string }[] | null>(null)
+  const fail = (e: unknown) => setStatus(e instanceof ApiError ? (lang === 'zh' ? e.zh : e.en) : String(e))
+
+  const info = list.state === 'ok' ? list.data.find((a) => a.id === name) : undefined
+  const query = () => new URLSearchParams({ unit: unitCode, ...Object.fromEntries(Object.entries(params).filter(([, v]) => v !== '')) })
+
+  async function run() {
+    setStatus(t('planning.running'))
+    try {
+      const r = await getJson<AnalysisResult>(`/api/analysis/${name}?${query()}`)
+      setResult(r)
+      onResult(r)
+      setStatus(null)
+    } catch (e) { fail(e) }
+  }
+
+  async function download(fmt: string) {
+    setStatus(t('planning.exporting', { fmt }))
+    try {
+      const res = await fetch(`/api/export/analysis/${name}.${fmt}?${query()}`)
+      if (!res.ok) throw new ApiError(res.status, `HTTP ${res.status}`, `HTTP ${res.status}`, false)
+      const total = Number(res.headers.get('x-feature-count') ?? 0)
+      // Progress: features are counted as their ends arrive (a line each in GeoJSON and CSV); binary formats show bytes.
+      const reader = res.body!.getReader()
+      const parts: Uint8Array[] = []
+      let lines = 0
+      let bytes = 0
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        parts.push(value)
+        bytes += value.length
+        for (const b of value) if (b === 10) lines++
+        setStatus(fmt === 'geojson' || fmt === 'csv'
+          ? t('planning.progress', { n: Math.min(lines, total), total })
+          : t('planning.bytes', { kb: Math.round(bytes / 1024), total }))
+      }
+      save(new Blob(parts as BlobPart[]), `${name}-${unitCode}.${fmt}`)
+      setStatus(t('planning.saved', { total }))
+    } catch (e) { fail(e) }
+  }
+
+  async function print() {
+    try {
+      let job = await sendJson<{ id: string; stage: string; percent: number; error: string | null }>('POST', '/api/print', {
+        unit: unitCode, format: printOpts.format, size: printOpts.size,
+        analysis: result ? { name: result.analysis, params: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== '')) } : undefined,
+      })
+      while (job.stage !== 'done' && job.stage !== 'failed') {
+        setStatus(t('planning.printing', { percent: job.percent }))
+        await new Promise((r) => setTimeout(r, 1000))
+        job = await getJson(`/api/print/${job.id}`)
+      }
+      if (job.stage === 'failed') throw new Error(job.error ?? 'print failed')
+      const f = await fetch(`/api/print/${job.id}/file`)
+      save(await f.blob(), `map-${unitCode}.${printOpts.format}`)
+      setStatus(t('planning.printed'))
+    } catch (e) { fail(e) }
+  }
+
+  async function importFileNow(dryRun: boolean) {
+    if (!importFile) return
+    const ext = importFile.name.toLowerCase().endsWith('.shp.zip') || importFile.name.toLowerCase().endsWith('.zip') ? 'shp.zip' : importFile.name.split('.').pop()!.toLowerCase()
+    const buf = new Uint8Array(await importFile.arrayBuffer())
+    let bin = ''
+    for (let i = 0; i < buf.length; i += 0x8000) bin += String.fromCharCode(...buf.subarray(i, i + 0x8000))
+    setImportErrors(null)
+    setImportAnswer(null)
+    try {
+      const a = await sendJson<ImportAnswer>('POST', `/api/import/${imp.target}`, { file: btoa(bin), filename: importFile.name, format: ext, crs: imp.crs, dryRun })
+      setImportAnswer(a)
+    } catch (e) {
+      // The 400's message counts the errors and names the first rows (the full list is in its `errors`).
+      if (e instanceof ApiError) setImportErrors([{ row: 0, zh: e.zh, en: e.en }])
+    }
+  }
+
+  const label = (f: Field) => (lang === 'zh' ? f.zh : f.name)
+  return (
+    <section className="panel planning" data-testid="planning-panel">
+      <h2>{t('planning.title')}</h2>
+      <button className="close" aria-label={t('close')} onClick={() => { onResult(null); onClose() }}>×</button>
+      <div className="row">
+        <select data-testid="planning-analysis" value={name} onChange={(e) => { setName(e.target.value); setParams({}); setResult(null); onResult(null) }}>
+          {list.state === 'ok' && list.data.map((a) => <option key={a.id} value={a.id}>{lang === 'zh' ? a.zh : a.en}</option>)}
+        </select>
+      </div>
+      {info && Object.entries(info.params.properties ?? {}).map(([k, p]) => (
+        <label key={k} className="row small">
+          {t(`planning.param.${k}` as never)}{' '}
+          {p.enum ? (
+            <select value={params[k] ?? String(p.default ?? '')} onChange={(e) => setParams({ ...params, [k]: e.target.value })}>
+              {p.enum.map((v) => <option key={v} value={v}>{v}</option>)}
+            </select>
+          ) : (
+            <input data-testid={`planning-param-${k}`} size={8} placeholder={String(p.default ?? '')} value={params[k] ?? ''} onChange={(e) => setParams({ ...params, [k]: e.target.value })} />
+          )}
+        </label>
+      ))}
+      <button data-testid="planning-run" onClick={() => void run()}>{t('planning.run')}</button>
+      {status && <p className="small" data-testid="planning-status">{status}</p>}
+      {result && (
+        <>
+          <div className="small" data-testid="planning-totals">
+            {Object.entries(result.totals).map(([k, v]) => <span key={k}>{lang === 'zh' ? result.totalsZh[k] : k}: <strong>{v}</strong>　</span>)}
+          </div>
+          <div className="planning-table">
+            <table data-testid="planning-table">
+              <thead><tr>{result.columns.slice(1, 8).map((c) => <th key={c.name}>{label(c)}</th>)}</tr></thead>
+              <tbody>{result.rows.slice(0, 200).map((r, i) => <tr key={i}>{result.columns.slice(1, 8).map((c) => <td key={c.name}>{String(r[c.name] ?? '')}</td>)}</tr>)}</tbody>
+            </table>
+          </div>
+          {result.truncated && <p className="small">{t('planning.truncated')}</p>}
+          <div className="row">
+            {formats.map((f) => <button key={f} data-testid={`planning-export-${f}`} onClick={() => void download(f)}>{f}</button>)}
+          </div>
+        </>
+      )}
+      <h3>{t('planning.print')}</h3>
+      <div className="row">
+        <select value={printOpts.format} onChange={(e) => setPrintOpts({ ...printOpts, format: e.target.value })}><option>pdf</option><option>png</option></select>
+        <select value={printOpts.size} onChange={(e) => setPrintOpts({ ...printOpts, size: e.target.value })}><option value="a4">A4</option><option value="a3">A3</option></select>
+        <button data-testid="planning-print" onClick={() => void print()}>{t('planning.printButton')}</button>
+      </div>
+      <h3>{t('planning.import')}</h3>
+      <div className="row">
+        <select value={imp.target} onChange={(e) => setImp({ ...imp, target: e.target.value })}>
+          <option value="households">{t('planning.importHouseholds')}</option><option value="hazard_sites">{t('planning.importHazards')}</option>
+        </select>
+        <select value={imp.crs} onChange={(e) => setImp({ ...imp, crs: e.target.value })}><option value="wgs84">WGS84</option><option value="cgcs2000">CGCS2000</option><option value="gcj02">GCJ-02</option></select>
+        <input type="file" accept=".csv,.xlsx,.geojson,.json,.zip" onChange={(e) => setImportFile(e.target.files?.[0] ?? null)} />
+      </div>
+      <div className="row">
+        <button disabled={!importFile} onClick={() => void importFileNow(true)}>{t('planning.dryRun')}</button>
+        <button disabled={!importAnswer?.dryRun} onClick={() => void importFileNow(false)}>{t('planning.importNow')}</button>
+      </div>
+      {importAnswer && <p className="small">{t('planning.importReport', { rows: importAnswer.rows, inserted: importAnswer.inserted, updated: importAnswer.updated })}{importAnswer.dryRun ? ` (${t('planning.dryRun')})` : ''}</p>}
+      {importErrors && <ul className="small">{importErrors.map((e, i) => <li key={i}>{lang === 'zh' ? e.zh : e.en}</li>)}</ul>}
+    </section>
+  )
+}
