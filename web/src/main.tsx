@@ -2,6 +2,7 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { App } from './App.tsx'
 import { CardsPage } from './evac/CardsPage.tsx'
+import { EditorPage } from './editor/EditorPage.tsx'
 import { PrintPage } from './print/PrintPage.tsx'
 import { AuthProvider, useAuth } from './auth/AuthProvider.tsx'
 import { LoginPage } from './auth/LoginPage.tsx'
@@ -23,7 +24,7 @@ createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <I18nProvider>
       <AuthProvider login={(onIn, expired) => <LoginPage onIn={onIn} expired={expired} />}>
-        {(me) => (me.user.mustChangePassword ? <ForcedPasswordChange /> : location.pathname === '/cards' ? <CardsPage /> : location.pathname === '/print' ? <PrintPage /> : <App />)}
+        {(me) => (me.user.mustChangePassword ? <ForcedPasswordChange /> : location.pathname === '/cards' ? <CardsPage /> : location.pathname === '/print' ? <PrintPage /> : location.pathname === '/editor' ? <EditorPage /> : <App />)}
       </AuthProvider>
     </I18nProvider>
   </StrictMode>,
