@@ -55,10 +55,12 @@ describe.skipIf(!exe)('planning panel', () => {
     expect(rows).toBe(Math.min(200, truth.rows.length))
     expect(await page.getByTestId('planning-totals').innerText()).toContain(String(truth.totals.over_grids))
     // On the map: the analysis source holds every feature of the answer.
-    await page.waitForFunction(async (n) => {
+    // getData() is a promise: page.evaluate awaits it (waitForFunction would take the promise itself as truthy).
+    const onMap = () => page.evaluate(async () => {
       const src = window.__gridwatch?.map?.getSource('analysis') as unknown as { getData?: () => Promise<{ features?: unknown[] }> } | undefined
-      return (await src?.getData?.())?.features?.length === n
-    }, truth.geojson.features.length, { timeout: 20_000 })
+      return (await src?.getData?.())?.features?.length ?? -1
+    })
+    await expect.poll(onMap, { timeout: 20_000 }).toBe(truth.geojson.features.length)
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('planning-export-csv').click()])
     expect(download.suggestedFilename()).toBe(`worker_load-${town}.csv`)
     const text = (await readFile((await download.path())!)).toString('utf8').replace(/^\uFEFF/, '')
