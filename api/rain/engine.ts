@@ -30,7 +30,9 @@ export interface EvaluationResult {
 const gridWorkerOf = (tx: Tx, gridId: postgres.Fragment) => tx`
   coalesce((SELECT w.id FROM grids m JOIN grid_workers w ON w.grid_id = m.id AND w.role = '网格员'
             WHERE m.parent_id = ${gridId} ORDER BY m.code, w.id LIMIT 1),
-           (SELECT w.id FROM grid_workers w WHERE w.grid_id = ${gridId} AND w.role IN ('网格员', '网格长') ORDER BY w.role DESC, w.id LIMIT 1))`
+           -- A redrawn grid may have its people on the grid itself or only a head left (api/grid-editor moves workers).
+           (SELECT w.id FROM grid_workers w JOIN grids m ON m.id = w.grid_id
+            WHERE (m.id = ${gridId} OR m.parent_id = ${gridId}) AND w.role IN ('网格员', '网格长') ORDER BY w.role DESC, w.id LIMIT 1))`
 
 /** A template's items as a task's, nothing done yet. */
 const templateItems = (tx: Tx) => tx`

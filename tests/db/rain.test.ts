@@ -143,9 +143,13 @@ for (const target of targets()) {
       const [wrong] = await sql`
         SELECT count(*) FILTER (WHERE t.target_kind = 'hazard_site' AND t.assignee_id IS DISTINCT FROM h.monitor_id)::int AS sites,
                count(*) FILTER (WHERE t.target_kind = 'household' AND t.assignee_id IS DISTINCT FROM hh.cadre_id)::int AS households,
-               count(*) FILTER (WHERE t.target_kind = 'grid' AND NOT EXISTS (
-                 SELECT 1 FROM grid_workers w JOIN grids m ON m.id = w.grid_id
-                 WHERE w.id = t.assignee_id AND w.role = '网格员' AND (m.parent_id = t.target_id OR m.id = t.target_id)))::int AS grids,
+               -- A grid's task goes to a 网格员 (or, failing one, the 网格长) of the grid or its micro-grids; to nobody only
+               -- when it has none (a grid redrawn by the grid editor tests may have lost its people).
+               count(*) FILTER (WHERE t.target_kind = 'grid' AND CASE WHEN t.assignee_id IS NULL
+                 THEN EXISTS (SELECT 1 FROM grid_workers w JOIN grids m ON m.id = w.grid_id
+                              WHERE w.role IN ('网格员', '网格长') AND (m.parent_id = t.target_id OR m.id = t.target_id))
+                 ELSE NOT EXISTS (SELECT 1 FROM grid_workers w JOIN grids m ON m.id = w.grid_id
+                              WHERE w.id = t.assignee_id AND w.role IN ('网格员', '网格长') AND (m.parent_id = t.target_id OR m.id = t.target_id)) END)::int AS grids,
                count(*) FILTER (WHERE t.due_at <= t.opened_at)::int AS due
         FROM tasks t LEFT JOIN hazard_sites h ON t.target_kind = 'hazard_site' AND h.id = t.target_id
         LEFT JOIN households hh ON t.target_kind = 'household' AND hh.id = t.target_id`
