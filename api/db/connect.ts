@@ -35,34 +35,14 @@ export async function connect(
     const [{ version }] = await sql`SELECT version()`.catch((e: Error) => {
       throw new Error(`无法连接数据库 / cannot reach DATABASE_URL (${redact(url)}): ${e.message}`)
     })
-    // A URL may lead to a PGlite behind pglite-socket (tests, a second process):
-    // it needs the single connection that fromEmbedded explains, and, as there,
-    // a NOTIFY comes back on the connection that committed it, not on a
-    // LISTENing one: pass those on too, so this process hears its own changes
-    // (tile invalidation after a rain update, session revokes).
+    // A URL may lead to a PGlite behind pglite-socket (tests, a second
+    // process): the same one-connection, relayed-notification pool as the
+    // embedded database, so this process hears its own changes.
     if (/PGlite/.test(version)) {
       await sql.end()
-      const notifications = new EventEmitter()
-      sql = postgres(url, {
-        ...pgOptions,
-        max: 1,
-        onnotify: (channel: string, payload: string) => notifications.emit(channel, payload),
-      } as postgres.Options<Record<string, never>>) as Sql
-      return {
-        sql,
-        kind: 'postgis',
-        url,
-        async listen(channel, onPayload) {
-          notifications.on(channel, onPayload)
-          // LISTEN all the same: PGlite only emits notifications for channels someone listens to.
-          const { unlisten } = await sql.listen(channel, () => {})
-          return async () => {
-            notifications.off(channel, onPayload)
-            await unlisten()
-          }
-        },
-        close: () => sql.end({ timeout: 5 }),
-      }
+      // LISTEN all the same: PGlite only emits notifications for channels someone listens to.
+      const relayed = relayedPool(url, async (pool, channel) => (await pool.listen(channel, () => {})).unlisten)
+      return { ...relayed, kind: 'postgis', url, close: () => relayed.sql.end({ timeout: 5 }) }
     }
     return {
       sql,
@@ -84,36 +64,50 @@ export async function connect(
 
 export function fromEmbedded(embedded: EmbeddedServer): Database {
   const url = `postgres://postgres@${embedded.host}:${embedded.port}/postgres`
-  // PGlite is one backend behind the socket: a NOTIFY comes back in the reply
-  // to whichever connection committed it, so every connection of our pool
-  // passes notifications on (postgres.js's onnotify). Writes by other
-  // processes to the embedded database are not heard.
+  // LISTEN in the backend too (and hear NOTIFYs from queries run on PGlite directly).
+  const { sql, listen } = relayedPool(url, (_pool, channel, onPayload) => embedded.pglite.listen(channel, onPayload))
+  return {
+    sql,
+    kind: 'embedded',
+    url,
+    listen,
+    async close() {
+      await sql.end({ timeout: 5 })
+      await embedded.stop()
+    },
+  }
+}
+
+/**
+ * The pool for a PGlite behind pglite-socket. PGlite is one backend: a NOTIFY
+ * comes back in the reply to whichever connection committed it, not on a
+ * LISTENing one, so the pool passes every notification on (postgres.js's
+ * onnotify) to this process's listeners; `listenInBackend` makes the backend
+ * send them at all. Writes by other processes are not heard.
+ * One connection: pglite-socket interleaves the extended-protocol messages of
+ * concurrent connections, so two tiles asked for at once could get each
+ * other's rows (seen: a hazards tile holding routes); PGlite runs one query at
+ * a time anyway.
+ */
+function relayedPool(
+  url: string,
+  listenInBackend: (pool: Sql, channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>,
+): Pick<Database, 'sql' | 'listen'> {
   const notifications = new EventEmitter()
   const sql = postgres(url, {
     ...pgOptions,
-    // One connection: PGlite is one backend, and pglite-socket interleaves the
-    // extended-protocol messages of concurrent connections, so two tiles asked
-    // for at once could get each other's rows (seen: a hazards tile holding
-    // routes). PGlite runs one query at a time anyway.
     max: 1,
     onnotify: (channel: string, payload: string) => notifications.emit(channel, payload),
   } as postgres.Options<Record<string, never>>) as Sql
   return {
     sql,
-    kind: 'embedded',
-    url,
     async listen(channel, onPayload) {
       notifications.on(channel, onPayload)
-      // LISTEN in the backend (and hear NOTIFYs from queries run on PGlite directly).
-      const unlisten = await embedded.pglite.listen(channel, onPayload)
+      const unlisten = await listenInBackend(sql, channel, onPayload)
       return async () => {
         notifications.off(channel, onPayload)
         await unlisten()
       }
-    },
-    async close() {
-      await sql.end({ timeout: 5 })
-      await embedded.stop()
     },
   }
 }

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react'
-import { getJson } from '../api.ts'
+import { useMemo } from 'react'
 import type { ProgressState } from '../map/colors.ts'
+import { usePolled } from '../usePolled.ts'
 
 interface GridProgress {
   counts: Record<ProgressState, number>
@@ -14,7 +14,6 @@ export interface ProgressOnMap {
 }
 
 const POLL_MS = 15_000
-const none: ProgressOnMap = { grids: new Map(), counts: null }
 
 /**
  * 三查 progress per grid over the reader's whole area (the server's default
@@ -22,21 +21,6 @@ const none: ProgressOnMap = { grids: new Map(), counts: null }
  * is one row per grid with tasks.
  */
 export function useGridProgress(enabled: boolean, onError: (err: unknown) => void): ProgressOnMap {
-  const [state, setState] = useState<ProgressOnMap>(none)
-  useEffect(() => {
-    if (!enabled) return
-    let stopped = false
-    const load = () =>
-      getJson<GridProgress>('/api/tasks/grid-progress').then((r) => {
-        if (!stopped) setState({ grids: new Map(r.grids.map((g) => [g.id, g.state])), counts: r.counts })
-      }, onError)
-    void load()
-    const timer = setInterval(load, POLL_MS)
-    return () => {
-      stopped = true
-      clearInterval(timer)
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [enabled])
-  return state
+  const r = usePolled<GridProgress>(enabled ? '/api/tasks/grid-progress' : null, POLL_MS, onError)
+  return useMemo(() => ({ grids: new Map(r?.grids.map((g) => [g.id, g.state]) ?? []), counts: r?.counts ?? null }), [r])
 }

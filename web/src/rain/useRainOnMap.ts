@@ -1,38 +1,26 @@
-import { useEffect, useState } from 'react'
-import { getJson } from '../api.ts'
+import { useMemo } from 'react'
 import { noRain, type RainOnMap } from '../map/rainStates.ts'
+import { usePolled } from '../usePolled.ts'
 
 interface RainState {
   asOf: string | null
   units: { kind: 'grid' | 'site'; id: number; colour: string | null; onAlert: boolean }[]
 }
 
-/** How often the map asks for rain until the live feed (SSE) carries it. */
+/** How often the map asks for rain. */
 const POLL_MS = 15_000
 
-/** Signal colours and site alerts inside `unit`, refreshed every minute. */
+/** Signal colours and site alerts inside `unit`, refreshed every POLL_MS. */
 export function useRainOnMap(unit: string, onError: (err: unknown) => void): { rain: RainOnMap; asOf: string | null } {
-  const [state, setState] = useState<{ rain: RainOnMap; asOf: string | null }>({ rain: noRain, asOf: null })
-  useEffect(() => {
-    let stopped = false
-    const load = () =>
-      getJson<RainState>(`/api/rain/state?unit=${unit}&alert=true`).then((r) => {
-        if (stopped) return
-        const grids = new Map<number, string>()
-        const sites = new Set<number>()
-        for (const u of r.units) {
-          if (u.kind === 'grid' && u.colour) grids.set(u.id, u.colour)
-          if (u.kind === 'site' && u.onAlert) sites.add(u.id)
-        }
-        setState({ rain: { grids, sites }, asOf: r.asOf })
-      }, onError)
-    void load()
-    const timer = setInterval(load, POLL_MS)
-    return () => {
-      stopped = true
-      clearInterval(timer)
+  const r = usePolled<RainState>(`/api/rain/state?unit=${unit}&alert=true`, POLL_MS, onError)
+  return useMemo(() => {
+    if (!r) return { rain: noRain, asOf: null }
+    const grids = new Map<number, string>()
+    const sites = new Set<number>()
+    for (const u of r.units) {
+      if (u.kind === 'grid' && u.colour) grids.set(u.id, u.colour)
+      if (u.kind === 'site' && u.onAlert) sites.add(u.id)
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [unit])
-  return state
+    return { rain: { grids, sites }, asOf: r.asOf }
+  }, [r])
 }
