@@ -23,6 +23,7 @@ import { importRoutes } from './routes/imports.ts'
 import { printRoutes } from './routes/print.ts'
 import { ogcRoutes } from './routes/ogc.ts'
 import { evacuationRoutes } from './routes/evacuation.ts'
+import { wallRoutes } from './routes/wall.ts'
 import { eventRoutes } from './routes/events.ts'
 import type { EventHub } from './events/hub.ts'
 import { rainRoutes } from './routes/rain.ts'
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', printRoutes(deps.db.sql))
   app.route('/', evacuationRoutes(deps.db.sql))
   app.route('/', eventRoutes(deps.events, deps.sessions))
+  app.route('/', wallRoutes(deps.db.sql))
 
   app.all('/api/*', (c) => c.json(errorBody('not_found', `没有这个接口：${c.req.path}`, `no such API route: ${c.req.path}`), 404))
 

@@ -10,6 +10,7 @@ import { log, progress } from './log.ts'
 import { migrate } from '../data/migrate.ts'
 import { seed } from '../data/seed/generate.ts'
 import { scales } from '../data/seed/scales.ts'
+import { seedDemoStorm } from '../data/storms/history.ts'
 import { TileService } from '../tiles/service.ts'
 
 export interface ServerOptions {
@@ -48,6 +49,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       p?.done(`${summary.households} households, ${summary.grids} grids in ${summary.seconds.toFixed(0)} s`)
     }
     if (db.kind === 'embedded' && scaleName && (await createDemoAccounts(db.sql)) && !opts.quiet) log.info('演示账号已创建 / demo accounts created')
+    if (n === 0 && scaleName) {
+      // A past storm to replay on the command wall (/screen) from the first minute.
+      const p = opts.quiet ? undefined : progress('演示暴雨历史 / demo storm history')
+      const r = await seedDemoStorm(db.sql, (m) => p?.update(m))
+      p?.done('events' in r ? `${r.events} events` : r.skipped)
+    }
     // The embedded database is a demo: its accounts are listed. A real one only gets a hint when it has none.
     if (!opts.quiet) for (const line of await describeAccounts(db.sql, db.kind === 'embedded')) log.info(line)
     const tiles = await TileService.create(db)

@@ -20,3 +20,13 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   }
   return r.data
 }
+
+/** The query string checked against `schema`, or a 400 that says which parameters are wrong. */
+export function readQuery<S extends z.ZodType>(schema: S, raw: Record<string, string>): z.infer<S> {
+  const r = schema.safeParse(raw)
+  if (!r.success) {
+    const where = r.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`).join('; ')
+    throw new HttpError(400, 'bad_query', `查询参数有误：${where}`, `invalid query: ${where}`)
+  }
+  return r.data
+}

@@ -4,6 +4,7 @@ import { progress } from '../api/log.ts'
 import { migrate } from '../data/migrate.ts'
 import { seed } from '../data/seed/generate.ts'
 import { scales } from '../data/seed/scales.ts'
+import { seedDemoStorm } from '../data/storms/history.ts'
 
 const usage = 'npm run seed -- --scale demo|full|test [--seed N]'
 const { values } = parseArgs({
@@ -36,6 +37,11 @@ try {
     onProgress: (m) => p.update(m),
   }).finally(() => pool.end())
   p.done(`done in ${summary.seconds.toFixed(1)} s`)
+  if (scale.name !== 'test') {
+    const h = progress('演示暴雨历史 / demo storm history')
+    const r = await seedDemoStorm(db.sql, (m) => h.update(m))
+    h.done('events' in r ? `${r.events} events` : r.skipped)
+  }
   console.log(JSON.stringify(summary, null, 2))
 } finally {
   await db.close()

@@ -52,7 +52,7 @@ const templateItems = (tx: Tx) => tx`
  * compiling them costs 0.6–0.9 s on every run (more than running them), and
  * their sorts and hashes spill to disk at the default 4 MB work_mem.
  */
-async function tune(tx: Tx) {
+export async function tune(tx: Tx) {
   await tx`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`
 }
 
@@ -88,8 +88,9 @@ export async function ensureWeights(tx: Tx, cfg: RainConfig) {
  * Rain per unit as of `asOf` (an hour) into the temp table rain_eval: each
  * station's 1–24 h sums, interpolated with the cached weights. Sums are
  * linear, so interpolating the sums equals summing interpolated hours.
+ * `unitPrefix` keeps only the units whose code starts with it (the wall's area).
  */
-async function interpolate(tx: Tx, cfg: RainConfig, asOf: string) {
+export async function interpolate(tx: Tx, cfg: RainConfig, asOf: string, unitPrefix = '') {
   await stage('weights', ensureWeights(tx, cfg))
   const s = cfg.signals
   const col = (h: number) => tx(`s${h}`)
@@ -116,6 +117,7 @@ async function interpolate(tx: Tx, cfg: RainConfig, asOf: string) {
              round((sum(w.w * st.s12) / sum(w.w))::numeric, 1) AS s12,
              round((sum(w.w * st.s24) / sum(w.w))::numeric, 1) AS s24
       FROM rain_weights w JOIN st ON st.station_id = w.station_id
+      ${unitPrefix ? tx`JOIN rain_units f ON f.kind = w.kind AND f.unit_id = w.unit_id AND f.unit_code LIKE ${unitPrefix + '%'}` : tx``}
       GROUP BY w.kind, w.unit_id
     ), coloured AS (
       SELECT x.*,

@@ -1,6 +1,7 @@
 import type { Sql } from '../db/connect.ts'
 import { auditEvent, writeTx, type Tx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
+import { publish } from '../events/publish.ts'
 import { colours, loadConfig, type RainConfig } from './config.ts'
 import { ensureWeights, evaluate, openBeforeRain, type EvaluationResult } from './engine.ts'
 import { RowErrors, isError, parseMm, parseTime } from './validate.ts'
@@ -11,6 +12,9 @@ import { RowErrors, isError, parseMm, parseTime } from './validate.ts'
  */
 async function notifyRain(tx: Tx, what: Record<string, unknown>) {
   await tx`SELECT pg_notify('gridwatch_rain', ${JSON.stringify(what)})`
+  // And on the live feed every screen follows: rain concerns the whole city.
+  const [city] = await tx<{ code: string }[]>`SELECT code FROM admin_units WHERE level = 'city' ORDER BY code LIMIT 1`
+  if (city) await publish(tx, 'rain.update', city.code, what)
 }
 
 /** Who an ingest is recorded as (a logged-in user, or a script). */

@@ -80,14 +80,16 @@ export async function updateItem(
   if (index < 1 || index > t.items.length) {
     throw new HttpError(404, 'no_such_item', `任务 ${id} 没有第 ${index} 项（共 ${t.items.length} 项）`, `task ${id} has no item ${index} (it has ${t.items.length})`)
   }
+  const at = new Date().toISOString()
+  const ticked = change.done !== undefined && change.done !== t.items[index - 1].done
   const items = t.items.map((it, i) => {
     if (i !== index - 1) return it
     const next = { ...it } as Record<string, unknown>
-    if (change.done !== undefined && change.done !== it.done) {
+    if (ticked) {
       next.done = change.done
       next.by = change.done ? who.id : null
       next.byName = change.done ? who.name : null
-      next.at = change.done ? new Date().toISOString() : null
+      next.at = change.done ? at : null
     }
     if (change.note !== undefined) next.note = change.note
     return next
@@ -96,8 +98,11 @@ export async function updateItem(
   const status = done === 0 ? 'not_started' : done === items.length ? 'done' : 'in_progress'
   await tx`
     UPDATE tasks SET items = ${tx.json(items as never)}, status = ${status},
-                     done_at = CASE WHEN ${status} = 'done' THEN coalesce(done_at, now()) END, version = version + 1
+                     done_at = CASE WHEN ${status} = 'done' THEN coalesce(done_at, ${at}::timestamptz) END, version = version + 1
     WHERE id = ${id}`
+  // The replay rebuilds a task at any moment from this log (data/migrations/008_history.sql).
+  if (ticked) await tx`INSERT INTO task_item_log (task_id, item, done, at, actor) VALUES (${id}, ${index}, ${change.done!}, ${at}, ${who.name})`
+  return { ticked, status }
 }
 
 /** How many leading digits name a unit one level down from a code of each level. */

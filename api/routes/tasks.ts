@@ -7,7 +7,8 @@ import { writeTx } from '../db/write.ts'
 import { HttpError, notFound, parseId } from '../errors.ts'
 import { phases, targetKinds } from '../rain/config.ts'
 import { gridProgress, listTasks, rollup, TASK, taskDetail, updateItem } from '../rain/tasks.ts'
-import { readJson } from '../validate.ts'
+import { readJson, readQuery as query } from '../validate.ts'
+import { publish } from '../events/publish.ts'
 
 const code = z.string().regex(/^[0-9]{12}([0-9]{3})?$/, 'a 12-digit admin code or a 15-digit grid code')
 const listQuery = z.object({
@@ -31,15 +32,6 @@ const templatePut = z.object({
   titleEn: z.string().trim().min(1).max(80),
   items: z.array(z.object({ zh: z.string().trim().min(1).max(200), en: z.string().trim().min(1).max(300) }).strict()).min(1).max(30),
 }).strict()
-
-function query<S extends z.ZodType>(schema: S, raw: Record<string, string>): z.infer<S> {
-  const r = schema.safeParse(raw)
-  if (!r.success) {
-    const where = r.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`).join('; ')
-    throw new HttpError(400, 'bad_query', `查询参数有误：${where}`, `invalid query: ${where}`)
-  }
-  return r.data
-}
 
 const outOfScope = (scope: string, target: string) =>
   new HttpError(403, 'forbidden_scope', `超出您的管辖范围（${scope}）：${target}`, `outside your area (${scope}): ${target}`)
@@ -91,7 +83,8 @@ export function taskRoutes(sql: Sql) {
       if (!t) throw notFound(TASK, String(id))
       // Where: a grid worker ticks only the tasks of their own grid.
       authorize(c, 'task.complete', t.unit_code)
-      await updateItem(tx, id, n, change, { id: user.id, name: user.displayName })
+      const r = await updateItem(tx, id, n, change, { id: user.id, name: user.displayName })
+      if (r.ticked) await publish(tx, 'task.item', t.unit_code, { taskId: id, item: n, done: change.done, status: r.status, by: user.displayName })
     })
     return c.json(await taskDetail(sql, id))
   })

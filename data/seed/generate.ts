@@ -51,7 +51,10 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
 
     say('清空旧数据 / clearing old data')
     await c`TRUNCATE evac_households, evac_status_log, evac_orders, live_events, audit_log, visits, routes, shelters, hazard_threats, hazard_sites, households,
-            grid_workers, grids, admin_units, household_rollups RESTART IDENTITY CASCADE`
+            grid_workers, grids, admin_units, household_rollups,
+            rain_readings, rain_forecasts, rain_warnings, rain_state, tasks, rain_events, rain_stations, rain_units, rain_weights
+            RESTART IDENTITY CASCADE`
+    await c`UPDATE rain_cache SET stale = true, state_as_of = NULL`
 
     say(`导入 11 个县界（GCJ-02 → WGS84）/ loading 11 county outlines (GCJ-02 → WGS84)`)
     await insertCityAndCounties(c, counties)

@@ -1,0 +1,53 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { requireUser } from '../auth/guard.ts'
+import { inScope } from '../auth/policy.ts'
+import type { Sql } from '../db/connect.ts'
+import { HttpError } from '../errors.ts'
+import { readQuery } from '../validate.ts'
+import { stormWindows } from '../wall/storms.ts'
+import { wallState } from '../wall/state.ts'
+
+const admin = z.string().regex(/^[0-9]{12}$/, 'a 12-digit admin code')
+const stateQuery = z.object({ unit: admin.optional(), at: z.iso.datetime({ offset: true }).optional() }).strict()
+/** Replays go back to the first storms a flood office keeps; later than now is the future, which no one has recorded. */
+const EARLIEST = Date.UTC(2000, 0, 1)
+const LEEWAY_MS = 60_000
+
+/** The area a wall shows: the one asked for, inside the reader's own; by default the reader's own (a grid worker's: their village). */
+function wallUnit(userUnit: string, asked: string | undefined): string {
+  const own = userUnit.slice(0, 12)
+  if (asked === undefined) return own
+  if (!inScope(userUnit, asked) && !inScope(asked, userUnit)) {
+    throw new HttpError(403, 'forbidden_scope', `超出您的管辖范围（${userUnit}）：${asked}`, `outside your area (${userUnit}): ${asked}`)
+  }
+  // Someone asking for a larger area than theirs sees their own part of it.
+  return inScope(userUnit, asked) ? asked : own
+}
+
+/** The command wall (/screen): its figures at now or any past moment, and the storms there are to replay. */
+export function wallRoutes(sql: Sql) {
+  const app = new Hono()
+
+  app.get('/api/wall/state', async (c) => {
+    const user = requireUser(c)
+    const q = readQuery(stateQuery, c.req.query())
+    const unit = wallUnit(user.unitCode, q.unit)
+    const at = q.at === undefined ? new Date() : new Date(q.at)
+    if (at.getTime() < EARLIEST || at.getTime() > Date.now() + LEEWAY_MS) {
+      throw new HttpError(400, 'bad_time', `时间须在 2000 年之后且不晚于现在：${q.at}`, `the time must be after 2000 and not in the future: ${q.at}`)
+    }
+    const [known] = await sql`SELECT 1 FROM admin_units WHERE code = ${unit}`
+    if (!known) throw new HttpError(404, 'no_such_unit', `没有这个行政区：${unit}`, `no such admin unit: ${unit}`)
+    c.header('Cache-Control', 'no-store')
+    return c.json(await wallState(sql, unit, at))
+  })
+
+  app.get('/api/wall/storms', async (c) => {
+    const user = requireUser(c)
+    const q = readQuery(z.object({ unit: admin.optional() }).strict(), c.req.query())
+    return c.json({ storms: await stormWindows(sql, wallUnit(user.unitCode, q.unit)) })
+  })
+
+  return app
+}

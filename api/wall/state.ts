@@ -1,0 +1,223 @@
+import type { Sql } from '../db/connect.ts'
+import type { Tx } from '../db/write.ts'
+import { scopePrefix } from '../auth/policy.ts'
+import { loadConfig } from '../rain/config.ts'
+import { interpolate, tune } from '../rain/engine.ts'
+
+/**
+ * What the command wall shows for an area at a moment: rain, warnings,
+ * hazard sites past their critical rainfall, 三查 completion, transfers and
+ * shelters — rebuilt from time-stamped history only (see
+ * data/migrations/008_history.sql), so "now" and any past moment of a replay
+ * come from the same statements.
+ */
+
+export const COLOURS = ['blue', 'yellow', 'orange', 'red'] as const
+export type Colour = (typeof COLOURS)[number]
+export const EVAC_STATUSES = ['not_notified', 'notified', 'moving', 'at_shelter', 'returned', 'refused', 'unreachable'] as const
+export type EvacStatus = (typeof EVAC_STATUSES)[number]
+const PHASES = ['before', 'during', 'after'] as const
+
+export interface PhaseCount { total: number; done: number; inProgress: number }
+export interface WallState {
+  at: string
+  /** The reading hour the rain figures are as of: the last hour that had ended at `at`. */
+  rainAsOf: string
+  unit: { code: string; name: string; level: string }
+  warnings: { issued: Record<Colour, number>; grids: Record<Colour, number> }
+  sites: { active: number; overCritical: number; top: AlertSite[] }
+  checks: Record<(typeof PHASES)[number], PhaseCount>
+  transfer: Record<EvacStatus, number> & {
+    orders: number; households: number; people: number; peopleAtShelter: number
+    vulnerable: number; vulnerableNotSafe: number
+  }
+  shelters: { id: number; name: string; lon: number; lat: number; capacity: number; people: number; assigned: number }[]
+  townships: { code: string; name: string; households: number; safe: number; checks: number; checksDone: number }[]
+  stations: { code: string; lon: number; lat: number; mm1: number; mm24: number }[]
+  villages: { code: string; name: string; lon: number; lat: number; colour: Colour | null; households: number; safe: number }[]
+  counties: { code: string; name: string; bbox: [number, number, number, number]; severity: number }[]
+  ticker: { id: number; at: string; kind: string; unitCode: string; payload: Record<string, unknown> }[]
+}
+export interface AlertSite { code: string; name: string; lon: number; lat: number; rain1h: number; rain24h: number; critical1h: number; critical24h: number }
+
+const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
+/** A household is safe once it is at a shelter or has gone home after the danger. */
+const SAFE = ['at_shelter', 'returned']
+
+/** The reading hour known at `at`: an hour's rain is in once the hour has ended. */
+export function rainHourAt(at: Date): string {
+  return new Date(Math.floor(at.getTime() / 3600_000) * 3600_000 - 3600_000).toISOString()
+}
+
+export async function wallState(sql: Sql, unitCode: string, at: Date): Promise<WallState> {
+  const p = scopePrefix(unitCode)
+  const like = p + '%'
+  const T = at.toISOString()
+  const asOf = rainHourAt(at)
+  return (await sql.begin(async (tx) => {
+    await tune(tx)
+    const [unit] = await tx<{ code: string; name: string; level: string }[]>`SELECT code, name, level FROM admin_units WHERE code = ${unitCode}`
+    const cfg = await loadConfig(tx)
+    // rain_eval: rain per grid and site in the area as of `asOf` (the engine's own interpolation).
+    await interpolate(tx, cfg, asOf, p)
+    const [rain, sites, checks, transfer] = [await rainPart(tx, T, asOf, unitCode, like), await sitesPart(tx, like), await checksPart(tx, T, like, p), await transferPart(tx, T, like)]
+    const ticker = await tx<WallState['ticker']>`
+      SELECT id::int8::float8 AS id, at, kind, unit_code AS "unitCode", payload FROM live_events
+      WHERE at <= ${T}::timestamptz AND (unit_code LIKE ${like} OR ${p} LIKE rain_code_prefix(unit_code) || '%')
+      ORDER BY at DESC, id DESC LIMIT 12`
+    const counties = await countiesPart(tx, like)
+    return {
+      at: T, rainAsOf: asOf, unit: unit ?? { code: unitCode, name: unitCode, level: 'unknown' },
+      ...rain, sites, ...checks, ...transfer, counties, ticker: ticker.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+    } satisfies WallState
+  })) as WallState
+}
+
+async function rainPart(tx: Tx, T: string, asOf: string, unitCode: string, like: string) {
+  const issued = zeros(COLOURS), grids = zeros(COLOURS)
+  for (const r of await tx<{ colour: Colour; n: number }[]>`
+    SELECT colour, count(*)::int AS n FROM rain_warnings w
+    WHERE w.issued_at <= ${T}::timestamptz AND w.valid_until > ${T}::timestamptz
+      AND (w.geom IS NOT NULL OR EXISTS (SELECT 1 FROM unnest(w.area_codes) a
+                                         WHERE rain_code_prefix(a) LIKE ${like} OR ${like} LIKE rain_code_prefix(a) || '%'))
+    GROUP BY colour`) issued[r.colour] = r.n
+  for (const r of await tx<{ colour: Colour; n: number }[]>`
+    SELECT colour, count(*)::int AS n FROM rain_eval WHERE kind = 'grid' AND colour IS NOT NULL GROUP BY colour`) grids[r.colour] = r.n
+  // Stations inside the area's outline, with what they caught in the last 1 and 24 h.
+  const stations = await tx<WallState['stations']>`
+    SELECT s.code, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+           coalesce(sum(r.mm) FILTER (WHERE r.hour = ${asOf}::timestamptz), 0)::float8 AS mm1,
+           coalesce(sum(r.mm), 0)::float8 AS mm24
+    FROM rain_stations s
+    JOIN admin_units a ON a.code = ${unitCode} AND ST_Intersects(a.geom, s.geom)
+    LEFT JOIN rain_readings r ON r.station_id = s.id AND r.hour > ${asOf}::timestamptz - interval '24 hours'
+                              AND r.hour <= ${asOf}::timestamptz
+    GROUP BY s.id ORDER BY s.code`
+  return { warnings: { issued, grids }, stations }
+}
+
+async function sitesPart(tx: Tx, like: string): Promise<WallState['sites']> {
+  const [{ active }] = await tx<{ active: number }[]>`SELECT count(*)::int AS active FROM hazard_sites WHERE status = 'active' AND admin_code LIKE ${like}`
+  const top = await tx<AlertSite[]>`
+    SELECT h.code, h.name, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, e.s1::float8 AS "rain1h", e.s24::float8 AS "rain24h",
+           h.critical_rain_1h::float8 AS "critical1h", h.critical_rain_24h::float8 AS "critical24h"
+    FROM rain_eval e JOIN hazard_sites h ON h.id = e.unit_id
+    WHERE e.kind = 'site' AND e.past_critical
+    ORDER BY greatest(e.s1 / nullif(h.critical_rain_1h, 0), e.s24 / nullif(h.critical_rain_24h, 0)) DESC NULLS LAST, h.code`
+  return { active, overCritical: top.length, top: top.slice(0, 200) }
+}
+
+/**
+ * 三查 at T: the tasks of each county's latest storm event begun by T, opened
+ * by T, each item as its last tick or untick by T left it.
+ */
+async function checksPart(tx: Tx, T: string, like: string, p: string) {
+  const checks = Object.fromEntries(PHASES.map((ph) => [ph, { total: 0, done: 0, inProgress: 0 }])) as WallState['checks']
+  await tx`DROP TABLE IF EXISTS pg_temp.wall_tasks`
+  await tx`
+    CREATE TEMP TABLE wall_tasks ON COMMIT DROP AS
+    WITH ev AS (
+      SELECT DISTINCT ON (county_code) id FROM rain_events
+      WHERE started_at <= ${T}::timestamptz AND county_code LIKE ${p.slice(0, 6) + '%'}
+      ORDER BY county_code, started_at DESC, id DESC
+    ), t AS (
+      SELECT t.id, t.phase, t.unit_code, jsonb_array_length(t.items) AS n
+      FROM tasks t JOIN ev ON ev.id = t.event_id
+      WHERE t.opened_at <= ${T}::timestamptz AND t.unit_code LIKE ${like}
+    ), last AS (
+      SELECT DISTINCT ON (l.task_id, l.item) l.task_id, l.done
+      FROM task_item_log l JOIN t ON t.id = l.task_id
+      WHERE l.at <= ${T}::timestamptz
+      ORDER BY l.task_id, l.item, l.at DESC, l.id DESC
+    )
+    SELECT t.id, t.phase, t.unit_code, t.n, count(last.task_id) FILTER (WHERE last.done)::int AS d
+    FROM t LEFT JOIN last ON last.task_id = t.id
+    GROUP BY t.id, t.phase, t.unit_code, t.n`
+  for (const r of await tx<{ phase: (typeof PHASES)[number]; total: number; done: number; in_progress: number }[]>`
+    SELECT phase, count(*)::int AS total, count(*) FILTER (WHERE d = n)::int AS done,
+           count(*) FILTER (WHERE d > 0 AND d < n)::int AS in_progress
+    FROM wall_tasks GROUP BY phase`) checks[r.phase] = { total: r.total, done: r.done, inProgress: r.in_progress }
+  return { checks }
+}
+
+/** Transfers at T: the orders in force, each household as its last status change by T left it. */
+async function transferPart(tx: Tx, T: string, like: string) {
+  await tx`DROP TABLE IF EXISTS pg_temp.wall_hh`
+  await tx`
+    CREATE TEMP TABLE wall_hh ON COMMIT DROP AS
+    WITH o AS (
+      SELECT id FROM evac_orders WHERE issued_at <= ${T}::timestamptz AND (closed_at IS NULL OR closed_at > ${T}::timestamptz)
+    ), last AS (
+      SELECT DISTINCT ON (l.order_id, l.household_id) l.order_id, l.household_id, l.to_status, l.people
+      FROM evac_status_log l JOIN o ON o.id = l.order_id
+      WHERE l.at <= ${T}::timestamptz
+      ORDER BY l.order_id, l.household_id, l.at DESC, l.id DESC
+    )
+    SELECT h.order_id, h.household_id, h.grid_code, h.members, h.vulnerable, h.shelter_id,
+           coalesce(last.to_status, 'not_notified') AS status, coalesce(last.people, 0) AS people
+    FROM evac_households h JOIN o ON o.id = h.order_id
+    LEFT JOIN last ON last.order_id = h.order_id AND last.household_id = h.household_id
+    WHERE h.grid_code LIKE ${like}`
+  const transfer = { ...zeros(EVAC_STATUSES), orders: 0, households: 0, people: 0, peopleAtShelter: 0, vulnerable: 0, vulnerableNotSafe: 0 }
+  for (const r of await tx<{ status: EvacStatus; n: number }[]>`SELECT status, count(*)::int AS n FROM wall_hh GROUP BY status`) transfer[r.status] = r.n
+  const [tot] = await tx<{ orders: number; households: number; people: number; at_shelter: number; vulnerable: number; not_safe: number }[]>`
+    SELECT count(DISTINCT order_id)::int AS orders, count(*)::int AS households, coalesce(sum(members), 0)::int AS people,
+           coalesce(sum(people) FILTER (WHERE status = 'at_shelter'), 0)::int AS at_shelter,
+           coalesce(sum(vulnerable), 0)::int AS vulnerable,
+           coalesce(sum(vulnerable) FILTER (WHERE status <> ALL(${SAFE}::text[])), 0)::int AS not_safe
+    FROM wall_hh`
+  Object.assign(transfer, { orders: tot.orders, households: tot.households, people: tot.people, peopleAtShelter: tot.at_shelter,
+                            vulnerable: tot.vulnerable, vulnerableNotSafe: tot.not_safe })
+  const shelters = await tx<WallState['shelters']>`
+    SELECT s.id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, s.capacity,
+           coalesce(sum(h.people) FILTER (WHERE h.status = 'at_shelter'), 0)::int AS people, coalesce(sum(h.members), 0)::int AS assigned
+    FROM wall_hh h JOIN shelters s ON s.id = h.shelter_id
+    GROUP BY s.id ORDER BY 6 DESC, s.code`
+  const townships = await tx<WallState['townships']>`
+    WITH hh AS (
+      SELECT left(grid_code, 9) AS t, count(*)::int AS households, count(*) FILTER (WHERE status = ANY(${SAFE}::text[]))::int AS safe
+      FROM wall_hh GROUP BY 1
+    ), ck AS (
+      SELECT left(unit_code, 9) AS t, count(*)::int AS checks, count(*) FILTER (WHERE d = n)::int AS done FROM wall_tasks GROUP BY 1
+    )
+    SELECT a.code, a.name, coalesce(hh.households, 0) AS households, coalesce(hh.safe, 0) AS safe,
+           coalesce(ck.checks, 0) AS checks, coalesce(ck.done, 0) AS "checksDone"
+    FROM admin_units a LEFT JOIN hh ON hh.t = left(a.code, 9) LEFT JOIN ck ON ck.t = left(a.code, 9)
+    WHERE a.level = 'township' AND a.code LIKE ${like} AND (hh.t IS NOT NULL OR ck.t IS NOT NULL)
+    ORDER BY a.code`
+  const villages = await tx<WallState['villages']>`
+    WITH col AS (
+      SELECT left(code, 12) AS v, max(array_position(${COLOURS as unknown as string[]}::text[], colour)) AS c
+      FROM rain_eval WHERE kind = 'grid' AND colour IS NOT NULL GROUP BY 1
+    ), hh AS (
+      SELECT left(grid_code, 12) AS v, count(*)::int AS households, count(*) FILTER (WHERE status = ANY(${SAFE}::text[]))::int AS safe
+      FROM wall_hh GROUP BY 1
+    )
+    SELECT a.code, a.name, ST_X(a.label_point) AS lon, ST_Y(a.label_point) AS lat,
+           (${COLOURS as unknown as string[]}::text[])[col.c] AS colour, coalesce(hh.households, 0) AS households, coalesce(hh.safe, 0) AS safe
+    FROM admin_units a LEFT JOIN col ON col.v = a.code LEFT JOIN hh ON hh.v = a.code
+    WHERE a.level = 'village' AND a.code LIKE ${like} AND (col.v IS NOT NULL OR hh.v IS NOT NULL)
+    ORDER BY a.code`
+  return { transfer, shelters, townships, villages }
+}
+
+/**
+ * Counties in the area with their extent and how bad things are there, for
+ * the wall to follow the worst: a site past its critical rainfall weighs most,
+ * then a vulnerable person not yet safe, then a grid under a red or orange signal.
+ */
+async function countiesPart(tx: Tx, like: string): Promise<WallState['counties']> {
+  const rows = await tx<{ code: string; name: string; w: number; s: number; e: number; n: number; severity: number }[]>`
+    WITH sev AS (
+      SELECT left(code, 6) AS c, 10 * count(*) FILTER (WHERE kind = 'site' AND past_critical)
+                                 + count(*) FILTER (WHERE kind = 'grid' AND colour IN ('red', 'orange')) AS s
+      FROM rain_eval GROUP BY 1
+      UNION ALL
+      SELECT left(grid_code, 6), 3 * coalesce(sum(vulnerable) FILTER (WHERE status <> ALL(${SAFE}::text[])), 0) FROM wall_hh GROUP BY 1
+    )
+    SELECT a.code, a.name, ST_XMin(a.geom) AS w, ST_YMin(a.geom) AS s, ST_XMax(a.geom) AS e, ST_YMax(a.geom) AS n,
+           coalesce((SELECT sum(s) FROM sev WHERE sev.c = left(a.code, 6)), 0)::int AS severity
+    FROM admin_units a WHERE a.level = 'county' AND (a.code LIKE ${like} OR ${like} LIKE left(a.code, 6) || '%')
+    ORDER BY a.code`
+  return rows.map((r) => ({ code: r.code, name: r.name, bbox: [r.w, r.s, r.e, r.n], severity: r.severity }))
+}
