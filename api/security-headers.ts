@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import type { Basemap } from './basemap.ts'
 
@@ -35,4 +35,14 @@ export function securityHeaders(opts: { basemap: Basemap | null | undefined; fra
   const normal = secureHeaders({ contentSecurityPolicy: csp(["'none'"]), xFrameOptions: 'DENY', crossOriginResourcePolicy: 'same-origin' })
   const wall = secureHeaders({ contentSecurityPolicy: csp(["'self'", ...opts.frameAncestors]), xFrameOptions: false, crossOriginResourcePolicy: 'same-origin' })
   return (c, next) => (c.req.path === '/screen' || c.req.path.startsWith('/screen/') ? wall(c, next) : normal(c, next))
+}
+
+/**
+ * The headers `securityHeaders` puts on an answer to `path`, for a handler
+ * that answers outside Hono (api/tile-fast-path.ts): asked of the middleware
+ * itself, so that both always send the same.
+ */
+export async function securityHeadersOf(middleware: MiddlewareHandler, path: string): Promise<Record<string, string>> {
+  const probe = new Hono().use('*', middleware).all('*', (c) => c.body(null, 204))
+  return Object.fromEntries((await probe.request(path)).headers)
 }

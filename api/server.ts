@@ -1,4 +1,5 @@
-import { serve } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApp } from './app.ts'
 import { createDemoAccounts, describeAccounts } from './auth/demo-accounts.ts'
@@ -7,6 +8,8 @@ import { EventHub } from './events/hub.ts'
 import { config } from './config.ts'
 import { connect, seedPool, type Database } from './db/connect.ts'
 import { log, progress } from './log.ts'
+import { securityHeaders, securityHeadersOf } from './security-headers.ts'
+import { tileFastPath } from './tile-fast-path.ts'
 import { migrate } from '../data/migrate.ts'
 import { seed } from '../data/seed/generate.ts'
 import { scales } from '../data/seed/scales.ts'
@@ -28,6 +31,8 @@ export interface ServerOptions {
 export interface RunningServer {
   port: number
   url: string
+  /** The Hono app alone, without the tile fast path in front (the benchmark compares both). */
+  app: ReturnType<typeof createApp>
   db: Database
   tiles: TileService
   sessions: SessionStore
@@ -65,9 +70,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
                              FROM (SELECT ST_Extent(geom) AS e FROM admin_units) x`
     const bounds: [number, number, number, number] = b.w == null ? [-180, -85, 180, 85] : [b.w, b.s, b.e, b.n]
     const app = createApp({ db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist })
+    // The same options as createApp's (which takes config.basemap when given none).
+    const security = securityHeaders({ basemap: config.basemap, frameAncestors: config.frameAncestors })
+    const fastPath = { tiles, sessions, securityHeaders: await securityHeadersOf(security, '/tiles/') }
     const port = opts.port ?? config.port
-    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port, hostname: '0.0.0.0' }, () => resolve(s))
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = createServer(tileFastPath(fastPath, getRequestListener(app.fetch, { hostname: '0.0.0.0' })))
+      s.listen(port, '0.0.0.0', () => resolve(s))
       s.once('error', (e: NodeJS.ErrnoException) =>
         reject(e.code === 'EADDRINUSE' ? new Error(`端口 ${port} 已被占用 / port ${port} is in use; set PORT to another`) : e),
       )
@@ -76,6 +85,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     return {
       port: actual,
       url: `http://localhost:${actual}`,
+      app,
       db,
       tiles,
       sessions,
@@ -83,7 +93,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       async close() {
         await events.close()
         // Live streams never end by themselves: close them with the server.
-        ;(server as import('node:http').Server).closeAllConnections?.()
+        server.closeAllConnections()
         await new Promise<void>((r) => server.close(() => r()))
         await sessions.close()
         await db.close()

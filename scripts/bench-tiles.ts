@@ -1,11 +1,17 @@
 /**
  * Tile benchmark: a fixed tile set over zooms 5–16 (the densest tiles and the
  * county seats), cold (cache cleared) and cached, over loopback HTTP, with the
- * raw SQL for the same tile timed in the same run as the reference.
+ * raw SQL for the same tile timed in the same run as the reference, and where
+ * the rest goes: the same cold tile through Hono alone (no fast path), the
+ * tile's gzip + ETag in-process, and a floor — the same client fetching a
+ * static buffer of the same size from a bare node:http server.
  * Writes bench/tiles.md (or --out). Uses DATABASE_URL, else the embedded database.
  */
 import fs from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
+import { getRequestListener } from '@hono/node-server'
 import { parseArgs } from 'node:util'
 import { fork } from 'node:child_process'
 import type { ClientReply, ClientRequest } from './bench/http-client.ts'
@@ -13,7 +19,7 @@ import { projectRoot } from '../api/config.ts'
 import { startServer } from '../api/server.ts'
 import { benchSession } from './bench/session.ts'
 import { tileLayers, tileLayerByName } from '../tiles/registry.ts'
-import { renderTile } from '../tiles/service.ts'
+import { packTile, renderTile } from '../tiles/service.ts'
 import { tilesCovering, type TileCoord } from '../tiles/tile-math.ts'
 
 const { values } = parseArgs({
@@ -49,11 +55,34 @@ for (let z = 5; z <= 16; z++) {
 }
 console.log(`bench: ${requests.length} tiles over zooms 5–16`)
 
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+// The same app without the fast path in front (api/tile-fast-path.ts), on the same tile service and cache.
+const honoOnly = createServer(getRequestListener(server.app.fetch))
+const honoUrl = await listen(honoOnly)
+// The floor: a bare node:http server answering /N with a static buffer of N
+// bytes and the headers of a real tile answer (security headers included), so
+// that the floor is the transport of the same answer, and nothing of ours.
+const buffers = new Map<number, Buffer>()
+let answerHeaders: Record<string, string> = {}
+const bare = createServer((req, res) => {
+  const n = Number(req.url!.slice(1))
+  if (!buffers.has(n)) buffers.set(n, Buffer.alloc(n, 7))
+  res.writeHead(200, { ...answerHeaders, 'Content-Length': n })
+  res.end(buffers.get(n))
+})
+const bareUrl = await listen(bare)
+
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
 }
-const url = (r: { layer: string; t: TileCoord }) => `${server.url}/tiles/${r.layer}/${r.t.z}/${r.t.x}/${r.t.y}.mvt`
+const tilePath = (r: { layer: string; t: TileCoord }) => `/tiles/${r.layer}/${r.t.z}/${r.t.x}/${r.t.y}.mvt`
+// All three servers by address: "localhost" may try ::1 first.
+const fastUrl = `http://127.0.0.1:${server.port}`
+const url = (r: { layer: string; t: TileCoord }) => fastUrl + tilePath(r)
 
 // fork() passes on tsx's loader (process.execArgv), which worker threads do not get.
 const session = await benchSession(server)
@@ -68,40 +97,59 @@ function ask<T extends ClientReply['type']>(msg: ClientRequest & { type: T }): P
   })
 }
 
+{
+  const probe = await fetch(url(requests[0]), { headers: { cookie: session.cookie, 'accept-encoding': 'gzip' } })
+  await probe.arrayBuffer()
+  const hopByHop = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'])
+  answerHeaders = Object.fromEntries([...probe.headers].filter(([k]) => !hopByHop.has(k)))
+}
+
 // Warm the database's own caches once so that cold means "tile cache cold", not "disk cold".
 for (const r of requests) await ask({ type: 'one', url: url(r) })
 
-interface Row { z: number; http: number; sql: number; bytes: number; gzip: number }
+interface Row { z: number; http: number; hono: number; sql: number; unprepared: number; pack: number; floor: number; bytes: number; gzip: number }
 const median = (xs: number[]) => pct(xs, 50)
 const ROUNDS = 3
 const rows: Row[] = []
 for (const r of requests) {
-  // Each tile ROUNDS times, alternating which of the two goes first, so that
-  // neither always finds the database's buffers freshly warmed by the other.
-  const https: number[] = []
-  const sqls: number[] = []
+  // Each tile ROUNDS times, the steps' order rotated each round, so that none
+  // always finds the database's buffers freshly warmed by another.
+  const t = { http: [] as number[], hono: [] as number[], sql: [] as number[], unprepared: [] as number[], pack: [] as number[], floor: [] as number[] }
   let bytes = 0
   let gzip = 0
+  const cold = async (base: string) => {
+    server.tiles.cache.clear()
+    const res = await ask({ type: 'one', url: base + tilePath(r) })
+    if (res.status !== 200) throw new Error(`${base + tilePath(r)} → ${res.status}`)
+    gzip = res.bytes
+    return res.ms
+  }
+  // The floor is sized by what the HTTP step sent, so it comes after the first one.
+  t.http.push(await cold(fastUrl))
   for (let round = 0; round < ROUNDS; round++) {
     const steps = [
-      async () => {
-        server.tiles.cache.clear()
-        const res = await ask({ type: 'one', url: url(r) })
-        if (res.status !== 200) throw new Error(`${url(r)} → ${res.status}`)
-        https.push(res.ms)
-        gzip = res.bytes
-      },
+      async () => t.http.push(await cold(fastUrl)),
+      async () => t.hono.push(await cold(honoUrl)),
       async () => {
         const t1 = performance.now()
         const raw = await renderTile(server.db, tileLayerByName.get(r.layer)!, r.t, encoder)
-        sqls.push(performance.now() - t1)
+        const t2 = performance.now()
+        await packTile(raw)
+        t.pack.push(performance.now() - t2)
+        t.sql.push(t2 - t1)
         bytes = raw.length
       },
+      async () => t.floor.push((await ask({ type: 'one', url: `${bareUrl}/${gzip}` })).ms),
+      async () => {
+        const t1 = performance.now()
+        await renderTile(server.db, tileLayerByName.get(r.layer)!, r.t, encoder, { prepare: false })
+        t.unprepared.push(performance.now() - t1)
+      },
     ]
-    if (round % 2) steps.reverse()
-    for (const step of steps) await step()
+    for (let i = 0; i < steps.length; i++) await steps[(i + round) % steps.length]()
   }
-  rows.push({ z: r.t.z, http: median(https), sql: median(sqls), bytes, gzip })
+  t.http.shift() // the sizing request
+  rows.push({ z: r.t.z, http: median(t.http), hono: median(t.hono), sql: median(t.sql), unprepared: median(t.unprepared), pack: median(t.pack), floor: median(t.floor), bytes, gzip })
 }
 
 // Cached: every tile in the cache, then many concurrent clients over loopback.
@@ -117,28 +165,49 @@ const cachedPerSec = total / load.seconds
 client.removeAllListeners('exit')
 client.kill()
 await session.end()
+honoOnly.close()
+bare.close()
 
 const byZoom = new Map<number, Row[]>()
 for (const r of rows) byZoom.set(r.z, [...(byZoom.get(r.z) ?? []), r])
+const zooms: [string, Row[]][] = [...[...byZoom].map(([z, rs]): [string, Row[]] => [String(z), rs]), ['all', rows]]
 const f = (x: number) => x.toFixed(1)
-const ratioSum = (rs: Row[]) => (rs.reduce((a, r) => a + r.http, 0) / rs.reduce((a, r) => a + r.sql, 0)).toFixed(2)
+const f2 = (x: number) => x.toFixed(2)
+const p50 = (rs: Row[], v: (r: Row) => number) => pct(rs.map(v), 50)
+const sum = (rs: Row[], v: (r: Row) => number) => rs.reduce((a, r) => a + v(r), 0)
+const ratioSum = (rs: Row[], v: (r: Row) => number) => f2(sum(rs, v) / sum(rs, (r) => r.sql))
 const lines = [
   `# Tile benchmark`,
   '',
   `Run ${new Date().toISOString()} on ${server.db.kind} (${encoder} encoder), ${(await sql`SELECT count(*)::int AS n FROM households`)[0].n} households,`,
   `${requests.length} tiles (${tileLayers.length} layers, zooms 5–16: the 3 densest grids and each seeded county's label point).`,
   'Cold = tile cache cleared before each request (database warm); "SQL" = the same tile made directly',
-  `(${encoder === 'st_asmvt' ? 'raw ST_AsMVT query' : 'feature query + JS encoder'}) in the same run; ratio p50 = p50 of per-tile HTTP / SQL;`,
-  `"ratio Σ" = total HTTP time / total SQL time (weights tiles by cost); each tile timed ${ROUNDS}× in alternating order, medians kept.`,
+  `(${encoder === 'st_asmvt' ? 'raw ST_AsMVT query' : 'feature query + JS encoder'}) in the same run, by the server's own function (tiles/service.ts renderTile:`,
+  'the same statement, sent the same way — prepared — through the same postgres.js pool); ratio p50 = p50 of per-tile HTTP / SQL;',
+  `"ratio Σ" = total HTTP time / total SQL time (weights tiles by cost); each tile timed ${ROUNDS}× with the steps' order rotated, medians kept.`,
   'The HTTP client runs in its own process (node:http, keep-alive).',
   '',
-  '| zoom | tiles | HTTP cold p50 ms | p95 ms | max ms | SQL p50 ms | ratio p50 | ratio Σ | overhead p50 ms | max bytes | max gzip bytes |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
-  ...[...byZoom.entries()].map(([z, rs]) =>
-    `| ${z} | ${rs.length} | ${f(pct(rs.map((r) => r.http), 50))} | ${f(pct(rs.map((r) => r.http), 95))} | ${f(Math.max(...rs.map((r) => r.http)))} | ${f(pct(rs.map((r) => r.sql), 50))} | ${pct(rs.map((r) => r.http / r.sql), 50).toFixed(2)} | ${ratioSum(rs)} | ${f(pct(rs.map((r) => r.http - r.sql), 50))} | ${Math.max(...rs.map((r) => r.bytes))} | ${Math.max(...rs.map((r) => r.gzip))} |`),
-  `| all | ${rows.length} | ${f(pct(rows.map((r) => r.http), 50))} | ${f(pct(rows.map((r) => r.http), 95))} | ${f(Math.max(...rows.map((r) => r.http)))} | ${f(pct(rows.map((r) => r.sql), 50))} | ${pct(rows.map((r) => r.http / r.sql), 50).toFixed(2)} | ${ratioSum(rows)} | ${f(pct(rows.map((r) => r.http - r.sql), 50))} | ${Math.max(...rows.map((r) => r.bytes))} | ${Math.max(...rows.map((r) => r.gzip))} |`,
+  '| zoom | tiles | HTTP cold p50 ms | p95 ms | max ms | SQL p50 ms | ratio p50 | ratio Σ | floor ratio p50 | overhead p50 ms | max bytes | max gzip bytes |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...zooms.map(([z, rs]) =>
+    `| ${z} | ${rs.length} | ${f(p50(rs, (r) => r.http))} | ${f(pct(rs.map((r) => r.http), 95))} | ${f(Math.max(...rs.map((r) => r.http)))} | ${f(p50(rs, (r) => r.sql))} | ${f2(p50(rs, (r) => r.http / r.sql))} | ${ratioSum(rs, (r) => r.http)} | ${f2(p50(rs, (r) => (r.sql + r.floor) / r.sql))} | ${f(p50(rs, (r) => r.http - r.sql))} | ${Math.max(...rs.map((r) => r.bytes))} | ${Math.max(...rs.map((r) => r.gzip))} |`),
   '',
-  `Transport alone (one client, cached tiles, sequential): p50 ${f(pct(transport, 50))} ms, p95 ${f(pct(transport, 95))} ms.`,
+  '"floor ratio" = (SQL + floor) / SQL per tile: the ratio a server doing nothing but the SQL would reach over this transport.',
+  '',
+  '## Where the overhead goes',
+  '',
+  'Per tile, medians; overhead = HTTP cold − SQL. "floor" = the same client fetching a static buffer of the tile\'s size (as sent)',
+  'from a bare node:http server in the server\'s process; "gzip+ETag" = the server\'s packTile on the tile, in-process;',
+  '"rest" = overhead − floor − gzip+ETag (session check, cache, routing, writing the answer).',
+  '"Hono" = the same cold tile through the Hono app alone, without the fast path in front (api/tile-fast-path.ts).',
+  '"SQL unprepared" = the same statement sent unprepared (parsed and planned each time), as tiles were made before.',
+  '',
+  '| zoom | overhead p50 ms | floor p50 ms | gzip+ETag p50 ms | rest p50 ms | Hono cold p50 ms | Hono ratio p50 | Hono ratio Σ | SQL unprepared p50 ms |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...zooms.map(([z, rs]) =>
+    `| ${z} | ${f2(p50(rs, (r) => r.http - r.sql))} | ${f2(p50(rs, (r) => r.floor))} | ${f2(p50(rs, (r) => r.pack))} | ${f2(p50(rs, (r) => r.http - r.sql - r.floor - r.pack))} | ${f(p50(rs, (r) => r.hono))} | ${f2(p50(rs, (r) => r.hono / r.sql))} | ${ratioSum(rs, (r) => r.hono)} | ${f(p50(rs, (r) => r.unprepared))} |`),
+  '',
+  `Transport of a cached tile (one client, sequential): p50 ${f(pct(transport, 50))} ms, p95 ${f(pct(transport, 95))} ms.`,
   '',
   `Cached: ${total} requests, ${conc} concurrent clients over loopback HTTP (client in its own process, node:http keep-alive): **${cachedPerSec.toFixed(0)} tiles/s**.`,
   '',

@@ -3,7 +3,9 @@ import { BUFFER, EXTENT } from './sql.ts'
 import { latToTileY, lonToTileX } from './tile-math.ts'
 
 export interface CachedTile {
-  gzip: Buffer
+  /** What is sent: gzipped when `gzipped`, else the tile itself (too small for gzip to pay). */
+  body: Buffer
+  gzipped: boolean
   etag: string
   bytes: number // uncompressed size
 }
@@ -54,13 +56,13 @@ export class TileCache {
     if (generation !== this.generation) return
     const key = TileCache.key(layer, z, x, y)
     const old = this.entries.get(key)
-    if (old) this.size -= old.tile.gzip.length
+    if (old) this.size -= old.tile.body.length
     this.entries.set(key, { layer, z, x, y, tile })
-    this.size += tile.gzip.length
+    this.size += tile.body.length
     for (const [k, e] of this.entries) {
       if (this.size <= this.maxBytes) break
       this.entries.delete(k)
-      this.size -= e.tile.gzip.length
+      this.size -= e.tile.body.length
     }
   }
 
@@ -92,7 +94,7 @@ export class TileCache {
       })
       if (hit) {
         this.entries.delete(key)
-        this.size -= e.tile.gzip.length
+        this.size -= e.tile.body.length
         dropped++
       }
     }

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import { getCookie } from 'hono/cookie'
+import { parse as parseCookies } from 'hono/utils/cookie'
 import { HttpError } from '../errors.ts'
 import { notLoggedIn } from './guard.ts'
 import { SESSION_COOKIE, sameToken, type SessionStore } from './sessions.ts'
@@ -14,16 +14,19 @@ function originHost(origin: string): string | undefined {
   }
 }
 
+/** The session behind a request's Cookie header, if it names a live one. */
+export async function sessionOf(store: SessionStore, cookieHeader: string | undefined) {
+  const token = cookieHeader ? parseCookies(cookieHeader, SESSION_COOKIE)[SESSION_COOKIE] : undefined
+  return token && /^[A-Za-z0-9_-]{20,100}$/.test(token) ? store.lookup(token) : undefined
+}
+
 /** Finds the session behind the cookie and puts its user on the context. */
 export function sessionLookup(store: SessionStore): MiddlewareHandler {
   return async (c, next) => {
-    const token = getCookie(c, SESSION_COOKIE)
-    if (token && /^[A-Za-z0-9_-]{20,100}$/.test(token)) {
-      const s = await store.lookup(token)
-      if (s) {
-        c.set('user', s.user)
-        c.set('session', { tokenHash: s.tokenHash, csrfToken: s.csrfToken })
-      }
+    const s = await sessionOf(store, c.req.header('Cookie'))
+    if (s) {
+      c.set('user', s.user)
+      c.set('session', { tokenHash: s.tokenHash, csrfToken: s.csrfToken })
     }
     await next()
   }

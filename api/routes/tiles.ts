@@ -1,11 +1,31 @@
 import { Hono } from 'hono'
 import { gunzipSync } from 'node:zlib'
 import { HttpError } from '../errors.ts'
+import type { CachedTile } from '../../tiles/cache.ts'
 import type { TileService } from '../../tiles/service.ts'
 import { tileJson } from '../../tiles/tilejson.ts'
 
 const LAYER = /^[a-z_]+$/
 const NUM = /^(0|[1-9][0-9]{0,7})$/
+const ACCEPTS_GZIP = /\bgzip\b/
+
+/** A tile's answer: 304 to a matching If-None-Match, else the tile, gzipped when both sides can. */
+export function tileReply(tile: CachedTile, ifNoneMatch: string | undefined, acceptEncoding: string | undefined) {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/vnd.mapbox-vector-tile',
+    ETag: tile.etag,
+    // Short-lived: the data changes during a storm; revalidation is a cheap 304.
+    'Cache-Control': 'public, max-age=10, stale-while-revalidate=30',
+    Vary: 'Accept-Encoding',
+  }
+  if (ifNoneMatch === tile.etag) return { status: 304 as const, headers, body: null }
+  if (!tile.gzipped) return { status: 200 as const, headers, body: tile.body }
+  if (ACCEPTS_GZIP.test(acceptEncoding ?? '')) {
+    headers['Content-Encoding'] = 'gzip'
+    return { status: 200 as const, headers, body: tile.body }
+  }
+  return { status: 200 as const, headers, body: gunzipSync(tile.body) }
+}
 
 export function tileRoutes(tiles: TileService, bounds: () => [number, number, number, number]) {
   const app = new Hono()
@@ -31,17 +51,10 @@ export function tileRoutes(tiles: TileService, bounds: () => [number, number, nu
       throw new HttpError(400, 'bad_tile', `瓦片坐标须为非负整数：${z}/${x}/${m[1]}`, `tile coordinates must be whole numbers ≥ 0, got ${z}/${x}/${m[1]}`)
     }
     const tile = await tiles.tile(layer, { z: Number(z), x: Number(x), y: Number(m[1]) })
-    c.header('Content-Type', 'application/vnd.mapbox-vector-tile')
-    c.header('ETag', tile.etag)
-    // Short-lived: the data changes during a storm; revalidation is a cheap 304.
-    c.header('Cache-Control', 'public, max-age=10, stale-while-revalidate=30')
-    c.header('Vary', 'Accept-Encoding')
-    if (c.req.header('If-None-Match') === tile.etag) return c.body(null, 304)
-    if (/\bgzip\b/.test(c.req.header('Accept-Encoding') ?? '')) {
-      c.header('Content-Encoding', 'gzip')
-      return c.body(new Uint8Array(tile.gzip))
-    }
-    return c.body(new Uint8Array(gunzipSync(tile.gzip)))
+    const reply = tileReply(tile, c.req.header('If-None-Match'), c.req.header('Accept-Encoding'))
+    if (!reply.body) return c.body(null, reply.status, reply.headers)
+    // Node's Buffers sit on plain ArrayBuffers; no copy needed.
+    return c.body(reply.body as Uint8Array<ArrayBuffer>, reply.status, reply.headers)
   })
   return app
 }

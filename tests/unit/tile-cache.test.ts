@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { TileCache, type CachedTile } from '../../tiles/cache.ts'
 import { tilesCovering, isValidTile, tileBounds3857 } from '../../tiles/tile-math.ts'
 
-const tile = (n = 10): CachedTile => ({ gzip: Buffer.alloc(n), etag: '"x"', bytes: n })
+const tile = (n = 10): CachedTile => ({ body: Buffer.alloc(n), gzipped: true, etag: '"x"', bytes: n })
 const lon = 103.72, lat = 27.34
 
 describe('tile math', () => {
