@@ -13,10 +13,24 @@ function where(band: Band) {
 }
 
 /**
+ * Each query once per layer and zoom: building the text anew was tens of µs
+ * of a cold tile whose SQL takes a few hundred.
+ */
+function memoByZoom<L extends object>(build: (layer: L, z: number) => string | undefined) {
+  const memo = new WeakMap<L, Map<number, string | undefined>>()
+  return (layer: L, z: number) => {
+    let byZoom = memo.get(layer)
+    if (!byZoom) memo.set(layer, (byZoom = new Map()))
+    if (!byZoom.has(z)) byZoom.set(z, build(layer, z))
+    return byZoom.get(z)
+  }
+}
+
+/**
  * One query making the whole tile with ST_AsMVT (a PostGIS built with
  * protobuf). Parameters: $1 z, $2 x, $3 y.
  */
-export function mvtQuery(tile: TileLayer, z: number): string | undefined {
+export const mvtQuery = memoByZoom((tile: TileLayer, z: number): string | undefined => {
   const parts = tile.layers.flatMap((layer) => {
     const band = bandAt(layer, z)
     if (!band) return []
@@ -28,7 +42,7 @@ export function mvtQuery(tile: TileLayer, z: number): string | undefined {
     ]
   })
   return parts.length ? `SELECT ${parts.join(' || ')} AS mvt` : undefined
-}
+})
 
 /**
  * The features of one MVT layer as rows for the JS encoder, for a database
@@ -37,7 +51,7 @@ export function mvtQuery(tile: TileLayer, z: number): string | undefined {
  * ST_AsMVTGeom makes them. Parameters: $1 z, $2 x, $3 y, $4–$7 the tile
  * bounds in EPSG:3857.
  */
-export function featureQuery(layer: MvtLayer, z: number): string | undefined {
+export const featureQuery = memoByZoom((layer: MvtLayer, z: number): string | undefined => {
   const band = bandAt(layer, z)
   if (!band) return undefined
   const scale = `(${EXTENT} / (t.xmax - t.xmin))`
@@ -59,7 +73,7 @@ export function featureQuery(layer: MvtLayer, z: number): string | undefined {
       FROM t, ${band.from} ${where(band)}
     ) s
     WHERE NOT ST_IsEmpty(s.g) AND ${keep}`
-}
+})
 
 export function featureParams(t: TileCoord) {
   return [t.z, t.x, t.y, ...tileBounds3857(t)]

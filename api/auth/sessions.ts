@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Database } from '../db/connect.ts'
 import type { SessionUser } from './guard.ts'
 
@@ -12,7 +12,7 @@ const TOUCH_MS = 60_000
 export const SESSION_COOKIE = 'gw_session'
 const CHANNEL = 'gridwatch_sessions'
 
-export const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64url')
+export const tokenHash = (token: string) => hash('sha256', token, 'base64url')
 const newToken = () => randomBytes(32).toString('base64url')
 
 export function sameToken(a: string, b: string): boolean {
