@@ -17,13 +17,20 @@ export interface PrintRequest {
   orientation: 'landscape' | 'portrait'
   title?: string
   bbox?: [number, number, number, number]
+  /** Layer groups shown (web/src/map/style.ts layerGroups); absent: the map's defaults. */
+  layers?: string[]
+  lang: 'zh' | 'en'
   analysis?: { name: string; params: Record<string, string | number | boolean> }
 }
 
 export type Stage = 'queued' | 'starting' | 'loading' | 'rendering' | 'done' | 'failed'
 const percent: Record<Stage, number> = { queued: 0, starting: 10, loading: 30, rendering: 80, done: 100, failed: 100 }
 
-export interface Job { id: string; userId: number; stage: Stage; error?: string; file?: Buffer; type?: string; name?: string; at: number }
+export interface Job {
+  id: string; userId: number; stage: Stage; error?: string; file?: Buffer; type?: string; name?: string; at: number
+  /** What the sheet drew: its legend's entries and the map's box (west, south, east, north). */
+  legend?: string[]; bounds?: number[]
+}
 
 const paperMm = { a4: [297, 210], a3: [420, 297] } as const
 const DPI = 300
@@ -59,7 +66,7 @@ export function startPrint(origin: string, sessionToken: string, userId: number,
   return job
 }
 
-export const progressOf = (j: Job) => ({ id: j.id, stage: j.stage, percent: percent[j.stage], error: j.error ?? null })
+export const progressOf = (j: Job) => ({ id: j.id, stage: j.stage, percent: percent[j.stage], error: j.error ?? null, legend: j.legend ?? null, bounds: j.bounds ?? null })
 
 async function render(origin: string, sessionToken: string, req: PrintRequest, job: Job) {
   const exe = chromiumPath()
@@ -80,6 +87,8 @@ async function render(origin: string, sessionToken: string, req: PrintRequest, j
     const q = new URLSearchParams({ unit: req.unit, size: req.size, orient: req.orientation })
     if (req.title) q.set('title', req.title)
     if (req.bbox) q.set('bbox', req.bbox.join(','))
+    if (req.layers) q.set('layers', req.layers.join(','))
+    q.set('lang', req.lang)
     if (req.analysis) {
       q.set('analysis', req.analysis.name)
       for (const [k, v] of Object.entries(req.analysis.params)) q.set(`p.${k}`, String(v))
@@ -89,6 +98,7 @@ async function render(origin: string, sessionToken: string, req: PrintRequest, j
     await page.waitForFunction(() => window.__printReady === true || window.__printError !== undefined, null, { timeout: 120_000 })
     const err = await page.evaluate(() => window.__printError)
     if (err) throw new Error(`print page: ${err}`)
+    Object.assign(job, await page.evaluate(() => ({ legend: window.__printLegend, bounds: window.__printBounds })))
     job.stage = 'rendering'
     // Screen styles in the PDF too: the app's print rules (the /cards page's A4 with margins) are not this sheet's.
     if (req.format === 'pdf') await page.emulateMedia({ media: 'screen' })
@@ -105,5 +115,5 @@ async function render(origin: string, sessionToken: string, req: PrintRequest, j
 }
 
 declare global {
-  interface Window { __printReady?: boolean; __printError?: string }
+  interface Window { __printReady?: boolean; __printError?: string; __printLegend?: string[]; __printBounds?: number[] }
 }

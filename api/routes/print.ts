@@ -1,5 +1,5 @@
 /**
- * POST /api/print {unit, format, size, orientation, title?, bbox?, analysis?}
+ * POST /api/print {unit, format, size, orientation, title?, bbox?, layers?, lang?, analysis?}
  * → 202 {id, stage, percent}; GET /api/print/{id} → progress; GET
  * /api/print/{id}/file → the PNG or PDF once done. Roles with data.export
  * (print maps are exports), `unit` in scope; only the job's owner sees it.
@@ -18,6 +18,9 @@ import { readJson } from '../validate.ts'
 
 const lon = z.number().min(-180).max(180)
 const lat = z.number().min(-90).max(90)
+/** The map's layer groups (web/src/map/style.ts layerGroups; the print test keeps the two lists equal). */
+export const printLayerGroups = ['grids', 'microGrids', 'households', 'hazards', 'shelters', 'routes', 'labels', 'basemap', 'evacuation'] as const
+
 const body = z.strictObject({
   unit: z.string().regex(/^[0-9]{12}$/, 'a 12-digit admin code'),
   format: z.enum(['png', 'pdf']),
@@ -25,6 +28,8 @@ const body = z.strictObject({
   orientation: z.enum(['landscape', 'portrait']).default('landscape'),
   title: z.string().max(60).optional(),
   bbox: z.tuple([lon, lat, lon, lat]).refine((b) => b[0] < b[2] && b[1] < b[3], 'west < east and south < north').optional(),
+  layers: z.array(z.enum(printLayerGroups)).max(printLayerGroups.length).optional(),
+  lang: z.enum(['zh', 'en']).default('zh'),
   analysis: z.strictObject({ name: z.string(), params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}) }).optional(),
 })
 

@@ -3,7 +3,7 @@ import { CITY_CODE, getJson, recordPath, type BBox, type ClientConfig, type Reco
 import { useI18n } from './i18n/index.tsx'
 import { MapView, type Pick } from './map/MapView.tsx'
 import type { Highlight } from './map/overlay.ts'
-import { layerGroups, type GridMode, type LayerGroup } from './map/style.ts'
+import { defaultVisible, type GridMode } from './map/style.ts'
 import { useAuth } from './auth/AuthProvider.tsx'
 import { ChecksPanel } from './panels/ChecksPanel.tsx'
 import { EvacPanel } from './evac/EvacPanel.tsx'
@@ -22,8 +22,6 @@ import { UnitPanel } from './panels/UnitPanel.tsx'
 import { readUrlState, writeUrlState, type RecordRef } from './urlState.ts'
 import { useApi } from './useApi.ts'
 
-const allVisible = Object.fromEntries(Object.keys(layerGroups).map((g) => [g, g !== 'microGrids'])) as Record<LayerGroup, boolean>
-
 /** Where a record sits, for the highlight and the "zoom to" button. */
 function recordGeometry(kind: RecordKind, r: RecordTypes[RecordKind]): { geometry: GeoJSON.Geometry; bbox: BBox } {
   if (kind === 'grid') {
@@ -41,7 +39,7 @@ export function App() {
   const [unitCode, setUnitCode] = useState(initial.unit ?? CITY_CODE)
   const [recordRef, setRecordRef] = useState<RecordRef | null>(initial.record)
   const [retry, setRetry] = useState(0)
-  const [visible, setVisible] = useState(allVisible)
+  const [visible, setVisible] = useState(defaultVisible)
   const [target, setTarget] = useState<{ bbox: BBox; maxZoom?: number } | null>(null)
   const [flyOnLoad, setFlyOnLoad] = useState(initial.unit !== null || initial.record !== null)
   const [problems, setProblems] = useState<Problem[]>([])
@@ -50,6 +48,7 @@ export function App() {
   const [checksOpen, setChecksOpen] = useState(false)
   const [planningOpen, setPlanningOpen] = useState(false)
   const [analysis, setAnalysis] = useState<AnalysisResult | null>(null)
+  const [view, setView] = useState<BBox | null>(null)
   const [evacOpen, setEvacOpen] = useState(initial.order !== null)
   const [order, setOrder] = useState<number | null>(initial.order)
   const { me } = useAuth()
@@ -136,6 +135,7 @@ export function App() {
           evacVersion={evacVersion}
           analysis={analysis?.geojson ?? null}
           onPick={onPick}
+          onView={setView}
           onError={(message) => report({ id: 'map', message })}
           onTilesOk={() => clear('map')}
         />
@@ -168,7 +168,7 @@ export function App() {
             onFly={(lon, lat) => setTarget({ bbox: [lon - 0.002, lat - 0.002, lon + 0.002, lat + 0.002], maxZoom: 16 })}
           />
         )}
-        {planningOpen && <PlanningPanel unitCode={unitCode} onResult={setAnalysis} onClose={() => setPlanningOpen(false)} />}
+        {planningOpen && <PlanningPanel unitCode={unitCode} view={view} visible={visible} onResult={setAnalysis} onClose={() => setPlanningOpen(false)} />}
         {checksOpen && <ChecksPanel unitCode={unitCode} scope={me.user.unitCode} onClose={() => setChecksOpen(false)} />}
         {recordRef && (
           <RecordPanel

@@ -8,7 +8,7 @@ import type { BBox, ClientConfig } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { createOverlay, highlightLayers, type Highlight } from './overlay.ts'
 import { applyGridStates, type RainOnMap } from './rainStates.ts'
-import { fontStack, gridFillColor, layerGroups, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle } from './style.ts'
+import { applyVisibility, fontStack, gridFillColor, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle } from './style.ts'
 import { evacTiles } from './evacStyle.ts'
 import { exposeForTests, markFirstDraw } from './test-hooks.ts'
 
@@ -37,6 +37,8 @@ export interface MapViewProps {
   /** A planning analysis result (web/src/planning), drawn over the tiles: red where the row is the problem. */
   analysis?: GeoJSON.FeatureCollection | null
   onPick(pick: Pick): void
+  /** The box the map shows, after each move (what "print the current view" prints). */
+  onView?(bbox: BBox): void
   onError(message: string): void
   onTilesOk(): void
 }
@@ -98,6 +100,9 @@ export function MapView(props: MapViewProps) {
       const msg = (e.error as Error | undefined)?.message ?? 'error'
       propsRef.current.onError(tRef.current('errors.tiles', { msg }))
     })
+    const view = () => propsRef.current.onView?.(map.getBounds().toArray().flat() as BBox)
+    map.on('load', view)
+    map.on('moveend', view)
     map.on('idle', () => {
       markFirstDraw(map)
       propsRef.current.onTilesOk()
@@ -127,11 +132,7 @@ export function MapView(props: MapViewProps) {
   useEffect(() => {
     const map = mapRef.current
     if (!map) return
-    const apply = () => {
-      for (const [group, ids] of Object.entries(layerGroups) as [LayerGroup, readonly string[]][]) {
-        for (const id of ids) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', props.visible[group] ? 'visible' : 'none')
-      }
-    }
+    const apply = () => applyVisibility(map, props.visible)
     if (map.isStyleLoaded()) apply()
     else map.once('style.load', apply)
   }, [props.visible, props.config])

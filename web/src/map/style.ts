@@ -1,4 +1,4 @@
-import type { ExpressionSpecification, LayerSpecification, StyleSpecification } from 'maplibre-gl'
+import type { ExpressionSpecification, LayerSpecification, Map as MapLibreMap, StyleSpecification } from 'maplibre-gl'
 import type { ClientConfig } from '../api.ts'
 import { evacLayers, evacTiles } from './evacStyle.ts'
 import { dangerColor, gridFill, gridRule, progressColor, rainColor, riskColor, routeColor, shelterColor } from './colors.ts'
@@ -27,6 +27,16 @@ export const layerGroups = {
   evacuation: ['evac-routes', 'evac-households', 'evac-shelters-capacity', 'evac-shelters-present', 'evac-shelters-label'],
 } as const
 export type LayerGroup = keyof typeof layerGroups
+
+/** What the map shows at first: every group but the micro-grid lines. */
+export const defaultVisible = Object.fromEntries(Object.keys(layerGroups).map((g) => [g, g !== 'microGrids'])) as Record<LayerGroup, boolean>
+
+/** Shows and hides the style layers of each group (the map and the print sheet alike). */
+export function applyVisibility(map: MapLibreMap, visible: Record<LayerGroup, boolean>) {
+  for (const [group, ids] of Object.entries(layerGroups) as [LayerGroup, readonly string[]][]) {
+    for (const id of ids) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', visible[group] ? 'visible' : 'none')
+  }
+}
 
 /** Layers a click can pick, most specific first. */
 export const pickableLayers = ['households', 'hazards', 'shelters', 'household-agg-total', 'grids-fill', 'admin-fill'] as const

@@ -5,7 +5,8 @@
  * ledgers with a dry-run report first.
  */
 import { useState } from 'react'
-import { ApiError, getJson, sendJson } from '../api.ts'
+import { ApiError, getJson, sendJson, type BBox } from '../api.ts'
+import type { LayerGroup } from '../map/style.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { useApi } from '../useApi.ts'
 
@@ -28,7 +29,16 @@ function save(blob: Blob, name: string) {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000)
 }
 
-export function PlanningPanel({ unitCode, onResult, onClose }: { unitCode: string; onResult(r: AnalysisResult | null): void; onClose(): void }) {
+interface PanelProps {
+  unitCode: string
+  /** The map's current view and the layer groups shown: what a print prints. */
+  view: BBox | null
+  visible: Record<LayerGroup, boolean>
+  onResult(r: AnalysisResult | null): void
+  onClose(): void
+}
+
+export function PlanningPanel({ unitCode, view, visible, onResult, onClose }: PanelProps) {
   const { t, lang } = useI18n()
   const list = useApi<AnalysisInfo[]>('/api/analysis')
   const [name, setName] = useState('worker_load')
@@ -84,7 +94,8 @@ export function PlanningPanel({ unitCode, onResult, onClose }: { unitCode: strin
   async function print() {
     try {
       let job = await sendJson<{ id: string; stage: string; percent: number; error: string | null }>('POST', '/api/print', {
-        unit: unitCode, format: printOpts.format, size: printOpts.size,
+        unit: unitCode, format: printOpts.format, size: printOpts.size, lang,
+        bbox: view ?? undefined, layers: (Object.keys(visible) as LayerGroup[]).filter((g) => visible[g]),
         analysis: result ? { name: result.analysis, params: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== '')) } : undefined,
       })
       while (job.stage !== 'done' && job.stage !== 'failed') {
@@ -158,6 +169,7 @@ export function PlanningPanel({ unitCode, onResult, onClose }: { unitCode: strin
         </>
       )}
       <h3>{t('planning.print')}</h3>
+      <p className="small">{t('planning.printView')}</p>
       <div className="row">
         <select value={printOpts.format} onChange={(e) => setPrintOpts({ ...printOpts, format: e.target.value })}><option>pdf</option><option>png</option></select>
         <select value={printOpts.size} onChange={(e) => setPrintOpts({ ...printOpts, size: e.target.value })}><option value="a4">A4</option><option value="a3">A3</option></select>
