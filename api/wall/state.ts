@@ -36,7 +36,7 @@ export interface WallState {
   stations: { code: string; lon: number; lat: number; mm1: number; mm24: number }[]
   villages: { code: string; name: string; lon: number; lat: number; colour: Colour | null; households: number; safe: number }[]
   counties: { code: string; name: string; bbox: [number, number, number, number]; severity: number }[]
-  ticker: { id: number; at: string; kind: string; unitCode: string; payload: Record<string, unknown> }[]
+  ticker: { id: number; at: string; kind: string; unitCode: string; unitName: string | null; payload: Record<string, unknown> }[]
 }
 export interface AlertSite { code: string; name: string; lon: number; lat: number; rain1h: number; rain24h: number; critical1h: number; critical24h: number }
 
@@ -62,7 +62,8 @@ export async function wallState(sql: Sql, unitCode: string, at: Date): Promise<W
     await interpolate(tx, cfg, asOf, p)
     const [rain, sites, checks, transfer] = [await rainPart(tx, T, asOf, unitCode, like), await sitesPart(tx, like), await checksPart(tx, T, like, p), await transferPart(tx, T, like)]
     const ticker = await tx<WallState['ticker']>`
-      SELECT id::int8::float8 AS id, at, kind, unit_code AS "unitCode", payload FROM live_events
+      SELECT id::int8::float8 AS id, at, kind, unit_code AS "unitCode",
+             (SELECT name FROM admin_units a WHERE a.code = left(e.unit_code, 12)) AS "unitName", payload FROM live_events e
       WHERE at <= ${T}::timestamptz AND (unit_code LIKE ${like} OR ${p} LIKE rain_code_prefix(unit_code) || '%')
       ORDER BY at DESC, id DESC LIMIT 12`
     const counties = await countiesPart(tx, like)
@@ -108,9 +109,11 @@ async function sitesPart(tx: Tx, like: string): Promise<WallState['sites']> {
 }
 
 /**
- * 三查 at T: the tasks of each county's latest storm event begun by T, opened
- * by T, each item as its last tick or untick by T left it.
+ * 三查 at T: the tasks of each county's latest storm event begun by T (if it
+ * had not ended two days before T), opened by T, each item as its last tick
+ * or untick by T left it.
  */
+const CHECKS_SHOWN = '48 hours'
 async function checksPart(tx: Tx, T: string, like: string, p: string) {
   const checks = Object.fromEntries(PHASES.map((ph) => [ph, { total: 0, done: 0, inProgress: 0 }])) as WallState['checks']
   await tx`DROP TABLE IF EXISTS pg_temp.wall_tasks`
@@ -120,9 +123,12 @@ async function checksPart(tx: Tx, T: string, like: string, p: string) {
       SELECT DISTINCT ON (county_code) id FROM rain_events
       WHERE started_at <= ${T}::timestamptz AND county_code LIKE ${p.slice(0, 6) + '%'}
       ORDER BY county_code, started_at DESC, id DESC
+    ), recent AS (
+      -- A storm's checks stay on the wall until two days after it ended (after-rain checks take a day).
+      SELECT ev.id FROM ev JOIN rain_events e USING (id) WHERE coalesce(e.closed_at, 'infinity') > ${T}::timestamptz - ${CHECKS_SHOWN}::interval
     ), t AS (
       SELECT t.id, t.phase, t.unit_code, jsonb_array_length(t.items) AS n
-      FROM tasks t JOIN ev ON ev.id = t.event_id
+      FROM tasks t JOIN recent ON recent.id = t.event_id
       WHERE t.opened_at <= ${T}::timestamptz AND t.unit_code LIKE ${like}
     ), last AS (
       SELECT DISTINCT ON (l.task_id, l.item) l.task_id, l.done

@@ -18,11 +18,16 @@ import { timeline, type Storm } from './build.ts'
  */
 export async function writeStormHistory(
   sql: Sql, storm: Storm, say: (m: string) => void = () => {},
-  /** Called once each step's rain is in (tests look at the live state there). */
-  afterStep?: (time: string) => Promise<void>,
+  opts: {
+    /** Called once each step's rain is in (tests look at the live state there). */
+    afterStep?: (time: string) => Promise<void>
+    /** Moves the storm in time (the shipped one is in July 2026). */
+    shiftMs?: number
+  } = {},
 ) {
   const actor = { id: null, username: 'seed:storm', role: 'admin' } as unknown as RainActor
   const rows = (a: object[]) => a.map((values, i) => ({ row: i + 1, values: values as Record<string, unknown> }))
+  storm = shifted(storm, opts.shiftMs ?? 0)
   const steps = timeline(storm)
   if (Date.parse(steps.at(-1)!.time) > Date.now()) throw new Error(`storm ${storm.name} ends in the future`)
   await ingestStations(sql, actor, rows(storm.stations))
@@ -33,7 +38,7 @@ export async function writeStormHistory(
     if (s.readings.length) await ingestReadings(sql, actor, rows(s.readings))
     // The feed's events carry the storm's time, not the seeding's.
     await sql`UPDATE live_events SET at = ${s.time}::timestamptz WHERE id > ${before}::bigint`
-    await afterStep?.(s.time)
+    await opts.afterStep?.(s.time)
     say(`演示暴雨 / demo storm: ${i + 1}/${steps.length}`)
   }
   await tickChecklists(sql, storm.county)
@@ -41,6 +46,16 @@ export async function writeStormHistory(
   await transfers(sql, storm)
   const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM live_events WHERE id > ${first}::bigint`
   return { events: n }
+}
+
+/** The storm `ms` later (earlier if negative). */
+export function shifted(storm: Storm, ms: number): Storm {
+  const at = (iso: string) => new Date(Date.parse(iso) + ms).toISOString()
+  return {
+    ...storm,
+    hours: storm.hours.map((h) => ({ ...h, hour: at(h.hour) })),
+    forecasts: storm.forecasts.map((f) => ({ ...f, issuedAt: at(f.issuedAt), periodStart: at(f.periodStart), periodEnd: at(f.periodEnd) })),
+  }
 }
 
 /** SQL for a number in [0, 1) from a row's identity (`key`, an SQL text expression): the same history on every seed. */

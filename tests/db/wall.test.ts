@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import type { WallState } from '../../api/wall/state.ts'
 import { buildStorm, type Storm } from '../../data/storms/build.ts'
-import { writeStormHistory } from '../../data/storms/history.ts'
+import { shifted, writeStormHistory } from '../../data/storms/history.ts'
 import { resetRain } from '../helpers/rain.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
@@ -36,8 +36,11 @@ for (const target of targets()) {
       await s.db.sql`DELETE FROM evac_orders`
       commander = await loginAs(s, 'commander', UNIT)
       storm = await buildStorm(s.db.sql, { county: COUNTY, seed: 5, spacingKm: 5 })
+      // Whole days back so that it ended yesterday or today: its checklists are still on the wall now.
+      const lastEnd = Date.parse(storm.hours.at(-1)!.hour) + 3600_000
+      const shiftMs = Math.floor((Date.now() - lastEnd) / 86400_000) * 86400_000
       // While the storm's history is written, note what the live rain tables say after each hour.
-      await writeStormHistory(s.db.sql, storm, undefined, async () => {
+      await writeStormHistory(s.db.sql, storm, undefined, { afterStep: async () => {
         const [{ asOf }] = await s.db.sql<{ asOf: Date | null }[]>`SELECT state_as_of AS "asOf" FROM rain_cache`
         if (!asOf || rainLive.at(-1)?.asOf === asOf.toISOString()) return
         const sites = await s.db.sql<{ code: string }[]>`
@@ -47,7 +50,8 @@ for (const target of targets()) {
         const grids = await s.db.sql<{ colour: string; n: number }[]>`
           SELECT colour, count(*)::int AS n FROM rain_state WHERE kind = 'grid' AND colour IS NOT NULL AND unit_code LIKE ${COUNTY + '%'} GROUP BY colour`
         rainLive.push({ asOf: asOf.toISOString(), sites: sites.map((x) => x.code), grids: Object.fromEntries(grids.map((g) => [g.colour, g.n])) })
-      })
+      }, shiftMs })
+      storm = shifted(storm, shiftMs)
     })
     afterAll(async () => {
       if (s) {
@@ -63,8 +67,8 @@ for (const target of targets()) {
       expect(rainLive.some((r) => r.sites.length > 0)).toBe(true)
       expect(rainLive.some((r) => (r.grids.red ?? 0) > 0)).toBe(true)
       for (const live of rainLive) {
-        // Any moment within the hour after the reading hour ended.
-        const at = new Date(Date.parse(live.asOf) + 90 * 60_000).toISOString()
+        // Any moment within the hour after the reading hour ended (and not in the future: the last hour may have just ended).
+        const at = new Date(Math.min(Date.parse(live.asOf) + 90 * 60_000, Date.now() - 1000)).toISOString()
         const w = await wall(commander, `unit=${UNIT}&at=${encodeURIComponent(at)}`)
         expect(w.rainAsOf).toBe(live.asOf)
         expect(w.sites.top.map((x) => x.code).sort(), at).toEqual(live.sites)

@@ -4,6 +4,7 @@ import { App } from './App.tsx'
 import { CardsPage } from './evac/CardsPage.tsx'
 import { EditorPage } from './editor/EditorPage.tsx'
 import { PrintPage } from './print/PrintPage.tsx'
+import { WallPage } from './wall/WallPage.tsx'
 import { AuthProvider, useAuth } from './auth/AuthProvider.tsx'
 import { LoginPage } from './auth/LoginPage.tsx'
 import { PasswordForm } from './auth/PasswordForm.tsx'
@@ -24,7 +25,7 @@ createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <I18nProvider>
       <AuthProvider login={(onIn, expired) => <LoginPage onIn={onIn} expired={expired} />}>
-        {(me) => (me.user.mustChangePassword ? <ForcedPasswordChange /> : location.pathname === '/cards' ? <CardsPage /> : location.pathname === '/print' ? <PrintPage /> : location.pathname === '/editor' ? <EditorPage /> : <App />)}
+        {(me) => (me.user.mustChangePassword ? <ForcedPasswordChange /> : location.pathname === '/cards' ? <CardsPage /> : location.pathname === '/print' ? <PrintPage /> : location.pathname === '/editor' ? <EditorPage /> : location.pathname === '/screen' ? <WallPage /> : <App />)}
       </AuthProvider>
     </I18nProvider>
   </StrictMode>,

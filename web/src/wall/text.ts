@@ -1,0 +1,116 @@
+import { useI18n } from '../i18n/index.tsx'
+
+/** The wall's own words (kept apart from the main catalogs, which several screens edit). */
+const zh = {
+  title: '防汛指挥大屏',
+  live: '实时',
+  replay: '回放',
+  feedDown: '实时数据中断，正在自动重连…（数据截至 {time}）',
+  feedConnecting: '正在连接实时数据…',
+  loadFailed: '数据获取失败，正在重试：{msg}',
+  asOf: '数据时间',
+  rainAsOf: '雨情截至 {time}',
+  warnings: '暴雨预警（网格数）',
+  warningsIssued: '已发布预警 {n} 条',
+  colours: { blue: '蓝', yellow: '黄', orange: '橙', red: '红' },
+  sites: '超临界雨量隐患点',
+  sitesOf: '共 {n} 处在册',
+  noSites: '暂无隐患点超过临界雨量',
+  checks: '三查完成情况',
+  phases: { before: '雨前查预防', during: '雨中查隐患', after: '雨后查灾情' },
+  checksLine: '{done}/{total}',
+  transfer: '转移避险',
+  households: '已安全 / 应转移（户）',
+  peopleAtShelter: '避险点在册人数 / 应转移人数',
+  vulnerableNotSafe: '弱势群体未安全',
+  noOrders: '当前无转移指令',
+  statuses: { not_notified: '未通知', notified: '已通知', moving: '转移中', at_shelter: '已到避险点', returned: '已返回', refused: '拒绝转移', unreachable: '联系不上' },
+  shelters: '避险点容量',
+  noShelters: '暂无人员在避险点',
+  townships: '乡镇进度排名（落后在前）',
+  townshipCols: { name: '乡镇', transfer: '转移', checks: '三查' },
+  noTownships: '暂无进行中的任务',
+  ticker: '最新动态',
+  noEvents: '暂无动态',
+  following: '聚焦：{name}',
+  rotating: '轮播：{name}',
+  play: '播放',
+  pause: '暂停',
+  speed: '倍速',
+  noStorms: '没有可回放的暴雨过程',
+  storm: '暴雨过程 {from} — {to}',
+  ev: {
+    orderIssued: '发布转移指令：{title}（{n} 户）',
+    orderClosed: '转移指令 #{id} 结束',
+    status: '{n} 户：{from} → {to}',
+    rain: '雨情更新，截至 {time}',
+    rainTasks: '雨情更新，截至 {time}；新开三查 {n} 项',
+    taskDone: '{phase}：完成 {n} 项',
+    taskItem: '检查项{done}（任务 #{id}）',
+    ticked: '已勾选',
+    unticked: '撤销勾选',
+  },
+}
+const en: typeof zh = {
+  title: 'Flood command wall',
+  live: 'LIVE',
+  replay: 'REPLAY',
+  feedDown: 'Live feed lost, reconnecting by itself… (data as of {time})',
+  feedConnecting: 'Connecting to the live feed…',
+  loadFailed: 'Could not load the figures, retrying: {msg}',
+  asOf: 'As of',
+  rainAsOf: 'Rain as of {time}',
+  warnings: 'Rainstorm signals (grids)',
+  warningsIssued: '{n} warnings issued',
+  colours: { blue: 'Blue', yellow: 'Yellow', orange: 'Orange', red: 'Red' },
+  sites: 'Hazard sites past critical rain',
+  sitesOf: '{n} sites on record',
+  noSites: 'No site is past its critical rainfall',
+  checks: '三查 checklists',
+  phases: { before: 'Before rain', during: 'During rain', after: 'After rain' },
+  checksLine: '{done}/{total}',
+  transfer: 'Transfers',
+  households: 'Safe / to move (households)',
+  peopleAtShelter: 'People at shelters / to move',
+  vulnerableNotSafe: 'Vulnerable people not yet safe',
+  noOrders: 'No transfer order in force',
+  statuses: { not_notified: 'Not notified', notified: 'Notified', moving: 'Moving', at_shelter: 'At shelter', returned: 'Returned', refused: 'Refused', unreachable: 'Unreachable' },
+  shelters: 'Shelters filling',
+  noShelters: 'Nobody at a shelter',
+  townships: 'Townships by progress (slowest first)',
+  townshipCols: { name: 'Township', transfer: 'Transfer', checks: 'Checks' },
+  noTownships: 'No work in progress',
+  ticker: 'Latest events',
+  noEvents: 'No events yet',
+  following: 'Following: {name}',
+  rotating: 'Rotating: {name}',
+  play: 'Play',
+  pause: 'Pause',
+  speed: 'Speed',
+  noStorms: 'No storm to replay',
+  storm: 'Storm {from} — {to}',
+  ev: {
+    orderIssued: 'Transfer order issued: {title} ({n} households)',
+    orderClosed: 'Transfer order #{id} closed',
+    status: '{n} households: {from} → {to}',
+    rain: 'Rain update, as of {time}',
+    rainTasks: 'Rain update, as of {time}; {n} checks opened',
+    taskDone: '{phase}: {n} done',
+    taskItem: 'Item {done} (task #{id})',
+    ticked: 'ticked',
+    unticked: 'unticked',
+  },
+}
+export type WallText = typeof zh
+export const wallCatalogs = { zh, en }
+
+export function useWallText(): WallText {
+  return wallCatalogs[useI18n().lang]
+}
+
+/** Beijing time, as command rooms read the clock. */
+export function beijing(iso: string | number, withDate = true) {
+  const d = new Date(typeof iso === 'number' ? iso : Date.parse(iso))
+  const s = new Date(d.getTime() + 8 * 3600_000).toISOString()
+  return withDate ? `${s.slice(5, 10)} ${s.slice(11, 19)}` : s.slice(11, 19)
+}
