@@ -14,7 +14,8 @@ import type { LineError } from './decode.ts'
 
 export type Target = 'households' | 'hazard_sites'
 
-export interface ReportRow { row: number; action: 'insert' | 'update'; code: string; grid: string }
+/** A row of the dry-run report; an update names the fields it would change (none: the file says what is stored). */
+export interface ReportRow { row: number; action: 'insert' | 'update'; code: string; grid: string; changed?: string[] }
 
 interface Placed { p: Parsed; grid_id: number; grid_code: string; micro_id: number | null; village_code: string }
 
@@ -48,6 +49,32 @@ async function existing(sql: Sql, target: Target, codes: string[]) {
   return new Map(rows.map((r) => [r.code as string, { id: r.id as number, place: r.place as string }]))
 }
 
+/** The stored values of the records with these codes, by code, under the file's field names (and their grid). */
+async function stored(sql: Sql, target: Target, fields: string[], codes: string[]) {
+  if (!codes.length) return new Map<string, Record<string, unknown>>()
+  // Field names come from our column specs (api/import/columns.ts), never from the file.
+  const cols = fields.filter((f) => f !== 'lon' && f !== 'lat').map((f) => `t.${f}`).join(', ')
+  const rows = target === 'households'
+    ? await sql.unsafe(`SELECT ${cols}, ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat, t.grid_id AS _grid FROM households t WHERE t.code = ANY($1)`, [codes])
+    : await sql.unsafe(`SELECT ${cols}, ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat, t.admin_code AS _grid FROM hazard_sites t WHERE t.code = ANY($1)`, [codes])
+  return new Map(rows.map((r) => [r.code as string, r as Record<string, unknown>]))
+}
+
+/** Fields whose value in the file differs from the stored one; a blank cell keeps the stored value, so it changes nothing. */
+function changedFields(values: Parsed['values'], old: Record<string, unknown>, place: number | string): string[] {
+  const out: string[] = []
+  for (const [k, v] of Object.entries(values)) {
+    if (v === null || k === 'code' || k === 'lon' || k === 'lat') continue
+    const was = old[k]
+    const same = typeof v === 'number' ? was !== null && Number(was) === v : v === was
+    if (!same) out.push(k)
+  }
+  // Coordinates to 5 cm (our exports write 7 decimals); a point that moves grid says so too.
+  if (Math.abs(Number(values.lon) - Number(old.lon)) > 5e-7 || Math.abs(Number(values.lat) - Number(old.lat)) > 5e-7) out.push('location')
+  if (place !== old._grid) out.push('grid')
+  return out
+}
+
 export async function runImport(sql: Sql, user: SessionUser, target: Target, rows: Parsed[], errors: LineError[], opts: { dryRun: boolean; file: string; crs: string }) {
   const placed = await place(sql, rows, user, errors)
   const codes = placed.map((x) => x.p.values.code).filter((c): c is string => typeof c === 'string')
@@ -74,6 +101,7 @@ export async function runImport(sql: Sql, user: SessionUser, target: Target, row
                                  FROM grids g LEFT JOIN households h ON h.grid_id = g.id WHERE g.code = ANY(${grids}) GROUP BY g.code`) next.set(r.code as string, r.n as number)
     }
   }
+  const before = await stored(sql, target, Object.keys(placed[0]?.p.values ?? {}), [...have.keys()])
   const report: ReportRow[] = placed.map((x) => {
     let code = x.p.values.code as string | null
     if (!code) {
@@ -82,7 +110,9 @@ export async function runImport(sql: Sql, user: SessionUser, target: Target, row
       code = x.grid_code + String(n).padStart(4, '0')
       x.p.values.code = code
     }
-    return { row: x.p.row, action: have.has(code) ? 'update' : 'insert', code, grid: x.grid_code }
+    const old = before.get(code)
+    if (!old) return { row: x.p.row, action: 'insert', code, grid: x.grid_code }
+    return { row: x.p.row, action: 'update', code, grid: x.grid_code, changed: changedFields(x.p.values, old, target === 'households' ? x.grid_id : x.village_code) }
   })
   const summary = { rows: report.length, inserted: report.filter((r) => r.action === 'insert').length, updated: report.filter((r) => r.action === 'update').length }
   if (opts.dryRun) return { ok: true as const, dryRun: true, ...summary, report }

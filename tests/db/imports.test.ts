@@ -118,17 +118,30 @@ for (const target of targets()) {
       await expectErrors(await post(township, 'households', { file, format: 'xlsx' }), [1], /members, lon, lat/)
     })
 
-    it('round trip: our own exports come back in with no errors (CSV and XLSX households, GeoJSON hazard sites)', async () => {
+    it('round trip: our own exports come back in with no errors and no change (CSV and XLSX households, GeoJSON hazard sites)', async () => {
+      const codes = (await s.db.sql`SELECT h.code FROM households h JOIN grids g ON g.id = h.grid_id WHERE g.code LIKE ${town.slice(0, 9) + '%'} ORDER BY h.code`).map((r) => r.code as string)
+      let csv = ''
       for (const fmt of ['csv', 'xlsx'] as const) {
         const ex = await commander.get(`/api/export/households.${fmt}?unit=${town}`)
         expect(ex.status).toBe(200)
         const n = Number(ex.headers.get('x-feature-count'))
-        const file = b64(Buffer.from(await ex.arrayBuffer()))
-        const r = await post(township, 'households', { file, format: fmt })
+        const bytes = Buffer.from(await ex.arrayBuffer())
+        if (fmt === 'csv') csv = bytes.toString('utf8')
+        const r = await post(township, 'households', { file: b64(bytes), format: fmt })
         const body = await r.json()
         expect(r.status, `${fmt}: ${JSON.stringify(body).slice(0, 400)}`).toBe(200)
         expect(body).toMatchObject({ rows: n, updated: n, inserted: 0 })
+        // The same rows, and every value as stored: names, measures (Chinese), counts, risk, place.
+        expect(body.report.map((x: { code: string }) => x.code).sort()).toEqual(codes)
+        expect(body.report.filter((x: { changed: string[] }) => x.changed.length), fmt).toEqual([])
       }
+      // The report sees a change: one name edited (in Chinese) in the exported file.
+      const [first] = await s.db.sql`SELECT code, householder FROM households WHERE code = ${codes[0]}`
+      expect(first.householder).toMatch(/[\u4e00-\u9fff]/)
+      const edited = csv.replace(new RegExp(`^(\\d+,${codes[0]},)${first.householder},`, 'm'), '$1欧阳测试,')
+      expect(edited).not.toBe(csv)
+      const one = await (await post(township, 'households', { file: b64(edited), format: 'csv' })).json()
+      expect(one.report.filter((x: { changed: string[] }) => x.changed.length).map((x: { code: string; changed: string[] }) => [x.code, x.changed])).toEqual([[codes[0], ['householder']]])
       const ex = await commander.get(`/api/export/hazard_sites.geojson?unit=${town}`)
       const n = Number(ex.headers.get('x-feature-count'))
       expect(n).toBeGreaterThan(0)
