@@ -1,8 +1,9 @@
 /**
  * The planners' panel in a browser: a planner opens 规划分析, runs one
  * analysis for a township (its table and totals match the API, its result is
- * on the map as a GeoJSON source), and downloads one export with the count
- * the server announced.
+ * on the map as a GeoJSON source), downloads one export with the count
+ * the server announced, and prints the map's current view with the layers shown;
+ * a township sees an import's full report by row, paged and as CSV.
  */
 import { readFile } from 'node:fs/promises'
 import type { Browser } from 'playwright-core'
@@ -67,6 +68,83 @@ describe.skipIf(!exe)('planning panel', () => {
     expect(text.trim().split('\n').length - 1).toBe(truth.totals.grids)
     expect(await page.getByTestId('planning-status').innerText()).toContain(String(truth.totals.grids))
     await screenshot(page, 'planning-panel-1600x900.png')
+    expect(errors).toEqual([])
+  })
+
+  it('an import\'s full report: every bad row by number, a page at a time, and the whole list as CSV; a dry run\'s rows too', async () => {
+    await createAccount(server.db.sql, { username: 'btown', displayName: '浏览器乡镇', role: 'township', unitCode: town, password: TEST_PASSWORD }, cliActor('test'))
+      .catch(() => undefined)
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: true })
+    const errors = collectErrors(page)
+    await page.goto(`${server.url}/?unit=${town}`)
+    await page.getByTestId('login-form').waitFor()
+    await page.fill('input[name=username]', 'btown')
+    await page.fill('input[name=password]', TEST_PASSWORD)
+    await page.keyboard.press('Enter')
+    await waitForMap(page)
+    await page.getByTestId('planning-open').click()
+    await page.getByTestId('planning-panel').waitFor()
+    // 120 households at (0, 0): in no grid, each an error of its own row (rows 2–121 of the sheet).
+    const bad = ['户主,人口,风险等级,经度,纬度', ...Array.from({ length: 120 }, (_, i) => `测试户${i},3,红,0,0`)].join('\n')
+    await page.getByTestId('import-file').setInputFiles({ name: '台账.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) })
+    await page.getByTestId('import-dry-run').click()
+    const report = page.getByTestId('import-report')
+    await report.waitFor()
+    expect(await report.innerText()).toContain('120')
+    expect(await page.getByTestId('import-report-page').innerText()).toBe('第 1 / 3 页')
+    expect(await report.locator('tbody tr').count()).toBe(50)
+    await page.getByTestId('import-report-next').click()
+    await page.getByTestId('import-report-next').click()
+    expect(await page.getByTestId('import-report-page').innerText()).toBe('第 3 / 3 页')
+    expect(await report.locator('tbody tr').count()).toBe(20)
+    expect(await report.locator('tbody tr').last().locator('td').first().innerText()).toBe('121')
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('import-report-csv').click()])
+    expect(download.suggestedFilename()).toBe('台账-errors.csv')
+    const lines = (await readFile((await download.path())!)).toString('utf8').replace(/^\uFEFF/, '').trim().split('\r\n')
+    expect(lines.length).toBe(121)
+    expect(lines.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: 120 }, (_, i) => i + 2))
+    expect(lines[1]).toMatch(/^2,"第 2 行 坐标/)
+    // A good file: the dry run's report lists each row with what it would do.
+    const [g] = await server.db.sql`SELECT ST_X(label_point) AS lon, ST_Y(label_point) AS lat FROM grids
+      WHERE kind = 'basic' AND code LIKE ${town.slice(0, 9) + '%'} AND ST_Contains(geom, label_point) ORDER BY code LIMIT 1`
+    const good = ['户主,人口,风险等级,经度,纬度', `张三,3,红,${g.lon},${g.lat}`, `李四,2,绿,${g.lon},${g.lat}`].join('\n')
+    await page.getByTestId('import-file').setInputFiles({ name: '新台账.csv', mimeType: 'text/csv', buffer: Buffer.from(good) })
+    await page.getByTestId('import-dry-run').click()
+    await expect.poll(() => report.innerText()).toContain('共 2 行')
+    expect(await report.locator('tbody tr').count()).toBe(2)
+    expect(await report.locator('tbody tr').first().innerText()).toContain('新增')
+    await screenshot(page, 'planning-import-report.png')
+    // The refused file's 400 is the browser's one console line; nothing else.
+    expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([])
+  })
+
+  it('prints the current view: the map\'s box and the layer groups shown go to /api/print, the file comes back', { timeout: 300_000 }, async () => {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: true })
+    const errors = collectErrors(page)
+    await page.goto(`${server.url}/?unit=${town}`)
+    await page.getByTestId('login-form').waitFor()
+    await page.fill('input[name=username]', 'bplanner')
+    await page.fill('input[name=password]', TEST_PASSWORD)
+    await page.keyboard.press('Enter')
+    await waitForMap(page)
+    // The planner hides hazard sites and moves the map somewhere of the test's choosing.
+    await page.getByTestId('layer-hazards').uncheck()
+    const [h] = await server.db.sql`SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM households ORDER BY id LIMIT 1`
+    await page.evaluate(([x, y]) => window.__gridwatch!.map!.jumpTo({ center: [x, y], zoom: 14.2 }), [h.x as number, h.y as number])
+    const view = await page.evaluate(() => window.__gridwatch!.map!.getBounds().toArray().flat())
+    await page.getByTestId('planning-open').click()
+    await page.getByTestId('planning-panel').waitFor()
+    const [request] = await Promise.all([page.waitForRequest((r) => r.url().endsWith('/api/print') && r.method() === 'POST'), page.getByTestId('planning-print').click()])
+    const body = request.postDataJSON()
+    expect(body.unit).toBe(town)
+    for (const [i, v] of view.entries()) expect(Math.abs(body.bbox[i] - v)).toBeLessThan(1e-6)
+    expect(body.layers).not.toContain('hazards')
+    expect(body.layers).toContain('households')
+    expect(body.lang).toBe('zh')
+    const download = await page.waitForEvent('download', { timeout: 240_000 })
+    expect(download.suggestedFilename()).toBe(`map-${town}.pdf`)
+    const pdf = await readFile((await download.path())!)
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-')
     expect(errors).toEqual([])
   })
 })

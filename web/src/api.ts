@@ -64,6 +64,8 @@ export class ApiError extends Error {
     readonly en: string,
     readonly network = false,
     readonly code?: string,
+    /** The whole error body, for answers that carry more than a message (an import's `errors` by row). */
+    readonly body?: unknown,
   ) {
     super(en)
   }
@@ -87,7 +89,7 @@ async function request<T>(path: string, init: RequestInit): Promise<T> {
   if (res.ok) return (await res.json()) as T
   const body = (await res.json().catch(() => null)) as { error?: { code?: string; zh?: string; en?: string } } | null
   if (res.status === 401 && !path.startsWith('/api/auth/')) window.dispatchEvent(new Event(LOGGED_OUT_EVENT))
-  throw new ApiError(res.status, body?.error?.zh ?? `HTTP ${res.status}`, body?.error?.en ?? `HTTP ${res.status}`, false, body?.error?.code)
+  throw new ApiError(res.status, body?.error?.zh ?? `HTTP ${res.status}`, body?.error?.en ?? `HTTP ${res.status}`, false, body?.error?.code, body)
 }
 
 export function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {

@@ -388,6 +388,11 @@ export const en: Messages = {
     dryRun: 'Dry run',
     importNow: 'Import',
     importReport: '{rows} rows: {inserted} new, {updated} updated',
+    report: {
+      row: 'Row', problem: 'Problem', action: 'Action', code: 'Code', grid: 'Grid', changed: 'Fields that change',
+      insert: 'insert', update: 'update', errors: '{n} error(s), nothing written; fix the sheet and try the dry run again', rows: '{n} rows',
+      download: 'Download the full report (CSV)', page: 'Page {page} of {pages}',
+    },
     param: { limit: 'Households per worker, at most', distance: 'Distance (m)', certified: 'Certified shelters only', vulnerable_only: 'Households with vulnerable people only', level: 'Level' },
   },
 }

@@ -386,6 +386,11 @@ export const zh = {
     dryRun: '试导入',
     importNow: '正式导入',
     importReport: '{rows} 行：新增 {inserted}，更新 {updated}',
+    report: {
+      row: '行号', problem: '问题', action: '操作', code: '编号', grid: '网格', changed: '将改动的字段',
+      insert: '新增', update: '更新', errors: '共 {n} 处错误，未写入任何数据；改正表格后重新试导入', rows: '共 {n} 行',
+      download: '下载完整报告（CSV）', page: '第 {page} / {pages} 页',
+    },
     param: { limit: '每名网格员户数上限', distance: '距离(米)', certified: '仅经安全评估的避险点', vulnerable_only: '仅含重点人员的户', level: '统计级别' },
   },
 }

@@ -9,6 +9,7 @@ import { ApiError, getJson, sendJson, type BBox } from '../api.ts'
 import type { LayerGroup } from '../map/style.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { useApi } from '../useApi.ts'
+import { ImportReport, type ImportError, type ImportRow } from './ImportReport.tsx'
 
 interface Field { name: string; zh: string; type: string }
 interface ParamSchema { type?: string; enum?: string[]; default?: unknown; minimum?: number; maximum?: number }
@@ -17,7 +18,7 @@ export interface AnalysisResult {
   analysis: string; zh: string; en: string; rows: Record<string, unknown>[]; truncated: boolean; columns: Field[]
   totals: Record<string, number>; totalsZh: Record<string, string>; geojson: GeoJSON.FeatureCollection
 }
-interface ImportAnswer { ok: boolean; dryRun: boolean; rows: number; inserted: number; updated: number; report: { row: number; action: string; code: string; grid: string }[] }
+interface ImportAnswer { ok: boolean; dryRun: boolean; rows: number; inserted: number; updated: number; report: ImportRow[] }
 
 const formats = ['geojson', 'csv', 'xlsx', 'gpkg', 'shp.zip'] as const
 
@@ -49,7 +50,7 @@ export function PlanningPanel({ unitCode, view, visible, onResult, onClose }: Pa
   const [imp, setImp] = useState({ target: 'households', crs: 'wgs84' })
   const [importFile, setImportFile] = useState<File | null>(null)
   const [importAnswer, setImportAnswer] = useState<ImportAnswer | null>(null)
-  const [importErrors, setImportErrors] = useState<{ row: number; zh: string; en: string }[] | null>(null)
+  const [importErrors, setImportErrors] = useState<ImportError[] | null>(null)
   const fail = (e: unknown) => setStatus(e instanceof ApiError ? (lang === 'zh' ? e.zh : e.en) : String(e))
 
   const info = list.state === 'ok' ? list.data.find((a) => a.id === name) : undefined
@@ -122,8 +123,10 @@ export function PlanningPanel({ unitCode, view, visible, onResult, onClose }: Pa
       const a = await sendJson<ImportAnswer>('POST', `/api/import/${imp.target}`, { file: btoa(bin), filename: importFile.name, format: ext, crs: imp.crs, dryRun })
       setImportAnswer(a)
     } catch (e) {
-      // The 400's message counts the errors and names the first rows (the full list is in its `errors`).
-      if (e instanceof ApiError) setImportErrors([{ row: 0, zh: e.zh, en: e.en }])
+      // A refused file's 400 lists every error by row in `errors`; any other failure is one message.
+      const all = e instanceof ApiError ? (e.body as { errors?: ImportError[] } | undefined)?.errors : undefined
+      if (all?.length) setImportErrors(all)
+      else fail(e)
     }
   }
 
@@ -181,14 +184,15 @@ export function PlanningPanel({ unitCode, view, visible, onResult, onClose }: Pa
           <option value="households">{t('planning.importHouseholds')}</option><option value="hazard_sites">{t('planning.importHazards')}</option>
         </select>
         <select value={imp.crs} onChange={(e) => setImp({ ...imp, crs: e.target.value })}><option value="wgs84">WGS84</option><option value="cgcs2000">CGCS2000</option><option value="gcj02">GCJ-02</option></select>
-        <input type="file" accept=".csv,.xlsx,.geojson,.json,.zip" onChange={(e) => setImportFile(e.target.files?.[0] ?? null)} />
+        <input type="file" data-testid="import-file" accept=".csv,.xlsx,.geojson,.json,.zip" onChange={(e) => setImportFile(e.target.files?.[0] ?? null)} />
       </div>
       <div className="row">
-        <button disabled={!importFile} onClick={() => void importFileNow(true)}>{t('planning.dryRun')}</button>
+        <button data-testid="import-dry-run" disabled={!importFile} onClick={() => void importFileNow(true)}>{t('planning.dryRun')}</button>
         <button disabled={!importAnswer?.dryRun} onClick={() => void importFileNow(false)}>{t('planning.importNow')}</button>
       </div>
       {importAnswer && <p className="small">{t('planning.importReport', { rows: importAnswer.rows, inserted: importAnswer.inserted, updated: importAnswer.updated })}{importAnswer.dryRun ? ` (${t('planning.dryRun')})` : ''}</p>}
-      {importErrors && <ul className="small">{importErrors.map((e, i) => <li key={i}>{lang === 'zh' ? e.zh : e.en}</li>)}</ul>}
+      {importAnswer?.dryRun && importFile && <ImportReport key={`ok-${importAnswer.rows}`} rows={importAnswer.report} file={importFile.name} onSave={save} />}
+      {importErrors && importFile && <ImportReport key={`bad-${importErrors.length}`} errors={importErrors} file={importFile.name} onSave={save} />}
     </section>
   )
 }
