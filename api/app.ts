@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', analysisRoutes(deps.db.sql))
   app.route('/', importRoutes(deps.db.sql))
   app.route('/', printRoutes(deps.db.sql))
-  app.route('/', evacuationRoutes(deps.db.sql))
+  app.route('/', evacuationRoutes(deps.db.sql, { copy: deps.db.copyIn }))
   app.route('/', eventRoutes(deps.events, deps.sessions))
   app.route('/', wallRoutes(deps.db.sql))
 

@@ -8,7 +8,13 @@
  *    trip alone.
  * Both API processes are children, so the clients here never share a server's
  * event loop. Writes bench/evac.md (or --out). Leaves no order behind.
+ *
+ * `--before-root DIR --before-url URL`: the same order also through an API
+ * process of another checkout (the code before a change) on its own copy of
+ * the database, run by run between the reference and the new order, so that
+ * before and after meet the same machine load.
  */
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -23,7 +29,16 @@ import { migrate } from '../data/migrate.ts'
 import { startApiProcess } from '../tests/helpers/serve-process.ts'
 import { openSse } from '../tests/helpers/sse.ts'
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, changes: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } })
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' }, changes: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' },
+    'before-root': { type: 'string' }, 'before-url': { type: 'string' },
+  },
+})
+if (!values['before-root'] !== !values['before-url']) {
+  console.error('--before-root and --before-url go together (a checkout of the old code, and a copy of the database for it)')
+  process.exit(2)
+}
 const url = process.env.DATABASE_URL
 if (!url) {
   console.error('bench:evac needs DATABASE_URL (a PostGIS seeded with npm run seed -- --scale full)')
@@ -43,35 +58,65 @@ const sizes = await sql<{ code: string; name: string; households: number }[]>`
 const counties = [...new Map([sizes.find((c) => c.households >= 100_000), sizes.find((c) => c.code === '530602000000'), sizes.at(-1)]
   .filter((c) => c !== undefined).map((c) => [c.code, c])).values()]
 const [city] = await sql`SELECT code FROM admin_units WHERE level = 'city'`
+const loadBefore = os.loadavg().map((x) => x.toFixed(1)).join(' ')
+/** The old checkout's commit (a `git archive` copy has none: its folder name then). */
+function commitOf(dir: string): string {
+  try {
+    return execFileSync('git', ['log', '-1', '--format=%h'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return path.basename(dir)
+  }
+}
+const beforeCommit = values['before-root'] ? commitOf(values['before-root']) : ''
 await sql`DELETE FROM evac_orders`
 
 const password = `Bench-${randomBytes(9).toString('base64url')}`
 const username = `bench-${randomBytes(4).toString('hex')}`
-const acc = await createAccount(sql, { username, displayName: '基准测试', role: 'commander', unitCode: city.code as string, password }, cliActor('bench'))
+const account = { username, displayName: '基准测试', role: 'commander' as const, unitCode: city.code as string, password }
+const acc = await createAccount(sql, account, cliActor('bench'))
+const beforeSql = values['before-url'] ? (postgres(values['before-url'], { onnotice: () => {}, max: 1 }) as Sql) : null
+const beforeAcc = beforeSql ? await createAccount(beforeSql, account, cliActor('bench')) : null
+if (beforeSql) await beforeSql`DELETE FROM evac_orders`
 const one = await startApiProcess(url)
 const two = await startApiProcess(url)
+const old = values['before-root'] ? await startApiProcess(values['before-url']!, path.resolve(values['before-root'])) : null
 try {
-  const login = await fetch(`${one.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }) })
-  const { csrfToken } = await login.json()
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]
-  const headers = { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrfToken }
-  const send = (base: string, method: string, p: string, body: unknown) => fetch(base + p, { method, headers, body: JSON.stringify(body) })
+  const logIn = async (base: string) => {
+    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }) })
+    const { csrfToken } = await login.json()
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]
+    return { cookie, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrfToken } }
+  }
+  const { cookie, headers } = await logIn(one.url)
+  const oldHeaders = old ? (await logIn(old.url)).headers : null
+  const send = (base: string, method: string, p: string, body: unknown, h = headers) => fetch(base + p, { method, headers: h, body: JSON.stringify(body) })
 
   // 1. A whole county, several runs each (each order deleted before the next).
-  const results: { county: (typeof counties)[number]; orderMs: number[]; dryMs: number[]; refMs: number[]; summary: Record<string, unknown> }[] = []
+  const results: { county: (typeof counties)[number]; orderMs: number[]; dryMs: number[]; refMs: number[]; beforeMs: number[]; summary: Record<string, unknown> }[] = []
   let orderId = 0
+  const orderBody = (county: { code: string }) => ({ stage: 'everyone', trigger: { kind: 'manual' }, units: [county.code], title: '基准测试' })
   for (const county of counties) {
-    const res = { county, orderMs: [] as number[], dryMs: [] as number[], refMs: [] as number[], summary: {} as Record<string, unknown> }
+    const res = { county, orderMs: [] as number[], dryMs: [] as number[], refMs: [] as number[], beforeMs: [] as number[], summary: {} as Record<string, unknown> }
     for (let i = 0; i < Number(values.runs); i++) {
       let t = process.hrtime.bigint()
       await sql`SELECT h.id, h.members, h.vulnerable, g.code FROM households h JOIN grids g ON g.id = h.grid_id WHERE g.code LIKE ${county.code.slice(0, 6) + '%'}`
       res.refMs.push(ms(t))
+      if (old && beforeSql) {
+        // Each database cleaned up (and its dead rows vacuumed) the same way before its order is timed.
+        await beforeSql`DELETE FROM evac_orders`
+        await beforeSql`VACUUM evac_households`
+        t = process.hrtime.bigint()
+        const b = await send(old.url, 'POST', '/api/evacuation/orders', orderBody(county), oldHeaders!)
+        res.beforeMs.push(ms(t))
+        if (b.status !== 201) throw new Error(`order (before): ${b.status} ${await b.text()}`)
+      }
+      await sql`VACUUM evac_households`
       t = process.hrtime.bigint()
       const dry = await send(one.url, 'POST', '/api/evacuation/orders', { stage: 'everyone', trigger: { kind: 'manual' }, units: [county.code], dryRun: true })
       res.dryMs.push(ms(t))
       if (dry.status !== 200) throw new Error(`dry run: ${dry.status} ${await dry.text()}`)
       t = process.hrtime.bigint()
-      const r = await send(one.url, 'POST', '/api/evacuation/orders', { stage: 'everyone', trigger: { kind: 'manual' }, units: [county.code], title: '基准测试' })
+      const r = await send(one.url, 'POST', '/api/evacuation/orders', orderBody(county))
       res.orderMs.push(ms(t))
       if (r.status !== 201) throw new Error(`order: ${r.status} ${await r.text()}`)
       const body = await r.json()
@@ -79,7 +124,7 @@ try {
       orderId = body.order.id
       if (i < Number(values.runs) - 1 || county !== counties.at(-1)) await sql`DELETE FROM evac_orders WHERE id = ${orderId}`
     }
-    console.log(`order: ${county.name} ${res.summary.households} households in ${median(res.orderMs).toFixed(0)} ms (reference ${median(res.refMs).toFixed(0)} ms)`)
+    console.log(`order: ${county.name} ${res.summary.households} households in ${median(res.orderMs).toFixed(0)} ms (reference ${median(res.refMs).toFixed(0)} ms${old ? `, before ${median(res.beforeMs).toFixed(0)} ms` : ''})`)
     results.push(res)
   }
   const order = { id: orderId }
@@ -131,12 +176,15 @@ Two API processes (children of the benchmark) on one database; clients in the be
 POST /api/evacuation/orders with \`units: [county]\`, stage everyone: households picked in SQL, shelters assigned by capacity,
 one row per household inserted, tiles and the live feed notified. Reference: the bare SQL listing the same households with
 their grids, timed in the same run. Medians of ${values.runs} runs (ms). Target: ≤ 2,000 ms for a county of ≥ 100,000 households.
+${old ? `Before: the same order through an API process of the code at \`${beforeCommit}\` on a copy of the same database with that
+code's schema, run by run alongside (each database's previous order deleted and vacuumed before each timing).
+` : ''}
+| county | households |${old ? ' order before | before / reference |' : ''} order | dry run (no insert) | reference SQL | order / reference | planned / nearest / no shelter (households) |
+|---|---|${old ? '---|---|' : ''}---|---|---|---|---|
+${results.map((r) => `| ${r.county.name} | ${r.county.households} |${old ? ` ${median(r.beforeMs).toFixed(0)} | ${(median(r.beforeMs) / median(r.refMs)).toFixed(1)} |` : ''} ${median(r.orderMs).toFixed(0)} | ${median(r.dryMs).toFixed(0)} | ${median(r.refMs).toFixed(0)} | ${(median(r.orderMs) / median(r.refMs)).toFixed(1)} | ${r.summary.planned} / ${r.summary.nearest} / ${(r.summary.shortfall as { households: number }).households} |`).join('\n')}
 
-| county | households | order | dry run (no insert) | reference SQL | order / reference | planned / nearest / no shelter (households) |
-|---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.county.name} | ${r.county.households} | ${median(r.orderMs).toFixed(0)} | ${median(r.dryMs).toFixed(0)} | ${median(r.refMs).toFixed(0)} | ${(median(r.orderMs) / median(r.refMs)).toFixed(1)} | ${r.summary.planned} / ${r.summary.nearest} / ${(r.summary.shortfall as { households: number }).households} |`).join('\n')}
-
-All runs (ms): ${results.map((r) => `${r.county.name} ${r.orderMs.map((x) => x.toFixed(0)).join(', ')}`).join('; ')}.
+All runs (ms): ${results.map((r) => `${r.county.name} ${r.orderMs.map((x) => x.toFixed(0)).join(', ')}${old ? ` (before ${r.beforeMs.map((x) => x.toFixed(0)).join(', ')})` : ''}`).join('; ')}; reference ${results.map((r) => r.refMs.map((x) => x.toFixed(0)).join(', ')).join('; ')}.
+Load average over the run: ${loadBefore} → ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (1, 5, 15 min; ${os.cpus().length} cores shared with other work).
 Shelter places are far fewer than people in a whole county, so most households of a county-wide order have no shelter: the
 order reports them as a shortfall rather than over-filling shelters.
 
@@ -154,6 +202,12 @@ Missed: ${missed}. Target: p95 ≤ 1,000 ms.
   console.log(`wrote ${path.relative(process.cwd(), out)}`)
 } finally {
   await sql`DELETE FROM evac_orders`
+  await old?.stop()
+  if (beforeSql) {
+    await beforeSql`DELETE FROM evac_orders`
+    await writeTx(beforeSql, cliActor('bench'), async (tx) => void (await tx`DELETE FROM users WHERE id = ${beforeAcc!.id as number}`))
+    await beforeSql.end()
+  }
   await two.stop()
   await one.stop()
   await writeTx(sql, cliActor('bench'), async (tx) => void (await tx`DELETE FROM users WHERE id = ${acc.id as number}`))

@@ -10,6 +10,8 @@ export interface Database {
   kind: 'embedded' | 'postgis'
   /** A URL other processes (tests, scripts) can use while this one runs. */
   url: string
+  /** Takes COPY … FROM STDIN: a real server does; PGlite behind the socket loses the protocol on it. */
+  copyIn: boolean
   /**
    * Notifications on `channel`. A real server delivers NOTIFY to every
    * connection (and every API process); PGlite behind the socket does not
@@ -42,12 +44,13 @@ export async function connect(
       await sql.end()
       // LISTEN all the same: PGlite only emits notifications for channels someone listens to.
       const relayed = relayedPool(url, async (pool, channel) => (await pool.listen(channel, () => {})).unlisten)
-      return { ...relayed, kind: 'postgis', url, close: () => relayed.sql.end({ timeout: 5 }) }
+      return { ...relayed, kind: 'postgis', url, copyIn: false, close: () => relayed.sql.end({ timeout: 5 }) }
     }
     return {
       sql,
       kind: 'postgis',
       url,
+      copyIn: true,
       async listen(channel, onPayload) {
         const { unlisten } = await sql.listen(channel, onPayload)
         return unlisten
@@ -70,6 +73,7 @@ export function fromEmbedded(embedded: EmbeddedServer): Database {
     sql,
     kind: 'embedded',
     url,
+    copyIn: false,
     listen,
     async close() {
       await sql.end({ timeout: 5 })

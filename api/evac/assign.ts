@@ -46,3 +46,59 @@ export function assignShelters(households: Candidate[], nearby: Map<number, numb
   }
   return out
 }
+
+export interface Place {
+  id: number
+  lon: number
+  lat: number
+}
+
+const EARTH_M = 6_371_008.8
+const RAD = Math.PI / 180
+
+/** Great-circle distance in metres (haversine, mean Earth radius). */
+export function distanceM(a: Place, b: Place): number {
+  const dLat = (b.lat - a.lat) * RAD
+  const dLon = (b.lon - a.lon) * RAD
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLon / 2) ** 2
+  return 2 * EARTH_M * Math.asin(Math.min(1, Math.sqrt(h)))
+}
+
+/**
+ * Per grid (its label point), the `k` nearest shelters within `reachM`, nearest
+ * first. Done here rather than by one KNN query a grid: a county is 5,000 grids
+ * against a few hundred shelters, and this is a few milliseconds of arithmetic
+ * where the queries took over a second. Shelters are bucketed on a lattice of
+ * cells at least `reachM` wide, so each grid looks at its own cell and the
+ * eight around it only.
+ */
+export function nearestShelters(grids: Place[], shelters: Place[], reachM: number, k: number): Map<number, number[]> {
+  // Cell size in degrees: reach in latitude, and in longitude at the highest latitude present.
+  const maxLat = Math.max(0, ...grids.map((g) => Math.abs(g.lat)), ...shelters.map((s) => Math.abs(s.lat)))
+  const dLat = reachM / (EARTH_M * RAD)
+  const dLon = dLat / Math.max(0.01, Math.cos(Math.min(89, maxLat + dLat) * RAD))
+  const key = (cx: number, cy: number) => `${cx}/${cy}`
+  const cells = new Map<string, Place[]>()
+  for (const s of shelters) {
+    const k0 = key(Math.floor(s.lon / dLon), Math.floor(s.lat / dLat))
+    const list = cells.get(k0)
+    if (list) list.push(s)
+    else cells.set(k0, [s])
+  }
+  const out = new Map<number, number[]>()
+  for (const g of grids) {
+    const cx = Math.floor(g.lon / dLon)
+    const cy = Math.floor(g.lat / dLat)
+    const found: { id: number; d: number }[] = []
+    for (let x = cx - 1; x <= cx + 1; x++) {
+      for (let y = cy - 1; y <= cy + 1; y++) {
+        for (const s of cells.get(key(x, y)) ?? []) {
+          const d = distanceM(g, s)
+          if (d <= reachM) found.push({ id: s.id, d })
+        }
+      }
+    }
+    if (found.length) out.set(g.id, found.sort((a, b) => a.d - b.d || a.id - b.id).slice(0, k).map((s) => s.id))
+  }
+  return out
+}

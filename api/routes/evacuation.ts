@@ -24,13 +24,14 @@ function query<S extends z.ZodType>(raw: string | undefined, name: string, schem
 const count = (max: number) => z.coerce.number().int().min(0).max(max)
 
 /** Transfer orders (转移指令), household transfer status, cards and plans. Roles and scope: api/README.md. */
-export function evacuationRoutes(sql: Sql) {
+/** `copy`: the database takes COPY FROM STDIN (PostgreSQL; not the embedded one over its socket). */
+export function evacuationRoutes(sql: Sql, opts: { copy: boolean }) {
   const app = new Hono()
 
   app.post('/api/evacuation/orders', async (c) => {
     authorize(c, 'order.issue')
     const body = await readJson(c, orderBody)
-    const out = await issueOrder(sql, c.get('user')!, body)
+    const out = await issueOrder(sql, c.get('user')!, body, opts)
     return c.json(out, body.dryRun ? 200 : 201)
   })
 

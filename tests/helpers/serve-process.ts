@@ -6,8 +6,8 @@ import path from 'node:path'
  * it: a real OS process (its own pool, listener and tile cache), not a second
  * server object in the test's process.
  */
-export async function startApiProcess(databaseUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const root = path.resolve(import.meta.dirname, '../..')
+export async function startApiProcess(databaseUrl: string, root = path.resolve(import.meta.dirname, '../..')): Promise<{ url: string; stop(): Promise<void> }> {
+  // `root`: another checkout of gridwatch (a benchmark's "before"), run with its own code.
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'tests/helpers/serve-main.ts')], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },

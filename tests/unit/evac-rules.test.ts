@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { assignShelters, type Candidate } from '../../api/evac/assign.ts'
+import { assignShelters, distanceM, nearestShelters, type Candidate } from '../../api/evac/assign.ts'
+import { nextPrefix, parsePacked } from '../../api/evac/pick.ts'
 import { commonUnit } from '../../api/evac/orders.ts'
 import { checkTransition, statuses, type Status } from '../../api/evac/status.ts'
 
@@ -61,5 +62,42 @@ describe('the unit an order belongs to', () => {
     expect(commonUnit(['530602100201001', '530602100202001'])).toBe('530602100000')
     expect(commonUnit(['530602100201001', '530602101201001'])).toBe('530602000000')
     expect(commonUnit(['530602100201001', '530621100201001'])).toBe('530600000000')
+  })
+})
+
+describe('shelters in reach of a grid', () => {
+  const at = (id: number, lon: number, lat: number) => ({ id, lon, lat })
+  it('measures on the sphere: a degree of latitude is about 111 km, of longitude at 27°N about 99 km', () => {
+    expect(distanceM(at(0, 103, 27), at(0, 103, 28)) / 1000).toBeCloseTo(111.2, 0)
+    expect(distanceM(at(0, 103, 27), at(0, 104, 27)) / 1000).toBeCloseTo(99.1, 0)
+  })
+  it('lists the nearest first, at most k, none beyond the reach, across cell borders', () => {
+    const grid = at(1, 103.5, 27.5)
+    // 0.01° of latitude ≈ 1.1 km; the 8 km reach is about 0.072°.
+    const shelters = [at(10, 103.5, 27.53), at(11, 103.5, 27.51), at(12, 103.5, 27.49), at(13, 103.5, 27.58), at(14, 103.44, 27.5), at(15, 103.6, 27.5)]
+    expect(nearestShelters([grid], shelters, 8000, 8).get(1)).toEqual([11, 12, 10, 14])
+    expect(nearestShelters([grid], shelters, 8000, 2).get(1)).toEqual([11, 12])
+    // Brute force agrees everywhere on a lattice of grids and shelters.
+    const grids = Array.from({ length: 40 }, (_, i) => at(i, 103 + (i % 8) * 0.037, 27 + Math.floor(i / 8) * 0.041))
+    const many = Array.from({ length: 60 }, (_, i) => at(100 + i, 103 + ((i * 7) % 13) * 0.023, 27 + ((i * 5) % 11) * 0.019))
+    const fast = nearestShelters(grids, many, 8000, 8)
+    for (const g of grids) {
+      const slow = many.map((s) => ({ id: s.id, d: distanceM(g, s) })).filter((s) => s.d <= 8000).sort((a, b) => a.d - b.d || a.id - b.id).slice(0, 8).map((s) => s.id)
+      expect(fast.get(g.id) ?? []).toEqual(slow)
+    }
+  })
+})
+
+describe('reading an order\'s households', () => {
+  it('parses the packed rows, empty fields as 0', () => {
+    // Nine numbers a household: id, members, vulnerable, grid, hazard, planned shelter, route, cadre, flags.
+    expect([...parsePacked('1,2,3,4,5,6,7,8,1;40,3,0,12,,,,9,6')]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 1, 40, 3, 0, 12, 0, 0, 0, 9, 6])
+    expect(parsePacked(null).length).toBe(0)
+  })
+  it('bounds a code prefix from above', () => {
+    expect(nextPrefix('530627')).toBe('530628')
+    expect(nextPrefix('530629')).toBe('530630')
+    expect(nextPrefix('530627109')).toBe('530627110')
+    expect(nextPrefix('5306')).toBe('5307')
   })
 })
