@@ -8,6 +8,7 @@
  * Writes bench/tiles.md (or --out). Uses DATABASE_URL, else the embedded database.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -28,6 +29,7 @@ const { values } = parseArgs({
   options: { out: { type: 'string' }, requests: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '32' } },
 })
 
+const loadAtStart = os.loadavg()[0]
 const server = await startServer({ port: 0, seedScale: 'demo' })
 const { sql } = server.db
 const encoder = server.tiles.encoder
@@ -206,6 +208,7 @@ const lines = [
   'the same statement, sent the same way — prepared — through the same postgres.js pool); ratio p50 = p50 of per-tile HTTP / SQL;',
   `"ratio Σ" = total HTTP time / total SQL time (weights tiles by cost); each tile timed ${ROUNDS}× with the steps' order rotated, medians kept.`,
   'The HTTP client runs in its own process (node:http, keep-alive).',
+  `Machine: ${os.cpus().length} cores, load average ${loadAtStart.toFixed(1)} at the start and ${os.loadavg()[0].toFixed(1)} at the end (a shared machine: compare within one run).`,
   '',
   '| zoom | tiles | HTTP cold p50 ms | p95 ms | max ms | SQL p50 ms | ratio p50 | ratio Σ | floor ratio p50 | overhead p50 ms | max bytes | max gzip bytes |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|',
