@@ -1,7 +1,9 @@
 /**
  * GET /api/analysis: the analyses and their parameters (for the planners' panel);
  * GET /api/analysis/{name}?unit=CODE&…: one analysis for one area (table, totals,
- * totals per child unit, GeoJSON layer). Files of the same result come from
+ * totals per child unit, GeoJSON layer); POST /api/analysis/{name}/jobs?… the
+ * same as a job with progress by parts, GET /api/analysis/jobs/{id} its progress
+ * and, once done, its answer. Files of the same result come from
  * /api/export/analysis/{name}.{format} (api/routes/exports.ts).
  */
 import { Hono } from 'hono'
@@ -11,6 +13,7 @@ import type { Sql } from '../db/connect.ts'
 import { HttpError } from '../errors.ts'
 import { analyses, analysisIds, isAnalysisId } from '../analysis/catalog.ts'
 import { analysisRequest, runAnalysis } from '../analysis/run.ts'
+import { getAnalysisJob, jobProgress, startAnalysisJob } from '../analysis/jobs.ts'
 
 export const unknownAnalysis = (name: string) =>
   new HttpError(404, 'unknown_analysis', `没有这个分析：${name}（可用：${analysisIds.join('、')}）`, `no such analysis: ${name} (analyses: ${analysisIds.join(', ')})`)
@@ -36,6 +39,23 @@ export function analysisRoutes(sql: Sql) {
     const result = await runAnalysis(sql, user, a, layer, unit)
     c.header('Cache-Control', 'no-store')
     return c.json({ analysis: name, zh: a.zh, en: a.en, unit, params, ...result })
+  })
+  // The same analysis as a job, for areas where it takes a while: progress by parts (counties, townships), then the answer.
+  app.post('/api/analysis/:name/jobs', async (c) => {
+    const name = c.req.param('name')
+    authorize(c, 'data.export')
+    if (!isAnalysisId(name)) throw unknownAnalysis(name)
+    const a = analyses[name]
+    const { user, unit, params } = await analysisRequest(c, sql, a)
+    const job = startAnalysisJob(sql, user, a, params, unit, { analysis: name, zh: a.zh, en: a.en, unit, params })
+    return c.json(jobProgress(job), 202)
+  })
+  app.get('/api/analysis/jobs/:id', (c) => {
+    const user = authorize(c, 'data.export')
+    const job = getAnalysisJob(c.req.param('id'))
+    if (!job || job.userId !== user.id) throw new HttpError(404, 'not_found', '没有这个分析任务（或已过期）', 'no such analysis job (or it has expired)')
+    c.header('Cache-Control', 'no-store')
+    return c.json({ ...jobProgress(job), result: job.stage === 'done' ? job.result : null })
   })
   return app
 }

@@ -231,6 +231,41 @@ for (const target of targets()) {
       expect((await planner.get(`/api/export/analysis/worker_load.doc?unit=${town}`)).status).toBe(400)
     })
 
+    it('as a job: progress by parts, and the county put together from its townships is the one-statement answer', async () => {
+      const county = `${prefix.slice(0, 6)}000000`
+      const queries: [string, string][] = [['worker_load', 'limit=10'], ['shelter_distance', 'distance=800'], ['shelter_capacity', 'level=village'],
+        ['hazards_unmonitored', ''], ['grids_without_worker', ''], ['households_without_cadre', '']]
+      const [{ n: townships }] = await s.db.sql`SELECT count(*)::int AS n FROM admin_units WHERE level = 'township' AND code LIKE ${county.slice(0, 6) + '%'}`
+      expect(townships).toBeGreaterThan(1)
+      for (const [name, q] of queries) {
+        const whole = await (await planner.get(`/api/analysis/${name}?unit=${county}&${q}`)).json()
+        const start = await planner.send('POST', `/api/analysis/${name}/jobs?unit=${county}&${q}`, {})
+        let p = await start.json()
+        expect(start.status, JSON.stringify(p)).toBe(202)
+        const seen = new Set<number>()
+        for (let i = 0; i < 200 && p.stage === 'running'; i++) {
+          seen.add(p.done)
+          expect(p.done).toBeLessThanOrEqual(p.total)
+          await new Promise((r) => setTimeout(r, 50))
+          p = await (await planner.get(`/api/analysis/jobs/${p.id}`)).json()
+        }
+        expect(p.stage, p.error).toBe('done')
+        expect([p.done, p.total, p.percent]).toEqual([townships, townships, 100])
+        expect(p.result.totals, name).toEqual(whole.totals)
+        expect(p.result.byUnit, name).toEqual(whole.byUnit)
+        expect(p.result.rows, name).toEqual(whole.rows)
+        expect(p.result.geojson, name).toEqual(whole.geojson)
+      }
+      // Someone else's job, a bad parameter, a role that may not.
+      const other = await loginAs(s, 'planner', CITY)
+      const job = await (await planner.send('POST', `/api/analysis/worker_load/jobs?unit=${county}`, {})).json()
+      expect((await other.get(`/api/analysis/jobs/${job.id}`)).status).toBe(404)
+      expect((await planner.send('POST', `/api/analysis/worker_load/jobs?unit=${county}&limit=0`, {})).status).toBe(400)
+      expect((await planner.send('POST', `/api/analysis/nothing/jobs?unit=${county}`, {})).status).toBe(404)
+      const viewer = await loginAs(s, 'viewer', CITY)
+      expect((await viewer.send('POST', `/api/analysis/worker_load/jobs?unit=${county}`, {})).status).toBe(403)
+    })
+
     it('refuses bad parameters (400), unknown analyses and units (404), roles and areas that may not (403)', async () => {
       const bad = [
         'worker_load?limit=abc', 'worker_load?limit=0', 'worker_load?limit=1.5', 'worker_load?limit=5&limit=6', 'worker_load?lmit=5',

@@ -372,6 +372,7 @@ export const en: Messages = {
     title: 'Planning analyses',
     run: 'Run',
     running: 'Running…',
+    runningParts: 'Working: {done} of {total} areas done',
     exporting: 'Exporting {fmt}…',
     progress: '{n} of {total} features downloaded',
     bytes: '{kb} KB downloaded ({total} features)',

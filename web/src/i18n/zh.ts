@@ -370,6 +370,7 @@ export const zh = {
     title: '规划分析',
     run: '分析',
     running: '分析中…',
+    runningParts: '分析中：已完成 {done} / {total} 个下级区划',
     exporting: '正在导出 {fmt}…',
     progress: '已下载 {n} / {total} 个要素',
     bytes: '已下载 {kb} KB（共 {total} 个要素）',

@@ -18,6 +18,7 @@ export interface AnalysisResult {
   analysis: string; zh: string; en: string; rows: Record<string, unknown>[]; truncated: boolean; columns: Field[]
   totals: Record<string, number>; totalsZh: Record<string, string>; geojson: GeoJSON.FeatureCollection
 }
+interface AnalysisJob { id: string; stage: 'running' | 'done' | 'failed'; done: number; total: number; percent: number; error: string | null; result?: AnalysisResult | null }
 interface ImportAnswer { ok: boolean; dryRun: boolean; rows: number; inserted: number; updated: number; report: ImportRow[] }
 
 const formats = ['geojson', 'csv', 'xlsx', 'gpkg', 'shp.zip'] as const
@@ -59,7 +60,15 @@ export function PlanningPanel({ unitCode, view, visible, onResult, onClose }: Pa
   async function run() {
     setStatus(t('planning.running'))
     try {
-      const r = await getJson<AnalysisResult>(`/api/analysis/${name}?${query()}`)
+      // A job: a city or county is worked out part by part (counties, townships), with the count of parts done shown.
+      let job = await sendJson<AnalysisJob>('POST', `/api/analysis/${name}/jobs?${query()}`, {})
+      while (job.stage === 'running') {
+        if (job.total > 1) setStatus(t('planning.runningParts', { done: job.done, total: job.total }))
+        await new Promise((res) => setTimeout(res, 500))
+        job = await getJson<AnalysisJob>(`/api/analysis/jobs/${job.id}`)
+      }
+      if (job.stage === 'failed' || !job.result) throw new Error(job.error ?? 'analysis failed')
+      const r = job.result
       setResult(r)
       onResult(r)
       setStatus(null)
