@@ -6,6 +6,7 @@ import { useLiveFeed } from '../live/useLiveFeed.ts'
 import { rainColor } from '../map/colors.ts'
 import { WallFigures, WallBottom } from './WallPanels.tsx'
 import { WallMap } from './WallMap.tsx'
+import { chooseFocus } from './focus.ts'
 import { beijing, useWallText } from './text.ts'
 import { SPEEDS, useLiveWall, useReplay, type StormWindow, type WallState } from './useWallState.ts'
 import './wall.css'
@@ -114,11 +115,7 @@ function useFocus(state: WallState | null, rotateS: number) {
   }, [rotateS])
   const counties = state?.counties
   const hasCounties = !!counties?.length
+  // Not on every new state: the map moves once a turn at most.
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  return useMemo(() => {
-    if (!counties?.length) return null
-    const worst = counties.reduce((a, b) => (b.severity > a.severity ? b : a))
-    const c = worst.severity > 0 ? worst : counties[turn % counties.length]
-    return { code: c.code, name: c.name, bbox: c.bbox, following: worst.severity > 0 }
-  }, [turn, hasCounties])
+  return useMemo(() => chooseFocus(counties ?? [], turn), [turn, hasCounties])
 }

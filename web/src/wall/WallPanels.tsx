@@ -40,7 +40,7 @@ export function WallFigures({ state: s, side }: { state: WallState | null; side:
         <section data-testid="wall-sites">
           <h2>{t.sites}</h2>
           <p className="wall-big"><b className={s?.sites.overCritical ? 'alarm' : ''}>{s ? num(s.sites.overCritical) : '—'}</b>
-            <small>{s ? format(t.sitesOf, { n: num(s.sites.active) }) : ''}</small></p>
+            <small> {s ? format(t.sitesOf, { n: num(s.sites.active) }) : ''}</small></p>
           <ul className="wall-list">
             {s && !s.sites.top.length && <li className="wall-quiet">{t.noSites}</li>}
             {s?.sites.top.slice(0, 4).map((x) => (
@@ -73,7 +73,7 @@ export function WallFigures({ state: s, side }: { state: WallState | null; side:
         <h2>{t.transfer}</h2>
         {tr && !tr.households && <p className="wall-quiet">{t.noOrders}</p>}
         <p className="wall-label">{t.households}</p>
-        <p className="wall-big"><b>{tr ? num(safe) : '—'}</b><small>/ {tr ? num(tr.households) : '—'}</small></p>
+        <p className="wall-big"><b>{tr ? num(safe) : '—'}</b><small> / {tr ? num(tr.households) : '—'}</small></p>
         <Bar parts={STATUSES.map((st) => ({ value: tr?.[st] ?? 0, color: evacColor[st] }))} />
         <ul className="wall-statuses">
           {STATUSES.map((st) => tr && tr[st] > 0 && (
@@ -81,7 +81,7 @@ export function WallFigures({ state: s, side }: { state: WallState | null; side:
           ))}
         </ul>
         <p className="wall-label">{t.peopleAtShelter}</p>
-        <p className="wall-mid"><b>{tr ? num(tr.peopleAtShelter) : '—'}</b><small>/ {tr ? num(tr.people) : '—'}</small></p>
+        <p className="wall-mid"><b>{tr ? num(tr.peopleAtShelter) : '—'}</b><small> / {tr ? num(tr.people) : '—'}</small></p>
         <p className="wall-label">{t.vulnerableNotSafe}</p>
         <p className="wall-mid" data-testid="wall-vulnerable"><b className={tr?.vulnerableNotSafe ? 'alarm' : 'ok'}>{tr ? num(tr.vulnerableNotSafe) : '—'}</b></p>
       </section>
