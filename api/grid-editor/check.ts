@@ -20,10 +20,12 @@ const geo = (g: Geo) => JSON.stringify(g)
 
 /**
  * A proposed geometry from the client, before anything is computed with it:
- * valid (no self-intersection), not empty, inside the village within the
- * tolerance. 400 with the reason otherwise.
+ * valid (no self-intersection), not empty, inside its container (the
+ * village, or a micro-grid's grid) within the tolerance. 400 with the reason
+ * otherwise.
  */
-export async function checkInputGeometry(q: Q, village: Geo, g: Geo, what: { zh: string; en: string }) {
+export async function checkInputGeometry(q: Q, village: Geo, g: Geo, what: { zh: string; en: string },
+  container = { zh: '行政村边界', en: 'the village', code: 'outside_village' }) {
   const [r] = await q`
     WITH i AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(${geo(g)}), 4326) AS g, ST_SetSRID(ST_GeomFromGeoJSON(${geo(village)}), 4326) AS v)
     SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, ST_IsEmpty(g) OR ST_Area(g) = 0 AS empty,
@@ -37,7 +39,7 @@ export async function checkInputGeometry(q: Q, village: Geo, g: Geo, what: { zh:
   }
   if (r.empty) throw new HttpError(400, 'empty_geometry', `${what.zh}面积为零`, `${what.en} has no area`)
   if (!r.inside) {
-    throw new HttpError(400, 'outside_village', `${what.zh}超出行政村边界（容差约 1 米）`, `${what.en} lies outside the village (tolerance about 1 m)`)
+    throw new HttpError(400, container.code, `${what.zh}超出${container.zh}（容差约 1 米）`, `${what.en} lies outside ${container.en} (tolerance about 1 m)`)
   }
 }
 

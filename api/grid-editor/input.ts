@@ -15,14 +15,17 @@ export const multiPolygon = z.object({ type: z.literal('MultiPolygon'), coordina
 export const areal = z.union([polygon, multiPolygon])
 export const lineString = z.object({ type: z.literal('LineString'), coordinates: z.array(position).min(2).max(1000) }).strict()
 
-const gridCode = z.string().regex(/^[0-9]{15}$/, 'a basic grid code is 15 digits')
+const basicCode = z.string().regex(/^[0-9]{15}$/, 'a basic grid code is 15 digits')
+// Micro-grids (17 digits) are changed the same way, within their grid.
+const gridCode = z.string().regex(/^[0-9]{15}([0-9]{2})?$/, 'a grid code is 15 digits (17 for a micro-grid)')
 
 export const operation = z.discriminatedUnion('op', [
   z.object({ op: z.literal('reshape'), grid: gridCode, geometry: areal }).strict(),
   z.object({ op: z.literal('split'), grid: gridCode, line: lineString }).strict(),
-  z.object({ op: z.literal('merge'), grids: z.array(gridCode).min(2).max(20) }).strict(),
+  z.object({ op: z.literal('merge'), grids: z.array(gridCode).min(2).max(20) }).strict()
+    .refine((m) => m.grids.every((g) => g.length === m.grids[0].length), 'merge grids with grids, micro-grids with micro-grids'),
   z.object({ op: z.literal('delete'), grid: gridCode }).strict(),
-  z.object({ op: z.literal('add'), geometry: areal, name: z.string().trim().min(1).max(60).optional() }).strict(),
+  z.object({ op: z.literal('add'), geometry: areal, name: z.string().trim().min(1).max(60).optional(), parent: basicCode.optional() }).strict(),
 ])
 export type Operation = z.infer<typeof operation>
 export type Areal = z.infer<typeof areal>

@@ -1,5 +1,5 @@
 import { HttpError } from '../errors.ts'
-import { checkInputGeometry } from './check.ts'
+import { AREA_TOLERANCE, checkInputGeometry } from './check.ts'
 import { DIGITS, GRID_SIZE, settle, type Cover, type CoverGrid, type Geo, type Piece, type Q } from './cover.ts'
 import type { Operation } from './input.ts'
 
@@ -8,52 +8,81 @@ const unknownGrid = (code: string) =>
 
 /** Where a new basic grid's micro-grids come from: the old grids it was cut from. */
 export interface Proposal {
-  /** The basic grids after the change, covering the village. */
-  basic: Map<string, Geo>
+  /** Basic grids (parent null) or the micro-grids of one grid (its key). */
+  parent: string | null
+  /** The grids of that level after the change, covering their container (the village, or the parent grid). */
+  grids: Map<string, Geo>
   /** New keys → the provisional name shown in the preview. */
   names: Map<string, string>
 }
 
+/** Whether an operation is on micro-grids (17-digit codes, or an add inside a grid). */
+export function microParent(cover: Cover, op: Operation): string | null {
+  const first = op.op === 'merge' ? op.grids[0] : op.op === 'add' ? op.parent : op.grid
+  if (!first) return null
+  if (first.length === 15) return op.op === 'add' ? first : null
+  const m = cover.grids.find((g) => g.kind === 'micro' && g.code === first)
+  if (!m) throw unknownGrid(first)
+  return m.parent
+}
+
 /**
- * The village's basic grids after `op`, covering it with no gap and no
- * overlap (gw_settle_cover does the clipping and gap filling); 4xx for input
- * that cannot be applied (unknown grid, invalid or outside polygon, a line
- * that does not cut, grids that are not neighbours).
+ * One level of the village's cover after `op`: its basic grids, or the
+ * micro-grids of one grid, covering the village or that grid with no gap and
+ * no overlap (gw_settle_cover does the clipping and gap filling); 4xx for
+ * input that cannot be applied (unknown grid, invalid or outside polygon, a
+ * line that does not cut, grids that are not neighbours, micro-grids of two
+ * grids).
  */
 export async function propose(q: Q, cover: Cover, op: Operation): Promise<Proposal> {
-  const basics = cover.grids.filter((g) => g.kind === 'basic')
-  const byCode = new Map(basics.map((g) => [g.code!, g]))
-  const need = (code: string) => byCode.get(code) ?? (() => { throw unknownGrid(code) })()
-  const outline = cover.village.geom
-  const others = (skip: Set<string>): Piece[] => basics.filter((g) => !skip.has(g.key)).map((g) => ({ key: g.key, geom: g.geom }))
-  const nextName = newGridNamer(cover)
+  const parent = microParent(cover, op)
+  const container = parent ? cover.grids.find((g) => g.key === parent && g.kind === 'basic') : undefined
+  if (parent && !container) throw unknownGrid(parent)
+  const siblings = cover.grids.filter((g) => (parent ? g.kind === 'micro' && g.parent === parent : g.kind === 'basic'))
+  const byCode = new Map(siblings.map((g) => [g.code!, g]))
+  const need = (code: string) => byCode.get(code) ?? (() => {
+    throw parent && code.length === 17
+      ? new HttpError(400, 'not_siblings', `微网格 ${code} 不属于网格 ${parent}，只能在同一网格内修改微网格`, `micro-grid ${code} is not of grid ${parent}: micro-grids are changed within one grid`)
+      : unknownGrid(code)
+  })()
+  const outline = container ? container.geom : cover.village.geom
+  const inside = container ? { zh: '所属网格', en: 'its grid', code: 'outside_parent' } : undefined
+  const others = (skip: Set<string>): Piece[] => siblings.filter((g) => !skip.has(g.key)).map((g) => ({ key: g.key, geom: g.geom }))
+  let n = 0
+  const basicName = newGridNamer(cover)
+  const nextName = parent ? () => `${container!.name}新微网格${++n}` : basicName
+  const newKey = (i: number) => (parent ? `${parent}/new-${i}` : `new-${i}`)
   const names = new Map<string, string>()
+  const what = parent ? { zh: '微网格', en: 'micro-grid' } : { zh: '网格', en: 'grid' }
 
   let pieces: Piece[]
   switch (op.op) {
     case 'reshape': {
       need(op.grid)
-      await checkInputGeometry(q, outline, op.geometry, { zh: '新边界', en: 'the new boundary' })
+      await checkInputGeometry(q, outline, op.geometry, { zh: '新边界', en: 'the new boundary' }, inside)
       // Listed first so that the edited grid wins every overlap.
       pieces = [{ key: op.grid, geom: op.geometry, fixed: true }, ...others(new Set([op.grid]))]
       break
     }
     case 'add': {
-      await checkInputGeometry(q, outline, op.geometry, { zh: '新网格', en: 'the new grid' })
-      names.set('new-1', op.name ?? nextName())
-      pieces = [{ key: 'new-1', geom: op.geometry, fixed: true }, ...others(new Set())]
+      await checkInputGeometry(q, outline, op.geometry, { zh: `新${what.zh}`, en: `the new ${what.en}` }, inside)
+      names.set(newKey(1), op.name ?? nextName())
+      pieces = [{ key: newKey(1), geom: op.geometry, fixed: true }, ...others(new Set())]
       break
     }
     case 'delete': {
       need(op.grid)
-      if (basics.length < 2) throw new HttpError(400, 'last_grid', '不能删除村里唯一的网格', 'cannot delete the only grid of the village')
+      if (siblings.length < 2) {
+        throw new HttpError(400, 'last_grid', parent ? `不能删除网格 ${parent} 唯一的微网格` : '不能删除村里唯一的网格',
+          parent ? `cannot delete the only micro-grid of grid ${parent}` : 'cannot delete the only grid of the village')
+      }
       // Its area is a gap now: settle gives it to the neighbours along the longest shared edge.
       pieces = others(new Set([op.grid]))
       break
     }
     case 'merge': {
       const codes = [...new Set(op.grids)]
-      if (codes.length < 2) throw new HttpError(400, 'merge_one', '合并至少需要两个不同的网格', 'a merge needs at least two different grids')
+      if (codes.length < 2) throw new HttpError(400, 'merge_one', `合并至少需要两个不同的${what.zh}`, `a merge needs at least two different ${what.en}s`)
       const geoms = codes.map((c) => need(c).geom)
       // Neighbours share an edge (boundaries meet in a line), not just a corner; the set must be connected.
       const edges = await q`
@@ -71,7 +100,7 @@ export async function propose(q: Q, cover: Cover, op: Operation): Promise<Propos
         }
       }
       if (reached.size < codes.length) {
-        throw new HttpError(400, 'not_neighbours', `网格 ${codes.join('、')} 不相邻，不能合并`, `grids ${codes.join(', ')} are not neighbours and cannot be merged`)
+        throw new HttpError(400, 'not_neighbours', `${what.zh} ${codes.join('、')} 不相邻，不能合并`, `${what.en}s ${codes.join(', ')} are not neighbours and cannot be merged`)
       }
       const [m] = await q`
         SELECT ST_AsGeoJSON(ST_Union(ST_SetSRID(ST_GeomFromGeoJSON(g), 4326), ${GRID_SIZE}::float8), ${DIGITS})::json AS geom
@@ -91,20 +120,20 @@ export async function propose(q: Q, cover: Cover, op: Operation): Promise<Propos
       const total = parts.reduce((a, p) => a + (p.area as number), 0)
       parts.splice(0, parts.length, ...parts.filter((p) => (p.area as number) >= total / 100))
       if (parts.length < 2) {
-        throw new HttpError(400, 'line_does_not_split', `分割线没有把网格 ${op.grid} 分成两块（须完全穿过网格）`,
-          `the line does not cut grid ${op.grid} in two (it must cross the grid from side to side)`)
+        throw new HttpError(400, 'line_does_not_split', `分割线没有把${what.zh} ${op.grid} 分成两块（须完全穿过${what.zh}）`,
+          `the line does not cut ${what.en} ${op.grid} in two (it must cross the ${what.en} from side to side)`)
       }
       // The largest part keeps the grid's code; each other part is a new grid.
       pieces = [{ key: op.grid, geom: parts[0].geom as Geo }]
       parts.slice(1).forEach((p, i) => {
-        names.set(`new-${i + 1}`, nextName())
-        pieces.push({ key: `new-${i + 1}`, geom: p.geom as Geo })
+        names.set(newKey(i + 1), nextName())
+        pieces.push({ key: newKey(i + 1), geom: p.geom as Geo })
       })
       pieces.push(...others(new Set([op.grid])))
       break
     }
   }
-  return { basic: await settle(q, outline, pieces), names }
+  return { parent, grids: await settle(q, outline, pieces), names }
 }
 
 /** Names for new grids in the seed's pattern (村名第N网格), N after the highest in use. */
@@ -148,7 +177,10 @@ export async function recutMicro(q: Q, cover: Cover, basic: Map<string, Geo>, ch
     else {
       const near = await q`
         SELECT x ->> 'key' AS key FROM jsonb_array_elements(${q.json(micros.map((m) => ({ key: m.key, geom: m.geom })) as never)}::jsonb) x
-        WHERE ST_Relate(ST_GeomFromGeoJSON(x ->> 'geom'), ST_GeomFromGeoJSON(${JSON.stringify(geom)}), '2********')`
+        WHERE ST_Relate(ST_GeomFromGeoJSON(x ->> 'geom'), ST_GeomFromGeoJSON(${JSON.stringify(geom)}), '2********')
+          -- Not the slivers an old micro-grid has across the new grid's edge (rounding between GIS
+          -- programs): they would be micro-grids of no size; settle gives them to their neighbour.
+          AND ST_Area(ST_Intersection(ST_GeomFromGeoJSON(x ->> 'geom'), ST_GeomFromGeoJSON(${JSON.stringify(geom)}), ${GRID_SIZE}::float8)) > ${AREA_TOLERANCE * 100}`
       const keys = new Set(near.map((r) => r.key as string))
       pieces = micros.filter((m) => keys.has(m.key)).map((m, i) => ({ key: `${key}/new-${i + 1}`, geom: m.geom }))
     }

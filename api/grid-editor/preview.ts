@@ -93,17 +93,24 @@ export function sizeOf(n: number, g: { min: number; max: number }): GridCount['s
   return n < g.min ? 'low' : n > g.max ? 'high' : 'ok'
 }
 
-/** The cover after `op` (basic grids settled, micro-grids re-cut) and the basic grids it moves. */
+/**
+ * The cover after `op` and the grids it moves. A change of basic grids
+ * settles them and re-cuts the micro-grids of the grids that moved; a change
+ * of micro-grids settles those of their grid and leaves every basic grid as it is.
+ */
 export async function apply(q: Q, cover: Cover, op: Operation): Promise<{ grids: CoverGrid[]; changed: Set<string> }> {
   const proposal = await propose(q, cover, op)
-  const beforeBasic = new Map(cover.grids.filter((g) => g.kind === 'basic').map((g) => [g.key, g.geom]))
-  const changed = await changedKeys(q, beforeBasic, proposal.basic)
-  const micro = await recutMicro(q, cover, proposal.basic, changed)
-  const basic: CoverGrid[] = [...proposal.basic].map(([key, geom]) => {
+  const level = (g: CoverGrid) => (proposal.parent ? g.kind === 'micro' && g.parent === proposal.parent : g.kind === 'basic')
+  const before = new Map(cover.grids.filter(level).map((g) => [g.key, g.geom]))
+  const changed = await changedKeys(q, before, proposal.grids)
+  const kind = proposal.parent ? 'micro' : 'basic'
+  const proposed: CoverGrid[] = [...proposal.grids].map(([key, geom]) => {
     const old = cover.grids.find((g) => g.key === key)
-    return old ? { ...old, geom } : { key, code: null, name: proposal.names.get(key) ?? key, kind: 'basic', parent: null, geom }
+    return old ? { ...old, geom } : { key, code: null, name: proposal.names.get(key) ?? key, kind, parent: proposal.parent, geom }
   })
-  return { grids: [...basic, ...micro], changed }
+  if (proposal.parent) return { grids: [...cover.grids.filter((g) => !level(g)), ...proposed], changed }
+  const micro = await recutMicro(q, cover, proposal.grids, changed)
+  return { grids: [...proposed, ...micro], changed }
 }
 
 /** What `op` would do to the village's cover, nothing written. */

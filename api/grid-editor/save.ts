@@ -28,7 +28,7 @@ export async function expectVersion(tx: Tx, village: Village, version: number) {
  * before and after. Roll-ups and tile invalidation follow from the
  * households and grids triggers (migrations 002, 007).
  */
-export async function writeCover(tx: Tx, before: Cover, p: Preview, operation: unknown): Promise<{ version: number; codes: Record<string, string> }> {
+export async function writeCover(tx: Tx, before: Cover, p: Preview, operation: unknown, opts: { exact?: boolean } = {}): Promise<{ version: number; codes: Record<string, string> }> {
   const village = before.village
   if (!p.valid) {
     throw Object.assign(new HttpError(422, 'invalid_cover', `修改后的网格无效：${p.problems.map((x) => x.zh).join('；')}`,
@@ -75,8 +75,14 @@ export async function writeCover(tx: Tx, before: Cover, p: Preview, operation: u
     await insertGrid(g, code, isCode(g) ? g.name : `${parentName}${Number(code.slice(15))}号微网格`, ids.get(parentCode)!)
   }
 
-  // Moved grids (existing rows whose geometry or parent changed).
-  const existing = p.grids.filter((g) => ids.has(g.key) && before.grids.some((b) => b.key === g.key))
+  // Moved grids (existing rows whose geometry or parent changed): the grids the preview found moved,
+  // and the micro-grids of those. A grid that did not move keeps its stored geometry rather than the
+  // settled copy (the same within 1e-9°): its micro-grids, kept as stored, stay inside it exactly.
+  // `exact` (a restore): every grid takes the stored version's geometry, to the last digit.
+  const movedGrids = new Set(p.changed)
+  const parentBefore = new Map(before.grids.map((b) => [b.key, b.parent]))
+  const existing = p.grids.filter((g) => ids.has(g.key) && parentBefore.has(g.key)
+    && (opts.exact || movedGrids.has(g.key) || (g.parent !== null && movedGrids.has(g.parent)) || parentBefore.get(g.key) !== g.parent))
   if (existing.length) {
     await tx`
       UPDATE grids g SET geom = ST_Multi(n.geom), label_point = ST_PointOnSurface(n.geom),

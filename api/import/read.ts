@@ -105,18 +105,24 @@ function fromFeatures(features: unknown): Sheet {
   return { headers: [...headers], records, errors }
 }
 
-function readGeojson(buf: Buffer): Sheet {
+/** The features of a GeoJSON file (UTF-8, as RFC 7946 has it), or the row-1 error saying why there are none. */
+function geojsonFeatures(buf: Buffer): { features?: unknown; errors: LineError[] } {
   let doc: { type?: string; features?: unknown }
   try {
     doc = JSON.parse(decodeText(buf, 'utf-8').text)
   } catch {
-    return { headers: [], records: [], errors: [{ row: 1, zh: '不是有效的 JSON', en: 'not valid JSON' }] }
+    return { errors: [{ row: 1, zh: '不是有效的 JSON', en: 'not valid JSON' }] }
   }
-  return fromFeatures(doc?.type === 'FeatureCollection' ? doc.features : undefined)
+  return { features: doc?.type === 'FeatureCollection' ? doc.features : undefined, errors: [] }
+}
+
+function readGeojson(buf: Buffer): Sheet {
+  const r = geojsonFeatures(buf)
+  return r.errors.length ? { headers: [], records: [], errors: r.errors } : fromFeatures(r.features)
 }
 
 /** A zipped Shapefile through ogr2ogr (as the exports use GDAL): its .cpg or .dbf code page decides the text encoding. */
-async function readShapefile(buf: Buffer): Promise<Sheet> {
+async function shapefileFeatures(buf: Buffer): Promise<unknown> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gridwatch-import-'))
   try {
     const zip = path.join(dir, 'upload.zip')
@@ -133,10 +139,26 @@ async function readShapefile(buf: Buffer): Promise<Sheet> {
       p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString('utf8'))
         : reject(new HttpError(400, 'bad_file', `无法读取该 Shapefile 压缩包：${err.slice(0, 300)}`, `this zipped Shapefile cannot be read: ${err.slice(0, 300)}`))))
     })
-    return fromFeatures(JSON.parse(out).features)
+    return JSON.parse(out).features
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+async function readShapefile(buf: Buffer): Promise<Sheet> {
+  return fromFeatures(await shapefileFeatures(buf))
+}
+
+/**
+ * The features of a GeoJSON file or a zipped Shapefile as they are, any
+ * geometry (the grid import reads polygons): the same decoding as the point
+ * imports above. `features` is not an array when the file is no feature
+ * collection; `errors` (row 1) when it cannot be read at all.
+ */
+export async function readFeatures(buf: Buffer, format: 'geojson' | 'shp.zip'): Promise<{ features: unknown; errors: LineError[] }> {
+  if (format === 'shp.zip') return { features: await shapefileFeatures(buf), errors: [] }
+  const r = geojsonFeatures(buf)
+  return { features: r.features, errors: r.errors }
 }
 
 export async function readFile(buf: Buffer, format: FileFormat, encoding: Encoding): Promise<Sheet> {

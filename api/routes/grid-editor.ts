@@ -5,12 +5,14 @@ import { writeTx } from '../db/write.ts'
 import { HttpError, errorBody } from '../errors.ts'
 import { readJson } from '../validate.ts'
 import { findVillage, loadCover, type Cover } from '../grid-editor/cover.ts'
+import { gridImportBody, ImportInvalid, importGrids } from '../grid-editor/import.ts'
 import { previewBody, restoreBody, saveBody } from '../grid-editor/input.ts'
 import { describe, preview, type Preview } from '../grid-editor/preview.ts'
 import { expectVersion, storedCover, writeCover } from '../grid-editor/save.ts'
 
 /** A 4xx that carries more than a message (the 409's two versions, the 422's problems). */
 function withDetails(c: Context, e: unknown) {
+  if (e instanceof ImportInvalid) return c.json({ ...errorBody(e.code, e.zh, e.en), errors: e.errors }, e.status)
   if (e instanceof HttpError && 'details' in e) return c.json({ ...errorBody(e.code, e.zh, e.en), ...(e.details as object) }, e.status)
   throw e
 }
@@ -107,10 +109,23 @@ export function gridEditorRoutes(sql: Sql) {
         if (!grids) throw noVersion(n)
         const cover = await loadCover(tx, village)
         const p = await describe(tx, cover, grids)
-        const saved = await writeCover(tx, cover, p, { op: 'restore', version: n })
+        const saved = await writeCover(tx, cover, p, { op: 'restore', version: n }, { exact: true })
         return { ...saved, ...previewJson(p) }
       })
       return c.json(r)
+    } catch (e) {
+      return withDetails(c, e)
+    }
+  })
+
+  // A village's or township's grids from a GeoJSON file or zipped Shapefile: a dry run answers the
+  // preview of each village, a save writes a version each (see api/grid-editor/import.ts).
+  app.post('/api/import/grids', async (c) => {
+    const body = await readJson(c, gridImportBody)
+    const user = authorize(c, 'grid.edit', body.unit)
+    try {
+      const run = (tx: Parameters<Parameters<typeof writeTx>[2]>[0]) => importGrids(tx, user, body)
+      return c.json(body.dryRun ? await sql.begin(run) : await writeTx(sql, user, run))
     } catch (e) {
       return withDetails(c, e)
     }

@@ -1,75 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sql } from '../../api/db/connect.ts'
+import { expectInvariants } from '../helpers/cover-invariants.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { TileCache } from '../../tiles/cache.ts'
 import { tilesCovering } from '../../tiles/tile-math.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
-
-// Relative area error allowed between a parent and the union of its children (as in seed-invariants).
-const TOL = 1e-7
-
-/**
- * The invariants of tests/db/seed-invariants.test.ts, for one village: its
- * grids cover it with no gap and no overlap, each grid's micro-grids cover
- * the grid, every household is in exactly one grid and one micro-grid of
- * that grid (inside both), and the roll-ups equal direct counts. Without
- * ST_Intersection/ST_SymDifference, which PGlite's PostGIS fails on such
- * inputs: areas add up, every child is inside, the union has the parent's area.
- */
-async function expectInvariants(sql: Sql, villageId: number) {
-  const covers = await sql`
-    WITH pairs AS (
-      SELECT 'village' AS level, v.id, v.geom AS parent, g.geom AS child FROM admin_units v JOIN grids g ON g.village_id = v.id AND g.kind = 'basic' WHERE v.id = ${villageId}
-      UNION ALL
-      SELECT 'grid', p.id, p.geom, c.geom FROM grids p JOIN grids c ON c.parent_id = p.id WHERE p.village_id = ${villageId}),
-    per AS (
-      SELECT level, id, ST_Area(min(parent::text)::geometry) AS parent_area, sum(ST_Area(child)) AS child_sum, ST_Area(ST_Union(child)) AS union_area,
-             count(*) FILTER (WHERE NOT ST_CoveredBy(child, ST_Buffer(parent, 1e-9))) AS outside,
-             count(*) FILTER (WHERE NOT ST_IsValid(child)) AS invalid
-      FROM pairs GROUP BY level, id)
-    SELECT level, count(*)::int AS parents, max(abs(child_sum - parent_area) / parent_area) AS worst_sum,
-           max(abs(union_area - parent_area) / parent_area) AS worst_union, sum(outside)::int AS outside, sum(invalid)::int AS invalid
-    FROM per GROUP BY level ORDER BY level`
-  expect(covers.map((r) => r.level)).toEqual(['grid', 'village'])
-  for (const r of covers) {
-    expect(r.worst_sum, r.level).toBeLessThan(TOL)
-    expect(r.worst_union, r.level).toBeLessThan(TOL)
-    expect({ outside: r.outside, invalid: r.invalid }).toEqual({ outside: 0, invalid: 0 })
-  }
-  // Every grid has micro-grids.
-  const [bare] = await sql`SELECT count(*)::int AS n FROM grids g WHERE g.village_id = ${villageId} AND g.kind = 'basic'
-                           AND NOT EXISTS (SELECT 1 FROM grids m WHERE m.parent_id = g.id)`
-  expect(bare.n).toBe(0)
-  const [h] = await sql`
-    SELECT count(*)::int AS n,
-           count(*) FILTER (WHERE h.micro_grid_id IS NULL OR m.parent_id <> h.grid_id)::int AS wrong_micro,
-           count(*) FILTER (WHERE NOT ST_DWithin(g.geom, h.geom, 1e-9))::int AS outside_grid,
-           count(*) FILTER (WHERE NOT ST_DWithin(m.geom, h.geom, 1e-9))::int AS outside_micro,
-           count(*) FILTER (WHERE (SELECT count(*) FROM grids o WHERE o.kind = 'basic' AND ST_Contains(o.geom, h.geom)) > 1)::int AS in_two
-    FROM households h JOIN grids g ON g.id = h.grid_id LEFT JOIN grids m ON m.id = h.micro_grid_id
-    WHERE g.village_id = ${villageId}`
-  expect(h.n).toBeGreaterThan(0)
-  expect(h).toMatchObject({ wrong_micro: 0, outside_grid: 0, outside_micro: 0, in_two: 0 })
-  const bad = await sql`
-    WITH direct AS (
-      SELECT 'grid' AS level, g.id, count(h.id)::int AS n, count(h.id) FILTER (WHERE h.risk_level = 'red')::int AS red
-      FROM grids g LEFT JOIN households h ON h.grid_id = g.id WHERE g.village_id = ${villageId} AND g.kind = 'basic' GROUP BY g.id
-      UNION ALL
-      SELECT 'micro', g.id, count(h.id)::int, count(h.id) FILTER (WHERE h.risk_level = 'red')::int
-      FROM grids g LEFT JOIN households h ON h.micro_grid_id = g.id WHERE g.village_id = ${villageId} AND g.kind = 'micro' GROUP BY g.id
-      UNION ALL
-      SELECT 'village', ${villageId}, count(*)::int, count(*) FILTER (WHERE h.risk_level = 'red')::int
-      FROM households h JOIN grids g ON g.id = h.grid_id WHERE g.village_id = ${villageId})
-    SELECT d.level, d.id, d.n, r.households FROM direct d
-    LEFT JOIN household_rollups r ON r.level = d.level AND r.unit_id = d.id
-    WHERE r.households IS DISTINCT FROM d.n OR r.red IS DISTINCT FROM d.red`
-  expect(bad).toEqual([])
-  // No roll-up row is left for a grid that is gone.
-  const [orphans] = await sql`SELECT count(*)::int AS n FROM household_rollups r WHERE r.level IN ('grid', 'micro')
-                              AND NOT EXISTS (SELECT 1 FROM grids g WHERE g.id = r.unit_id)`
-  expect(orphans.n).toBe(0)
-}
 
 for (const target of targets()) {
   describe(`grid editor on ${target.name}`, () => {
@@ -302,6 +238,94 @@ for (const target of targets()) {
         expect(r.status, path).toBe(status)
         expect((await r.json()).error.en).toBeTruthy()
       }
+      expect(await state()).toEqual(before)
+    })
+
+    it('redraws, splits and merges micro-grids within their grid: same checks, households re-assigned inside the grid, basic grids untouched', async () => {
+      const c = await cover()
+      // A grid with at least three micro-grids, two of them sharing an edge.
+      const [pair] = await sql`
+        SELECT p.code AS grid, a.code AS a, b.code AS b FROM grids p
+        JOIN grids a ON a.parent_id = p.id JOIN grids b ON b.parent_id = p.id AND a.code < b.code AND ST_Relate(a.geom, b.geom, '****1****')
+        WHERE p.village_id = ${village.id} AND (SELECT count(*) FROM grids m WHERE m.parent_id = p.id) >= 3
+        ORDER BY p.code, a.code, b.code LIMIT 1`
+      expect(pair, 'a grid with neighbouring micro-grids').toBeTruthy()
+      const basicBefore = await sql`SELECT code, ST_AsText(geom) AS g FROM grids WHERE village_id = ${village.id} AND kind = 'basic' ORDER BY code`
+      const gridOf = async () => (await sql`SELECT string_agg(h.id || ':' || h.grid_id, ',' ORDER BY h.id) AS s FROM households h JOIN grids g ON g.id = h.grid_id WHERE g.village_id = ${village.id}`)[0].s
+      const homes = await gridOf()
+      const micro = async (grid: string) => (await sql`SELECT m.code FROM grids m JOIN grids p ON p.id = m.parent_id WHERE p.code = ${grid} ORDER BY m.code`).map((r) => r.code as string)
+
+      // Reshape: micro-grid a grown 40 m, kept inside its grid; its siblings give way.
+      const [g] = await sql`SELECT ST_AsGeoJSON(ST_Intersection(ST_Buffer(m.geom::geography, 40)::geometry, p.geom), 10)::json AS g
+                            FROM grids m JOIN grids p ON p.id = m.parent_id WHERE m.code = ${pair.a}`
+      const pr = await townA.send('POST', `${base()}/preview`, { change: { op: 'reshape', grid: pair.a, geometry: g.g } })
+      const pb = await pr.json()
+      expect(pr.status, JSON.stringify(pb.error ?? '')).toBe(200)
+      expect(pb.valid).toBe(true)
+      expect(pb.changed).toContain(pair.a)
+      // Counts per micro-grid against the micro guidance (10–30).
+      expect(pb.guidance.micro).toEqual({ min: 10, max: 30 })
+      expect(pb.counts.filter((x: { kind: string; parent: string }) => x.kind === 'micro' && x.parent === pair.grid).length).toBeGreaterThanOrEqual(3)
+      expect(pb.flows).toEqual([])
+      let r = await save(townA, { op: 'reshape', grid: pair.a, geometry: g.g }, c.version)
+      expect(r.status, JSON.stringify((await r.clone().json()).error ?? '')).toBe(200)
+      await expectInvariants(sql, village.id)
+
+      // Split micro-grid b with a line through its middle, from side to side.
+      const [line] = await sql`
+        SELECT ST_AsGeoJSON(ST_MakeLine(ST_Translate(ST_Centroid(geom), -1, 0), ST_Translate(ST_Centroid(geom), 1, 0)), 10)::json AS l,
+               (SELECT count(*)::int FROM households WHERE micro_grid_id = m.id) AS n
+        FROM grids m WHERE code = ${pair.b}`
+      const countBefore = (await micro(pair.grid)).length
+      r = await save(townA, { op: 'split', grid: pair.b, line: line.l }, c.version + 1)
+      const sb = await r.json()
+      expect(r.status, JSON.stringify(sb.error ?? '')).toBe(200)
+      expect(sb.added).toHaveLength(1)
+      const after = await micro(pair.grid)
+      expect(after.length).toBe(countBefore + 1)
+      // The new micro-grid is numbered under its grid.
+      expect(after.every((m) => m.startsWith(pair.grid) && m.length === 17)).toBe(true)
+      await expectInvariants(sql, village.id)
+
+      // Merge a with a micro-grid it shares an edge with now.
+      const [nb] = await sql`
+        SELECT n.code FROM grids a JOIN grids n ON n.parent_id = a.parent_id AND n.id <> a.id AND ST_Relate(a.geom, n.geom, '****1****')
+        WHERE a.code = ${pair.a} ORDER BY n.code LIMIT 1`
+      r = await save(townA, { op: 'merge', grids: [pair.a, nb.code] }, c.version + 2)
+      const mb = await r.json()
+      expect(r.status, JSON.stringify(mb.error ?? '')).toBe(200)
+      expect(mb.removed).toEqual([nb.code])
+      expect(await micro(pair.grid)).not.toContain(nb.code)
+      await expectInvariants(sql, village.id)
+
+      // None of it moved a basic grid or a household's grid.
+      expect(await sql`SELECT code, ST_AsText(geom) AS g FROM grids WHERE village_id = ${village.id} AND kind = 'basic' ORDER BY code`).toEqual(basicBefore)
+      expect(await gridOf()).toBe(homes)
+      const [v] = await sql`SELECT operation FROM grid_cover_versions WHERE village_id = ${village.id} ORDER BY version DESC LIMIT 1`
+      expect(v.operation).toEqual({ op: 'merge', grids: [pair.a, nb.code] })
+    })
+
+    it('refuses micro-grid changes that leave their grid or mix two grids, with nothing written', async () => {
+      const before = await state()
+      const c = await cover()
+      const [m] = await sql`
+        SELECT m.code, ST_AsGeoJSON(ST_Buffer(m.geom, 0.002), 10)::json AS big FROM grids m JOIN grids p ON p.id = m.parent_id
+        WHERE p.village_id = ${village.id} ORDER BY m.code LIMIT 1`
+      let r = await townA.send('POST', `${base()}/preview`, { change: { op: 'reshape', grid: m.code, geometry: m.big } })
+      let body = await r.json()
+      expect(r.status).toBe(400)
+      expect(body.error).toMatchObject({ code: 'outside_parent', en: expect.stringMatching(/outside its grid/) })
+      const [two] = await sql`
+        SELECT a.code AS a, b.code AS b FROM grids a JOIN grids b ON a.parent_id <> b.parent_id AND ST_Relate(a.geom, b.geom, '****1****')
+        WHERE a.kind = 'micro' AND b.kind = 'micro' AND a.code LIKE ${village.code + '%'} AND b.code LIKE ${village.code + '%'} LIMIT 1`
+      r = await save(townA, { op: 'merge', grids: [two.a, two.b] }, c.version)
+      body = await r.json()
+      expect(r.status).toBe(400)
+      expect(body.error.code).toBe('not_siblings')
+      r = await save(townA, { op: 'merge', grids: [two.a, (two.b as string).slice(0, 15)] }, c.version)
+      expect(r.status).toBe(400)
+      r = await save(townB, { op: 'delete', grid: m.code }, c.version)
+      expect(r.status).toBe(403)
       expect(await state()).toEqual(before)
     })
 
