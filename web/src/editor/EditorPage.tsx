@@ -2,13 +2,16 @@ import 'maplibre-gl/dist/maplibre-gl.css'
 import './editor.css'
 import * as maplibregl from 'maplibre-gl'
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url'
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { TerraDraw, TerraDrawLineStringMode, TerraDrawPolygonMode, TerraDrawSelectMode } from 'terra-draw'
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter'
-import { ApiError, getJson, sendJson } from '../api.ts'
+import { ApiError, getJson, sendJson, type UnitSummary } from '../api.ts'
+import { useAuth } from '../auth/AuthProvider.tsx'
 import { useI18n } from '../i18n/index.tsx'
 import { apiMessage } from '../panels/apiMessage.ts'
-import { snapTarget } from './snap.ts'
+import { DrawHistory } from './history.ts'
+import { ImportPanel } from './ImportPanel.tsx'
+import { drawPrecision, snapTarget } from './snap.ts'
 import type { Change, Cover, CoverGrid, Preview, Version } from './types.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
@@ -18,8 +21,7 @@ const EDIT_ID = 'edit'
 
 /** Outer ring of the largest polygon of a (Multi)Polygon: what the user drags. */
 function mainPolygon(g: GeoJSON.Polygon | GeoJSON.MultiPolygon): GeoJSON.Polygon {
-  // terra-draw keeps 9 decimals (~0.1 mm) and refuses features with more.
-  const round = (r: GeoJSON.Position[]) => r.map(([x, y]) => [Number(x.toFixed(9)), Number(y.toFixed(9))])
+  const round = (r: GeoJSON.Position[]) => r.map(drawPrecision)
   if (g.type === 'Polygon') return { type: 'Polygon', coordinates: [round(g.coordinates[0])] }
   const area = (r: GeoJSON.Position[]) => Math.abs(r.reduce((a, p, i) => a + (i ? (r[i - 1][0] * p[1] - p[0] * r[i - 1][1]) : 0), 0))
   const best = [...g.coordinates].sort((a, b) => area(b[0]) - area(a[0]))[0]
@@ -47,7 +49,9 @@ const bboxOf = (g: GeoJSON.Geometry): [number, number, number, number] => {
  */
 export function EditorPage() {
   const { m, t, lang } = useI18n()
-  const code = useMemo(() => new URLSearchParams(location.search).get('village'), [])
+  const { me } = useAuth()
+  const [code, setCode] = useState(() => new URLSearchParams(location.search).get('village'))
+  const [noVillage, setNoVillage] = useState(false)
   const el = useRef<HTMLDivElement>(null)
   const mapRef = useRef<maplibregl.Map | null>(null)
   const drawRef = useRef<TerraDraw | null>(null)
@@ -55,16 +59,24 @@ export function EditorPage() {
   const [cover, setCover] = useState<Cover | null>(null)
   const [versions, setVersions] = useState<Version[]>([])
   const [selected, setSelected] = useState<string | null>(null)
+  // When a micro-grid is picked: its grid, whose micro-grids are then snap targets too.
+  const microOfRef = useRef<string | null>(null)
   const [tool, setTool] = useState<Tool | null>(null)
   const [change, setChange] = useState<Change | null>(null)
   const [preview, setPreview] = useState<Preview | null>(null)
   const [message, setMessage] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
-  // Undo/redo of the drawing: snapshots of the edited polygon, one per finished drag.
-  const undo = useRef<GeoJSON.Polygon[]>([])
-  const redo = useRef<GeoJSON.Polygon[]>([])
+  // The map's sources exist (set once, on the map's load event).
+  const [mapReady, setMapReady] = useState(false)
+  // Undo/redo of the drawing: one state of the edited polygon per finished terra-draw edit.
+  const drawHistory = useRef<DrawHistory<GeoJSON.Polygon> | null>(null)
   const [, setTick] = useState(0)
+  // Snapping on by default; off when a user wants a vertex exactly where they drop it.
+  const [snapping, setSnapping] = useState(true)
+  const snappingRef = useRef(true)
+  snappingRef.current = snapping
   coverRef.current = cover
+  microOfRef.current = cover?.grids.find((g) => g.key === selected && g.kind === 'micro')?.parent ?? null
   const changeRef = useRef<Change | null>(null)
   changeRef.current = change
 
@@ -78,12 +90,31 @@ export function EditorPage() {
   const fail = useCallback((err: unknown) => setMessage(apiMessage(err, lang, m)), [lang, m])
 
   useEffect(() => {
-    if (code) reload().catch(fail)
-  }, [code, reload, fail])
+    if (code) {
+      reload().then((c) => {
+        // ?grid=CODE (the link from a grid's record on the command map): that grid picked.
+        const want = new URLSearchParams(location.search).get('grid')
+        if (want && c.grids.some((g) => g.kind === 'basic' && g.key === want)) setSelected(want)
+      }).catch(fail)
+      return
+    }
+    // No village in the address: the first village of the user's own area (township staff land in their township).
+    let live = true
+    firstVillage(me.user.unitCode).then((v) => {
+      if (!live) return
+      if (!v) return setNoVillage(true)
+      history.replaceState(null, '', `/editor?village=${v}`)
+      setCode(v)
+    }, () => live && setNoVillage(true))
+    return () => {
+      live = false
+    }
+  }, [code, reload, fail, me])
 
-  // The map and terra-draw, once.
+  // The map and terra-draw, once there is a village (the map's element is rendered only then).
+  const haveVillage = !!code
   useEffect(() => {
-    if (!el.current) return
+    if (!el.current || !haveVillage) return
     const map = new maplibregl.Map({
       container: el.current,
       style: { version: 8, sources: {}, layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#eef1f4' } }] },
@@ -95,11 +126,15 @@ export function EditorPage() {
       const empty: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] }
       for (const id of ['village', 'grids', 'micro', 'proposed']) map.addSource(id, { type: 'geojson', data: empty })
       map.addLayer({ id: 'grids-fill', type: 'fill', source: 'grids', paint: { 'fill-color': ['match', ['get', 'size'], 'low', '#9ecae1', 'high', '#fdae6b', '#c7e9c0'], 'fill-opacity': ['case', ['get', 'selected'], 0.2, 0.55] } })
-      map.addLayer({ id: 'micro-line', type: 'line', source: 'micro', paint: { 'line-color': '#888', 'line-width': 0.6, 'line-dasharray': [2, 2] } })
+      map.addLayer({ id: 'micro-line', type: 'line', source: 'micro', paint: { 'line-color': ['case', ['get', 'selected'], '#d7301f', '#888'], 'line-width': ['case', ['get', 'selected'], 2, 0.6], 'line-dasharray': [2, 2] } })
       map.addLayer({ id: 'grids-line', type: 'line', source: 'grids', paint: { 'line-color': '#2b5c8a', 'line-width': 1.5 } })
       map.addLayer({ id: 'proposed-line', type: 'line', source: 'proposed', paint: { 'line-color': '#d7301f', 'line-width': 2, 'line-dasharray': [3, 1] } })
       map.addLayer({ id: 'village-line', type: 'line', source: 'village', paint: { 'line-color': '#222', 'line-width': 2.5 } })
       let ids = 0
+      const snap = (e: { lng: number; lat: number }) => {
+        const p = snappingRef.current ? snapTarget(coverRef.current, [e.lng, e.lat], (p) => map.project(p), 12, microOfRef.current) : undefined
+        return p && drawPrecision(p)
+      }
       const draw = new TerraDraw({
         adapter: new TerraDrawMapLibreGLAdapter({ map }),
         // Our own ids: the grid being edited is always 'edit' (the default strategy accepts UUIDs only).
@@ -111,15 +146,15 @@ export function EditorPage() {
                 feature: {
                   coordinates: {
                     draggable: true, midpoints: true, deletable: true,
-                    // Vertices snap to the village edge and the other grids' vertices within 12 px.
-                    snappable: { toCustom: (e) => snapTarget(coverRef.current, [e.lng, e.lat], (p) => map.project(p as [number, number]), 12) },
+                    // Vertices snap to the village's and the other grids' vertices, else their edges, within 12 px.
+                    snappable: { toCustom: snap },
                   },
                 },
               },
             },
           }),
           new TerraDrawLineStringMode(),
-          new TerraDrawPolygonMode({ snapping: { toCustom: (e) => snapTarget(coverRef.current, [e.lng, e.lat], (p) => map.project(p as [number, number]), 12) } }),
+          new TerraDrawPolygonMode({ snapping: { toCustom: snap } }),
         ],
       })
       draw.start()
@@ -131,43 +166,36 @@ export function EditorPage() {
           setChange({ op: 'add', geometry: { type: 'Polygon', coordinates: (f.geometry as GeoJSON.Polygon).coordinates } })
           setPreview(null)
         }
-      })
-      // A drag of the edited grid's vertices is one undo step: terra-draw reports every move of
-      // it as a change; the step is taken once the changes have stopped for 150 ms.
-      let settleTimer: ReturnType<typeof setTimeout> | undefined
-      draw.on('change', (ids, type) => {
-        if (type !== 'update' || !ids.includes(EDIT_ID)) return
-        clearTimeout(settleTimer)
-        settleTimer = setTimeout(() => {
-          const f = draw.getSnapshotFeature(EDIT_ID)
-          if (!f || f.geometry.type !== 'Polygon') return
+        // Any finished edit of the grid being reshaped (a vertex dragged, inserted or deleted, the
+        // polygon dragged) is one undo step. terra-draw reports each as a finish of select mode.
+        if (id === EDIT_ID && ctx.action !== 'draw' && f.geometry.type === 'Polygon' && drawHistory.current) {
           const poly = structuredClone({ type: 'Polygon', coordinates: (f.geometry as GeoJSON.Polygon).coordinates }) as GeoJSON.Polygon
-          const last = undo.current[undo.current.length - 1]
-          if (last && JSON.stringify(last.coordinates) === JSON.stringify(poly.coordinates)) return
-          undo.current.push(poly)
-          redo.current = []
+          if (!drawHistory.current.record(poly)) return
           setTick((n) => n + 1)
           setChange((c) => (c?.op === 'reshape' ? { ...c, geometry: poly } : c))
           setPreview(null)
-        }, 150)
+        }
       })
       drawRef.current = draw
+      setMapReady(true)
       // For the browser tests: the drawing, and the editor's state.
       ;(window as unknown as { __gridwatchEditor: unknown }).__gridwatchEditor = {
-        draw, ready: true, state: () => ({ undo: undo.current.length, redo: redo.current.length, change: changeRef.current?.op ?? null }),
+        draw, ready: true,
+        state: () => ({ canUndo: drawHistory.current?.canUndo ?? false, canRedo: drawHistory.current?.canRedo ?? false, change: changeRef.current?.op ?? null }),
       }
     })
     return () => {
       drawRef.current?.stop()
       map.remove()
     }
-  }, [])
+  }, [haveVillage])
 
   // The cover on the map; fit the village once.
   const fitted = useRef(false)
   useEffect(() => {
     const map = mapRef.current
-    if (!map || !cover) return
+    // Waits for mapReady, not map.isStyleLoaded(): terra-draw's sources keep that false at times, and a 'load' awaited then never comes.
+    if (!map || !cover || !mapReady) return
     const apply = () => {
       const counts = new Map(cover.grids.map((g) => [g.key, g.households]))
       const fc = (kind: 'basic' | 'micro'): GeoJSON.FeatureCollection => ({
@@ -184,14 +212,16 @@ export function EditorPage() {
         fitted.current = true
       }
     }
-    if (map.isStyleLoaded() && map.getSource('grids')) apply()
-    else map.once('load', apply)
-  }, [cover, selected])
+    apply()
+  }, [cover, selected, mapReady])
 
-  // The server's proposed cover, drawn over the current one.
+  // The server's proposed cover, drawn over the current one: the basic grids, or for a change of
+  // micro-grids those of their grid (the basic grids do not move then).
   useEffect(() => {
     const src = mapRef.current?.getSource('proposed') as maplibregl.GeoJSONSource | undefined
-    src?.setData({ type: 'FeatureCollection', features: (preview?.grids ?? []).filter((g) => g.kind === 'basic').map((g) => ({ type: 'Feature', geometry: g.geom, properties: {} })) })
+    const parent = microOfRef.current
+    const shown = (preview?.grids ?? []).filter((g) => (parent ? g.kind === 'micro' && g.parent === parent : g.kind === 'basic'))
+    src?.setData({ type: 'FeatureCollection', features: shown.map((g) => ({ type: 'Feature', geometry: g.geom, properties: {} })) })
   }, [preview])
 
   const clearDrawing = () => {
@@ -213,8 +243,7 @@ export function EditorPage() {
     clearDrawing()
     setTool(tl)
     setPreview(null)
-    undo.current = []
-    redo.current = []
+    drawHistory.current = null
     const g = cover?.grids.find((x) => x.key === selected)
     if (tl === 'reshape' && g) {
       const poly = mainPolygon(g.geom)
@@ -222,7 +251,7 @@ export function EditorPage() {
       const [added] = draw.addFeatures([{ id: EDIT_ID, type: 'Feature', geometry: structuredClone(poly), properties: { mode: 'polygon' } }])
       if (!added.valid) console.warn('terra-draw refused the grid', added.reason)
       draw.selectFeature(EDIT_ID)
-      undo.current = [poly]
+      drawHistory.current = new DrawHistory(poly)
       setChange({ op: 'reshape', grid: g.code, geometry: poly })
     } else if (tl === 'split' && g) {
       draw.setMode('linestring')
@@ -232,16 +261,16 @@ export function EditorPage() {
       setChange(null)
     }
   }
-  const step = (from: typeof undo, to: typeof redo) => {
+  /** Puts the polygon of an undo or redo step back into terra-draw, selected for further editing. */
+  const step = (direction: 'undo' | 'redo') => {
     const draw = drawRef.current
-    if (!draw || change?.op !== 'reshape') return
-    if (from === undo ? from.current.length < 2 : from.current.length < 1) return
-    const moved = from.current.pop()!
-    to.current.push(moved)
-    const now = from === undo ? from.current[from.current.length - 1] : moved
-    if (from !== undo) undo.current.push(moved)
-    draw.clear()
-    draw.addFeatures([{ id: EDIT_ID, type: 'Feature', geometry: structuredClone(now), properties: { mode: 'polygon' } }])
+    const h = drawHistory.current
+    if (!draw || !h || change?.op !== 'reshape') return
+    const now = direction === 'undo' ? h.undo() : h.redo()
+    if (!now) return
+    draw.removeFeatures([EDIT_ID])
+    const [added] = draw.addFeatures([{ id: EDIT_ID, type: 'Feature', geometry: structuredClone(now), properties: { mode: 'polygon' } }])
+    if (!added.valid) console.warn('terra-draw refused the undo step', added.reason)
     draw.selectFeature(EDIT_ID)
     setChange({ ...change, geometry: now })
     setPreview(null)
@@ -303,9 +332,13 @@ export function EditorPage() {
     }
   }
 
-  if (!code) return <div className="editor-page"><p role="alert">{m.editor.noVillage}</p></div>
+  if (!code) return <div className="editor-page">{noVillage && <p role="alert">{m.editor.noVillage}</p>}</div>
   const basic = cover?.grids.filter((g) => g.kind === 'basic') ?? []
-  const sel = basic.find((g) => g.key === selected)
+  // The picked grid or micro-grid; its siblings are what it may merge with.
+  const sel = cover?.grids.find((g) => g.key === selected)
+  const siblings = (cover?.grids ?? []).filter((g) => sel && g.kind === sel.kind && g.parent === sel.parent && g.key !== sel.key)
+  const openGrid = sel?.kind === 'micro' ? sel.parent : sel?.key
+  const micros = (cover?.grids ?? []).filter((g) => g.kind === 'micro' && g.parent === openGrid)
   return (
     <div className="editor-page" data-testid="grid-editor">
       <div ref={el} className="editor-map" data-testid="editor-map" />
@@ -321,6 +354,17 @@ export function EditorPage() {
               <button type="button" aria-pressed={g.key === selected} data-testid={`grid-${g.code}`} onClick={() => pick(g)}>
                 {g.name} · {t('editor.households', { n: g.households })}
               </button>
+              {g.key === openGrid && (
+                <ul className="editor-micros" aria-label={m.editor.micros}>
+                  {micros.map((mg) => (
+                    <li key={mg.key}>
+                      <button type="button" aria-pressed={mg.key === selected} data-testid={`grid-${mg.code}`} className={sizeOf(mg)} onClick={() => pick(mg)}>
+                        {mg.name} · {t('editor.households', { n: mg.households })}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              )}
             </li>
           ))}
         </ul>
@@ -334,7 +378,7 @@ export function EditorPage() {
               {m.editor.mergeWith}
               <select data-testid="merge-with" value="" onChange={(e) => { const c: Change = { op: 'merge', grids: [sel.code, e.target.value] }; setChange(c); void runPreview(c) }}>
                 <option value="">—</option>
-                {basic.filter((g) => g.key !== sel.key).map((g) => <option key={g.key} value={g.code}>{g.name}</option>)}
+                {siblings.map((g) => <option key={g.key} value={g.code}>{g.name}</option>)}
               </select>
             </label>
           )}
@@ -342,13 +386,17 @@ export function EditorPage() {
         {tool === 'split' && <p className="hint">{m.editor.drawLine}</p>}
         {tool === 'add' && <p className="hint">{m.editor.drawPolygon}</p>}
         <div className="editor-actions">
-          <button type="button" data-testid="undo" disabled={change?.op !== 'reshape' || undo.current.length < 2} onClick={() => step(undo, redo)}>{m.editor.undo}</button>
-          <button type="button" data-testid="redo" disabled={change?.op !== 'reshape' || !redo.current.length} onClick={() => step(redo, undo)}>{m.editor.redo}</button>
+          <button type="button" data-testid="undo" disabled={change?.op !== 'reshape' || !drawHistory.current?.canUndo} onClick={() => step('undo')}>{m.editor.undo}</button>
+          <button type="button" data-testid="redo" disabled={change?.op !== 'reshape' || !drawHistory.current?.canRedo} onClick={() => step('redo')}>{m.editor.redo}</button>
+          <label className="editor-snap">
+            <input type="checkbox" data-testid="snapping" checked={snapping} onChange={(e) => setSnapping(e.target.checked)} /> {m.editor.snapping}
+          </label>
           <button type="button" data-testid="preview" disabled={!ready(change) || busy} onClick={() => void runPreview()}>{m.editor.preview}</button>
           <button type="button" data-testid="save" disabled={!ready(change) || busy || (preview !== null && !preview.valid)} onClick={() => void save()}>{m.editor.save}</button>
           <button type="button" onClick={() => { setChange(null); setPreview(null); setTool(null); clearDrawing() }}>{m.editor.cancel}</button>
         </div>
         {preview && <PreviewPanel preview={preview} cover={cover!} />}
+        <ImportPanel village={code} onSaved={(n) => { setMessage(t('editor.saved', { n })); clearDrawing(); void reload() }} />
         <h2>{m.editor.history}</h2>
         <ol className="editor-history" data-testid="editor-history">
           {versions.map((v) => (
@@ -362,6 +410,19 @@ export function EditorPage() {
       </aside>
     </div>
   )
+}
+
+/** The first village (in code order) at or under a unit: the unit itself, else down its first children. */
+async function firstVillage(unitCode: string): Promise<string | null> {
+  let at = unitCode.slice(0, 12)
+  for (let depth = 0; depth < 5; depth++) {
+    const u = await getJson<UnitSummary>(`/api/units/${at}`)
+    if (u.level === 'village') return u.code
+    const next = [...u.children].sort((a, b) => a.code.localeCompare(b.code))[0]
+    if (!next) return null
+    at = next.code
+  }
+  return null
 }
 
 /** Colour by the default guidance; the preview shows the server's figures. */
@@ -387,7 +448,7 @@ function PreviewPanel({ preview, cover }: { preview: Preview; cover: Cover }) {
       <h3>{t('editor.counts', { bmin: g.basic.min, bmax: g.basic.max, mmin: g.micro.min, mmax: g.micro.max })}</h3>
       <table>
         <tbody>
-          {preview.counts.filter((c) => c.kind === 'basic' && c.before !== c.after).map((c) => (
+          {preview.counts.filter((c) => c.before !== c.after).map((c) => (
             <tr key={c.key}><td>{name(c.key)}</td><td>{c.before} → {c.after}</td><td className={c.size}>{m.editor[c.size]}</td></tr>
           ))}
         </tbody>

@@ -164,6 +164,7 @@ export const en: Messages = {
   },
   roleNames: { admin: 'Administrator', commander: 'County command', township: 'Township staff', grid_worker: 'Grid worker', planner: 'Planner', viewer: 'Read-only (wall)' },
   actions: {
+    openEditor: 'Edit boundaries in the grid editor',
     recordVisit: 'Record a visit',
     visitNote: 'What you found (optional)',
     visitSaved: 'Visit recorded',
@@ -349,6 +350,12 @@ export const en: Messages = {
     noVillage: 'The address has no village code (?village=)',
     drawLine: 'Draw a line across the grid on the map; double-click to finish',
     drawPolygon: 'Draw the new grid on the map; click the first point to finish',
+    snapping: 'Snap to the village edge and neighbouring grids',
+    micros: 'Micro-grids',
+    importTitle: 'Import grids from a file',
+    importHint: 'GeoJSON or a zipped Shapefile, one polygon a grid (properties code, name; no code: a new grid); dry run first, then import',
+    importReport: '{village}: {grids} grids after the import, {moved} households change grid',
+    importUnchanged: '{village}: the same as now, no new version',
   },
   hint: {
     click: 'Click a household, grid, hazard site or shelter for its record; click an aggregate circle to go into that area',

@@ -162,6 +162,7 @@ export const zh = {
   },
   roleNames: { admin: '系统管理员', commander: '县级指挥', township: '乡镇干部', grid_worker: '网格员', planner: '规划人员', viewer: '只读（大屏）' },
   actions: {
+    openEditor: '在网格编辑器中修改边界',
     recordVisit: '记录走访',
     visitNote: '走访情况（可选）',
     visitSaved: '已记录走访',
@@ -347,6 +348,12 @@ export const zh = {
     noVillage: '地址中缺少行政村编码（?village=）',
     drawLine: '在地图上画一条穿过网格的线，双击结束',
     drawPolygon: '在地图上画新网格，点击起点结束',
+    snapping: '吸附到村界和相邻网格',
+    micros: '微网格',
+    importTitle: '从文件导入网格',
+    importHint: 'GeoJSON 或 Shapefile 压缩包，每个面为一个网格（属性：网格编码、网格名称；编码为空则为新网格）；先试导入，检查无误后导入',
+    importReport: '{village}：导入后 {grids} 个网格，{moved} 户调整网格',
+    importUnchanged: '{village}：与现状相同，不新建版本',
   },
   hint: {
     click: '点击地图上的农户、网格、隐患点或避险点查看详情；点击汇总圆进入该区域',

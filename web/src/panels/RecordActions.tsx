@@ -95,6 +95,10 @@ export function GridActions({ g, onChanged }: { g: GridRecord; onChanged(): void
   return (
     <div className="record-actions">
       {g.can.includes('grid.edit') && !editing && <button onClick={() => setEditing(true)}>{t('actions.rename')}</button>}
+      {/* Boundaries are drawn in the grid editor, opened on this grid's village with the grid picked. */}
+      {g.can.includes('grid.edit') && !editing && (
+        <a className="link" data-testid="open-editor" href={`/editor?village=${g.village.code}&grid=${g.kind === 'micro' && g.parent ? g.parent.code : g.code}`}>{t('actions.openEditor')}</a>
+      )}
       {editing && (
         <form onSubmit={save}>
           <input value={name} maxLength={60} onChange={(e) => setName(e.target.value)} required />
