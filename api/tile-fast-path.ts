@@ -35,7 +35,8 @@ export function tileFastPath(
     if (!isValidTile(t)) return hono(req, res)
     serve(req, res, m[1], t).then(
       (served) => served || hono(req, res),
-      () => hono(req, res),
+      // Nothing sent yet (the tile failed): Hono makes the error answer, and logs it.
+      () => res.headersSent || hono(req, res),
     )
   }
 

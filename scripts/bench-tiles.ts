@@ -60,6 +60,8 @@ for (let z = 5; z <= 16; z++) {
 console.log(`bench: ${requests.length} tiles over zooms 5–16`)
 
 async function listen(server: Server): Promise<string> {
+  // Slow embedded tiles can leave a server idle past Node's default 5 s keep-alive.
+  server.keepAliveTimeout = 60_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
