@@ -21,12 +21,14 @@ const int = (min: number, max: number, def: number) => z.coerce.number().int().m
 
 /**
  * Who counts as working a basic grid: its grid head, and the grid workers of the grid or its
- * micro-grids. Counted once for all grids and joined (as `w.n`): a correlated count with
+ * micro-grids. Counted once for all grids of the area and joined (as `w.n`): a correlated count with
  * `grid_id = g.id OR grid_id IN (micro-grids)` cannot use the index and took two minutes a county.
+ * A micro-grid's code extends its grid's, so the area's prefix finds both.
  */
-const workersJoin = (g: string) => `LEFT JOIN (
+const workersJoin = (g: string, prefix: string) => `LEFT JOIN (
     SELECT coalesce(wg.parent_id, wg.id) AS basic_id, count(*)::int AS n
-    FROM grid_workers gw JOIN grids wg ON wg.id = gw.grid_id WHERE gw.role IN ('网格员', '网格长') GROUP BY 1) w ON w.basic_id = ${g}.id`
+    FROM grid_workers gw JOIN grids wg ON wg.id = gw.grid_id WHERE gw.role IN ('网格员', '网格长') AND starts_with(wg.code, ${lit(prefix)})
+    GROUP BY 1) w ON w.basic_id = ${g}.id`
 
 export interface Analysis<P extends z.ZodType = any> {
   id: string
@@ -45,6 +47,8 @@ export interface Analysis<P extends z.ZodType = any> {
   query: (p: z.infer<P>, prefix: string) => string
   /** Marks a row as the problem the analysis looks for (drawn red on the map). */
   flag: string
+  /** Run city-wide county by county, as a job with progress (api/analysis/jobs.ts): only where the whole city takes long. */
+  inParts?: boolean
 }
 
 /** Keeps each analysis's parameter type for its query (the catalog itself holds them all alike). */
@@ -75,7 +79,7 @@ const workerLoad = define({
     FROM (SELECT g.id, g.code, g.name, v.code AS village_code, v.name AS village_name,
                  (SELECT count(*)::int FROM households h WHERE h.grid_id = g.id) AS households,
                  coalesce(w.n, 0) AS workers, g.code AS _place, g.geom
-          FROM grids g JOIN admin_units v ON v.id = g.village_id ${workersJoin('g')}
+          FROM grids g JOIN admin_units v ON v.id = g.village_id ${workersJoin('g', prefix)}
           WHERE g.kind = 'basic' AND starts_with(g.code, ${lit(prefix)})) x`,
 })
 
@@ -91,6 +95,7 @@ const shelterDistance = define({
   totalsZh: { households: '户数', people: '人数', vulnerable: '重点人员' },
   order: 'a.nearest_m DESC NULLS FIRST, a.id',
   flag: 'far',
+  inParts: true,
   // Distances on the sphere (use_spheroid = false), in metres, worked out per grid rather than per
   // household (a KNN probe for each of 1.8 M households took ~55 s city-wide). For the households of
   // a grid: c the centre of their bounding box, r its farthest corner from c (a bound on how far any
@@ -205,7 +210,7 @@ const gridsWithoutWorker = define({
            (SELECT count(*)::int FROM households h WHERE h.grid_id = g.id) AS households,
            (SELECT coalesce(sum(h.members), 0)::int FROM households h WHERE h.grid_id = g.id) AS people,
            true AS no_worker, g.code AS _place, g.geom
-    FROM grids g JOIN admin_units v ON v.id = g.village_id ${workersJoin('g')}
+    FROM grids g JOIN admin_units v ON v.id = g.village_id ${workersJoin('g', prefix)}
     WHERE g.kind = 'basic' AND starts_with(g.code, ${lit(prefix)}) AND w.n IS NULL`,
 })
 

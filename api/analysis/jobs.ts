@@ -1,11 +1,12 @@
 /**
- * A long analysis as a job with progress: a city or county is run one child
- * unit at a time (county by county, township by township), each part the
- * same one-pass runAnalysis, and the parts are put together exactly as the
- * whole would have come out (totals add up, each part is one row of the
- * per-unit totals, the worst rows of all parts sorted by the analysis's own
- * order). A client polls the job for `done` of `total` parts, then reads the
- * answer from it. Jobs live in this process for ten minutes.
+ * An analysis as a job with progress. A long one (`inParts`: shelter_distance)
+ * is run city-wide one county at a time, each part the same one-pass
+ * runAnalysis, and the parts are put together exactly as the whole would have
+ * come out (totals add up, each part is one row of the per-unit totals, the
+ * worst rows of all parts sorted by the analysis's own order). Others, and
+ * smaller areas, are one part: cutting them costs more than it shows (each
+ * part pays the fixed cost again: bench/analysis.md). A client polls the job
+ * for `done` of `total` parts, then reads the answer. Jobs live ten minutes.
  */
 import { randomBytes } from 'node:crypto'
 import type { SessionUser } from '../auth/guard.ts'
@@ -23,9 +24,9 @@ export interface AnalysisJob {
 
 const jobs = new Map<string, AnalysisJob>()
 const KEEP_MS = 10 * 60_000
-const childLevel: Record<string, string | undefined> = { city: 'county', county: 'township' }
+const childLevel: Record<string, string | undefined> = { city: 'county' }
 /** Per-unit codes are cut to this length at each level (as runAnalysis groups them). */
-const childLength: Record<string, number> = { city: 6, county: 9 }
+const childLength: Record<string, number> = { city: 6 }
 
 export const getAnalysisJob = (id: string) => jobs.get(id)
 export const jobProgress = (j: AnalysisJob) => ({
@@ -64,9 +65,9 @@ export function rowOrder(order: string): (x: Record<string, unknown>, y: Record<
   }
 }
 
-/** The analysis for `unit`, part by part; `onPart` hears each part done. Township and village areas are one part. */
+/** The analysis for `unit`, part by part; `onPart` hears each part done. Only a city is cut (into counties). */
 export async function runInParts(sql: Sql, user: SessionUser, a: Analysis, params: unknown, unit: { code: string; level: string }, onPart: (done: number, total: number) => void): Promise<Answer> {
-  const level = childLevel[unit.level]
+  const level = a.inParts ? childLevel[unit.level] : undefined
   const parts = level
     ? (await sql`SELECT code, name, level FROM admin_units WHERE level = ${level} AND starts_with(code, ${scopePrefix(unit.code)}) ORDER BY code`) as unknown as { code: string; name: string; level: string }[]
     : []
