@@ -30,6 +30,23 @@ describe.skipIf(!exe)('planning panel', () => {
     town = t.code as string
     browser = await launch(exe!)
   })
+  /** A page of the chosen township, logged in as `username`, with the planning panel open (or not yet). */
+  async function openPlanning(username: string, open = true) {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: true })
+    const errors = collectErrors(page)
+    await page.goto(`${server.url}/?unit=${town}`)
+    await page.getByTestId('login-form').waitFor()
+    await page.fill('input[name=username]', username)
+    await page.fill('input[name=password]', TEST_PASSWORD)
+    await page.keyboard.press('Enter')
+    await waitForMap(page)
+    if (open) {
+      await page.getByTestId('planning-open').click()
+      await page.getByTestId('planning-panel').waitFor()
+    }
+    return { page, errors }
+  }
+
   afterAll(async () => {
     await browser?.close()
     await server?.close()
@@ -38,16 +55,7 @@ describe.skipIf(!exe)('planning panel', () => {
   it('runs an analysis for the chosen area, shows table, totals and map layer, and downloads an export', async () => {
     const api = await login(server, 'bplanner', TEST_PASSWORD)
     const truth = await (await api.get(`/api/analysis/worker_load?unit=${town}&limit=10`)).json()
-    const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: true })
-    const errors = collectErrors(page)
-    await page.goto(`${server.url}/?unit=${town}`)
-    await page.getByTestId('login-form').waitFor()
-    await page.fill('input[name=username]', 'bplanner')
-    await page.fill('input[name=password]', TEST_PASSWORD)
-    await page.keyboard.press('Enter')
-    await waitForMap(page)
-    await page.getByTestId('planning-open').click()
-    await page.getByTestId('planning-panel').waitFor()
+    const { page, errors } = await openPlanning('bplanner')
     await page.getByTestId('planning-analysis').selectOption('worker_load')
     await page.getByTestId('planning-param-limit').fill('10')
     await page.getByTestId('planning-run').click()
@@ -74,16 +82,7 @@ describe.skipIf(!exe)('planning panel', () => {
   it('an import\'s full report: every bad row by number, a page at a time, and the whole list as CSV; a dry run\'s rows too', async () => {
     await createAccount(server.db.sql, { username: 'btown', displayName: '浏览器乡镇', role: 'township', unitCode: town, password: TEST_PASSWORD }, cliActor('test'))
       .catch(() => undefined)
-    const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: true })
-    const errors = collectErrors(page)
-    await page.goto(`${server.url}/?unit=${town}`)
-    await page.getByTestId('login-form').waitFor()
-    await page.fill('input[name=username]', 'btown')
-    await page.fill('input[name=password]', TEST_PASSWORD)
-    await page.keyboard.press('Enter')
-    await waitForMap(page)
-    await page.getByTestId('planning-open').click()
-    await page.getByTestId('planning-panel').waitFor()
+    const { page, errors } = await openPlanning('btown')
     // 120 households at (0, 0): in no grid, each an error of its own row (rows 2–121 of the sheet).
     const bad = ['户主,人口,风险等级,经度,纬度', ...Array.from({ length: 120 }, (_, i) => `测试户${i},3,红,0,0`)].join('\n')
     await page.getByTestId('import-file').setInputFiles({ name: '台账.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) })
@@ -119,14 +118,7 @@ describe.skipIf(!exe)('planning panel', () => {
   })
 
   it('prints the current view: the map\'s box and the layer groups shown go to /api/print, the file comes back', { timeout: 300_000 }, async () => {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: true })
-    const errors = collectErrors(page)
-    await page.goto(`${server.url}/?unit=${town}`)
-    await page.getByTestId('login-form').waitFor()
-    await page.fill('input[name=username]', 'bplanner')
-    await page.fill('input[name=password]', TEST_PASSWORD)
-    await page.keyboard.press('Enter')
-    await waitForMap(page)
+    const { page, errors } = await openPlanning('bplanner', false)
     // The planner hides hazard sites and moves the map somewhere of the test's choosing.
     await page.getByTestId('layer-hazards').uncheck()
     const [h] = await server.db.sql`SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM households ORDER BY id LIMIT 1`
