@@ -368,6 +368,8 @@ export const en: Messages = {
     hazard: 'Geological hazard site',
     shelter: 'Shelter',
     grid: { red: 'Grid: red households over 5%', yellow: 'Grid: yellow households over 15%', green: 'Grid: other' },
+    hazardLevel: 'Geological hazard site ({level})',
+    evacStatus: 'Transfer: {status}',
     evacRoute: 'Transfer route (in use)',
     evacShelter: 'Shelter (capacity and people present)',
     admin: 'Admin boundary',

@@ -366,6 +366,8 @@ export const zh = {
     hazard: '地质灾害隐患点',
     shelter: '避险点',
     grid: { red: '网格：红色户占比 >5%', yellow: '网格：黄色户占比 >15%', green: '网格：其余' },
+    hazardLevel: '地质灾害隐患点（{level}）',
+    evacStatus: '转移：{status}',
     evacRoute: '转移路线（使用中）',
     evacShelter: '避险点（容量与已到人数）',
     admin: '行政区界',

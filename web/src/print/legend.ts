@@ -6,6 +6,7 @@
  */
 import type * as maplibregl from 'maplibre-gl'
 import { dangerColor, evacColor, gridFill, gridRule, riskColor, routeColor, shelterColor, type EvacStatus } from '../map/colors.ts'
+import { format } from '../i18n/index.tsx'
 import type { Messages } from '../i18n/zh.ts'
 
 export type Swatch = 'round' | 'square' | 'tri' | 'line' | 'dash'
@@ -33,13 +34,13 @@ function rules(m: Messages, analysisName: string | null): Rule[] {
     ...risk.map((k) => ({ key: `grid-${k}`, label: m.print.grid[k], swatch: 'square' as const, color: gridFill[k], layers: ['grids-fill'], where: (p: Props) => gridClass(p) === k })),
     { key: 'micro-grid', label: m.layers.microGrids, swatch: 'dash', color: '#7f93bd', layers: ['micro-grids-line'] },
     ...Object.entries(dangerColor).map(([level, color]) => ({
-      key: `hazard-${level}`, label: `${m.print.hazard}（${m.dangerLevels[level as keyof Messages['dangerLevels']] ?? level}）`, swatch: 'tri' as const, color,
+      key: `hazard-${level}`, label: format(m.print.hazardLevel, { level: m.dangerLevels[level as keyof Messages['dangerLevels']] ?? level }), swatch: 'tri' as const, color,
       layers: ['hazards'], where: (p: Props) => p.danger_level === level,
     })),
     { key: 'shelter', label: m.print.shelter, swatch: 'square', color: shelterColor, layers: ['shelters'] },
     { key: 'route', label: m.legend.route, swatch: 'dash', color: routeColor, layers: ['routes'] },
     ...(Object.keys(evacColor) as EvacStatus[]).map((s) => ({
-      key: `evac-${s}`, label: `${m.evac.title}：${m.evac.statuses[s]}`, swatch: 'round' as const, color: evacColor[s], layers: ['evac-households'], where: (p: Props) => p.status === s,
+      key: `evac-${s}`, label: format(m.print.evacStatus, { status: m.evac.statuses[s] }), swatch: 'round' as const, color: evacColor[s], layers: ['evac-households'], where: (p: Props) => p.status === s,
     })),
     { key: 'evac-route', label: m.print.evacRoute, swatch: 'line', color: evacColor.moving, layers: ['evac-routes'] },
     { key: 'evac-shelter', label: m.print.evacShelter, swatch: 'round', color: evacColor.at_shelter, layers: ['evac-shelters-capacity'] },
