@@ -1,3 +1,4 @@
+import type * as maplibregl from 'maplibre-gl'
 import { useCallback, useEffect, useMemo, useState } from 'react'
 import { CITY_CODE, getJson, recordPath, type BBox, type ClientConfig, type RecordKind, type RecordTypes, type UnitSummary } from './api.ts'
 import { useI18n } from './i18n/index.tsx'
@@ -51,6 +52,9 @@ export function App() {
   const [view, setView] = useState<BBox | null>(null)
   const [evacOpen, setEvacOpen] = useState(initial.order !== null)
   const [order, setOrder] = useState<number | null>(initial.order)
+  // The map itself, for an order's area drawn on it; while drawing, clicks there open nothing.
+  const [map, setMap] = useState<maplibregl.Map | null>(null)
+  const [drawing, setDrawing] = useState(false)
   const { me } = useAuth()
   const feed = useLiveFeed()
 
@@ -135,6 +139,8 @@ export function App() {
           evacVersion={evacVersion}
           analysis={analysis?.geojson ?? null}
           onPick={onPick}
+          onMap={setMap}
+          drawing={drawing}
           onView={setView}
           onError={(message) => report({ id: 'map', message })}
           onTilesOk={() => clear('map')}
@@ -164,6 +170,8 @@ export function App() {
             feed={feed}
             selected={order}
             onSelect={setOrder}
+            map={map}
+            onDrawing={setDrawing}
             onClose={() => setEvacOpen(false)}
             onFly={(lon, lat) => setTarget({ bbox: [lon - 0.002, lat - 0.002, lon + 0.002, lat + 0.002], maxZoom: 16 })}
           />

@@ -1,3 +1,4 @@
+import type * as maplibregl from 'maplibre-gl'
 import { useEffect, useState } from 'react'
 import { sendJson } from '../api.ts'
 import { useAuth } from '../auth/AuthProvider.tsx'
@@ -15,12 +16,15 @@ import { evacStatuses, nextStatus, type HouseholdList, type OrderProgress, type 
  * (status counts, roll-up per child unit, shelters filling, exceptions) with
  * the households to move along — live on every open screen.
  */
-export function EvacPanel({ unitCode, unitName, feed, selected, onSelect, onClose, onFly }: {
+export function EvacPanel({ unitCode, unitName, feed, selected, onSelect, map, onDrawing, onClose, onFly }: {
   unitCode: string
   unitName: string
   feed: LiveFeed
   selected: number | null
   onSelect(id: number | null): void
+  /** The command map, where an order's area is drawn. */
+  map: maplibregl.Map | null
+  onDrawing(on: boolean): void
   onClose(): void
   onFly(lon: number, lat: number): void
 }) {
@@ -57,6 +61,8 @@ export function EvacPanel({ unitCode, unitName, feed, selected, onSelect, onClos
           unitCode={unitCode}
           unitName={unitName}
           proposal={form === 'new' ? null : form}
+          map={map}
+          onDrawing={onDrawing}
           onCancel={() => setForm(null)}
           onIssued={(o) => {
             setForm(null)

@@ -1,20 +1,27 @@
-import { useState } from 'react'
+import type * as maplibregl from 'maplibre-gl'
+import { useEffect, useState } from 'react'
 import { sendJson } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { apiMessage } from '../panels/apiMessage.ts'
 import type { OrderRow, OrderSummary, Proposal } from './types.ts'
+import { useAreaDraw } from './useAreaDraw.ts'
 
-type Target = 'sitesIn' | 'units'
+type Target = 'sitesIn' | 'units' | 'area'
 
 /**
  * A transfer order for the chosen area: everyone threatened by its hazard
- * sites, or every household in it; vulnerable people first or everyone. The
- * preview (a dry run) shows who and what is short before anything is sent.
+ * sites, every household in it, or every household inside a polygon drawn on
+ * the map; vulnerable people first or everyone. The preview (a dry run) shows
+ * who and what is short before anything is sent.
  */
-export function IssueOrderForm({ unitCode, unitName, proposal, onIssued, onCancel }: {
+export function IssueOrderForm({ unitCode, unitName, proposal, map, onDrawing, onIssued, onCancel }: {
   unitCode: string
   unitName: string
   proposal?: Proposal | null
+  /** The command map, to draw an area on. */
+  map: maplibregl.Map | null
+  /** Drawing on the map: clicks there draw, they do not open records. */
+  onDrawing(on: boolean): void
   onIssued(order: OrderRow): void
   onCancel(): void
 }) {
@@ -27,13 +34,21 @@ export function IssueOrderForm({ unitCode, unitName, proposal, onIssued, onCance
   const [preview, setPreview] = useState<OrderSummary | null>(null)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
+  const drawing = !proposal && target === 'area'
+  const { area, clear } = useAreaDraw(map, drawing)
+  useEffect(() => {
+    onDrawing(drawing)
+    return () => onDrawing(false)
+  }, [drawing, onDrawing])
+  // A new or moved polygon is a new question.
+  useEffect(() => setPreview(null), [area])
 
   const body = (dryRun: boolean) => ({
     stage,
     trigger: proposal
       ? { kind: 'forecast', ref: { eventId: proposal.eventId, step: proposal.step, township: proposal.township } }
       : { kind: trigger },
-    ...(proposal ? { sites: proposal.sites } : target === 'sitesIn' ? { sitesIn: [unitCode] } : { units: [unitCode] }),
+    ...(proposal ? { sites: proposal.sites } : target === 'area' ? { area } : target === 'sitesIn' ? { sitesIn: [unitCode] } : { units: [unitCode] }),
     deadline: minutes,
     ...(title.trim() ? { title: title.trim() } : {}),
     dryRun,
@@ -62,12 +77,18 @@ export function IssueOrderForm({ unitCode, unitName, proposal, onIssued, onCance
       {!proposal && (
         <fieldset>
           <legend>{t('evac.target')}</legend>
-          {(['sitesIn', 'units'] as Target[]).map((x) => (
+          {(['sitesIn', 'units', 'area'] as Target[]).map((x) => (
             <label key={x} className="check">
               <input type="radio" name="evac-target" checked={target === x} onChange={() => change(setTarget)(x)} data-testid={`evac-target-${x}`} />
               {m.evac.targets[x]}
             </label>
           ))}
+          {drawing && (
+            <div className="evac-draw" data-testid="evac-draw">
+              <span className={area ? '' : 'muted'}>{area ? t('evac.areaDrawn', { n: area.coordinates[0].length - 1 }) : t('evac.drawHint')}</span>
+              {area && <button className="link" onClick={clear} data-testid="evac-redraw">{t('evac.redraw')}</button>}
+            </div>
+          )}
         </fieldset>
       )}
       <fieldset>
@@ -111,7 +132,7 @@ export function IssueOrderForm({ unitCode, unitName, proposal, onIssued, onCance
       )}
       {error && <div className="error" role="alert" data-testid="evac-form-error">{error}</div>}
       <div className="actions">
-        <button disabled={busy} onClick={() => void run(true)} data-testid="evac-preview-button">{t('evac.preview')}</button>
+        <button disabled={busy || (drawing && !area)} onClick={() => void run(true)} data-testid="evac-preview-button">{t('evac.preview')}</button>
         <button className="primary" disabled={busy || !preview} onClick={() => void run(false)} data-testid="evac-issue-button">{t('evac.issue')}</button>
         <button onClick={onCancel}>{t('evac.cancel')}</button>
       </div>

@@ -41,6 +41,10 @@ export interface MapViewProps {
   onView?(bbox: BBox): void
   onError(message: string): void
   onTilesOk(): void
+  /** The map once made (null when it goes): panels that draw on it (web/src/evac/useAreaDraw.ts). */
+  onMap?(map: maplibregl.Map | null): void
+  /** Something is being drawn on the map: clicks draw, they pick nothing. */
+  drawing?: boolean
 }
 
 const ZHAOTONG: BBox = [102.87, 26.55, 105.32, 28.66]
@@ -95,6 +99,7 @@ export function MapView(props: MapViewProps) {
     map.addControl(overlay)
     overlayRef.current = overlay
     exposeForTests(map)
+    propsRef.current.onMap?.(map)
 
     map.on('error', (e) => {
       const msg = (e.error as Error | undefined)?.message ?? 'error'
@@ -108,6 +113,7 @@ export function MapView(props: MapViewProps) {
       propsRef.current.onTilesOk()
     })
     map.on('click', (e) => {
+      if (propsRef.current.drawing) return
       const box: [maplibregl.PointLike, maplibregl.PointLike] = [[e.point.x - 4, e.point.y - 4], [e.point.x + 4, e.point.y + 4]]
       const layers = pickableLayers.filter((id) => map.getLayer(id))
       const found = map.queryRenderedFeatures(box, { layers: [...layers] })
@@ -124,6 +130,7 @@ export function MapView(props: MapViewProps) {
     return () => {
       mapRef.current = null
       overlayRef.current = null
+      propsRef.current.onMap?.(null)
       map.remove()
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react'
 import { useI18n } from '../i18n/index.tsx'
 import { gridModes, type GridMode, type LayerGroup } from '../map/style.ts'
 
@@ -18,9 +19,29 @@ export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridM
   const groups = (Object.keys(m.layers) as (LayerGroup | 'title')[]).filter(
     (g): g is LayerGroup => g !== 'title' && (g !== 'basemap' || hasBasemap),
   )
+  // Folds away when a working panel opens below it, so that panel gets the column's height.
+  const [open, setOpen] = useState(!evacOpen && !checksOpen)
+  useEffect(() => {
+    if (evacOpen || checksOpen) setOpen(false)
+  }, [evacOpen, checksOpen])
   return (
-    <section className="panel layers" data-testid="layer-switcher">
-      <h2>{t('layers.title')}</h2>
+    <section className={`panel layers${open ? '' : ' folded'}`} data-testid="layer-switcher">
+      <h2>
+        <button className="fold" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="layers-fold">{open ? '▾' : '▸'} {t('layers.title')}</button>
+      </h2>
+      {open && <LayerChoices groups={groups} visible={visible} onChange={onChange} gridMode={gridMode} onGridMode={onGridMode} />}
+      <div className="panel-toggles">
+        <button className={`toggle ${checksOpen ? 'on' : ''}`} data-testid="checks-toggle" onClick={() => onChecks(!checksOpen)}>{t('checks.open')}</button>
+        <button className={`toggle ${evacOpen ? 'on' : ''}`} data-testid="evac-toggle" onClick={() => onEvac(!evacOpen)}>{t('evac.open')}</button>
+      </div>
+    </section>
+  )
+}
+
+function LayerChoices({ groups, visible, onChange, gridMode, onGridMode }: Pick<Props, 'visible' | 'onChange' | 'gridMode' | 'onGridMode'> & { groups: LayerGroup[] }) {
+  const { t, m } = useI18n()
+  return (
+    <>
       {groups.map((g) => (
         <label key={g} className="check">
           <input type="checkbox" data-testid={`layer-${g}`} checked={visible[g]} onChange={(e) => onChange(g, e.target.checked)} />
@@ -34,8 +55,6 @@ export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridM
           {m.gridMode[mode]}
         </label>
       ))}
-      <button className={`toggle ${checksOpen ? 'on' : ''}`} data-testid="checks-toggle" onClick={() => onChecks(!checksOpen)}>{t('checks.open')}</button>
-      <button className={`toggle ${evacOpen ? 'on' : ''}`} data-testid="evac-toggle" onClick={() => onEvac(!evacOpen)}>{t('evac.open')}</button>
-    </section>
+    </>
   )
 }
