@@ -60,7 +60,10 @@ export async function wallState(sql: Sql, unitCode: string, at: Date): Promise<W
     const cfg = await loadConfig(tx)
     // rain_eval: rain per grid and site in the area as of `asOf` (the engine's own interpolation).
     await interpolate(tx, cfg, asOf, p)
-    const [rain, sites, checks, transfer] = [await rainPart(tx, T, asOf, unitCode, like), await sitesPart(tx, like), await checksPart(tx, T, like, p), await transferPart(tx, T, like)]
+    const rain = await rainPart(tx, T, asOf, unitCode, like)
+    const sites = await sitesPart(tx, like)
+    const checks = await checksPart(tx, T, like, p) // before transferPart: its township ranking reads wall_tasks
+    const transfer = await transferPart(tx, T, like)
     const ticker = await tx<WallState['ticker']>`
       SELECT id::int8::float8 AS id, at, kind, unit_code AS "unitCode",
              (SELECT name FROM admin_units a WHERE a.code = left(e.unit_code, 12)) AS "unitName", payload FROM live_events e

@@ -196,10 +196,12 @@ async function moveHouseholds(db: Sql, orderId: number, goHome: Date) {
 /** The storm that ships with the demo data (data/storms/zhaoyang-july.json), over 昭阳区. */
 export const DEMO_STORM_FILE = new URL('./zhaoyang-july.json', import.meta.url)
 
-/** Writes the shipped storm's history when its county is in the database; says why not otherwise. */
+/** Writes the shipped storm's history when its county's townships are in the database; says why not otherwise. */
 export async function seedDemoStorm(sql: Sql, say: (m: string) => void = () => {}): Promise<{ events: number } | { skipped: string }> {
   const storm = JSON.parse(fs.readFileSync(DEMO_STORM_FILE, 'utf8')) as Storm
-  const [c] = await sql`SELECT 1 FROM admin_units WHERE code = ${storm.county + '000000'}`
-  if (!c) return { skipped: `county ${storm.county} is not in this database` }
+  // Every county has its outline at every scale; the storm needs the townships its forecasts name.
+  const areas = [...new Set(storm.forecasts.map((f) => f.area))]
+  const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM admin_units WHERE code = ANY(${areas}::text[])`
+  if (n < areas.length) return { skipped: `the townships of county ${storm.county} are not in this database` }
   return writeStormHistory(sql, storm, say)
 }

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import type { WallState } from '../../api/wall/state.ts'
-import { buildStorm, type Storm } from '../../data/storms/build.ts'
-import { shifted, writeStormHistory } from '../../data/storms/history.ts'
-import { resetRain } from '../helpers/rain.ts'
+import type { Storm } from '../../data/storms/build.ts'
+import { clearStorms, recentStormHistory } from '../helpers/wall.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
 
@@ -32,15 +31,9 @@ for (const target of targets()) {
 
     beforeAll(async () => {
       s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true })
-      await resetRain(s.db.sql)
-      await s.db.sql`DELETE FROM evac_orders`
       commander = await loginAs(s, 'commander', UNIT)
-      storm = await buildStorm(s.db.sql, { county: COUNTY, seed: 5, spacingKm: 5 })
-      // Whole days back so that it ended yesterday or today: its checklists are still on the wall now.
-      const lastEnd = Date.parse(storm.hours.at(-1)!.hour) + 3600_000
-      const shiftMs = Math.floor((Date.now() - lastEnd) / 86400_000) * 86400_000
       // While the storm's history is written, note what the live rain tables say after each hour.
-      await writeStormHistory(s.db.sql, storm, undefined, { afterStep: async () => {
+      storm = await recentStormHistory(s.db.sql, COUNTY, async () => {
         const [{ asOf }] = await s.db.sql<{ asOf: Date | null }[]>`SELECT state_as_of AS "asOf" FROM rain_cache`
         if (!asOf || rainLive.at(-1)?.asOf === asOf.toISOString()) return
         const sites = await s.db.sql<{ code: string }[]>`
@@ -50,14 +43,10 @@ for (const target of targets()) {
         const grids = await s.db.sql<{ colour: string; n: number }[]>`
           SELECT colour, count(*)::int AS n FROM rain_state WHERE kind = 'grid' AND colour IS NOT NULL AND unit_code LIKE ${COUNTY + '%'} GROUP BY colour`
         rainLive.push({ asOf: asOf.toISOString(), sites: sites.map((x) => x.code), grids: Object.fromEntries(grids.map((g) => [g.colour, g.n])) })
-      }, shiftMs })
-      storm = shifted(storm, shiftMs)
+      })
     })
     afterAll(async () => {
-      if (s) {
-        await s.db.sql`DELETE FROM evac_orders`
-        await resetRain(s.db.sql)
-      }
+      if (s) await clearStorms(s.db.sql)
       await s?.close()
     })
 

@@ -1,4 +1,4 @@
-import { useI18n } from '../i18n/index.tsx'
+import { useI18n } from './index.tsx'
 
 /** The wall's own words (kept apart from the main catalogs, which several screens edit). */
 const zh = {

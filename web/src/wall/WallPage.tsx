@@ -7,7 +7,7 @@ import { rainColor } from '../map/colors.ts'
 import { WallFigures, WallBottom } from './WallPanels.tsx'
 import { WallMap } from './WallMap.tsx'
 import { chooseFocus } from './focus.ts'
-import { beijing, useWallText } from './text.ts'
+import { beijing, useWallText } from '../i18n/wall.ts'
 import { SPEEDS, useLiveWall, useReplay, type StormWindow, type WallState } from './useWallState.ts'
 import './wall.css'
 
@@ -23,7 +23,7 @@ const DEFAULT_ROTATE_S = 40
 export function WallPage() {
   const me = useAuth().me!
   const t = useWallText()
-  const { lang, setLang } = useI18n()
+  const { lang, setLang, m } = useI18n()
   const params = useMemo(() => new URLSearchParams(location.search), [])
   const unit = params.get('unit') ?? me.user.unitCode.slice(0, 12)
   const replayAsked = params.has('replay')
@@ -70,7 +70,7 @@ export function WallPage() {
           {focus ? format(focus.following ? t.following : t.rotating, { name: focus.name }) : ''}
         </span>
         <span className="wall-clock" data-testid="wall-clock">{beijing(replayAsked ? (state?.at ?? replay.t) : clock)}</span>
-        <button className="wall-lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>{lang === 'zh' ? 'EN' : '中文'}</button>
+        <button className="wall-lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>{m.switchLanguage}</button>
       </header>
       {banner && <div className="wall-banner" role="alert" data-testid="wall-banner">{banner}</div>}
       <WallFigures state={state} side="left" />

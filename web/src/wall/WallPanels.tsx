@@ -1,6 +1,6 @@
 import { format, useI18n } from '../i18n/index.tsx'
 import { evacColor, rainColor } from '../map/colors.ts'
-import { beijing, useWallText, type WallText } from './text.ts'
+import { beijing, useWallText, type WallText } from '../i18n/wall.ts'
 import type { WallState } from './useWallState.ts'
 
 const COLOURS = ['red', 'orange', 'yellow', 'blue'] as const
