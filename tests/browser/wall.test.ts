@@ -142,6 +142,13 @@ describe.skipIf(!exe)('command wall in Chromium', () => {
     expect(await text(page, 'wall-transfer')).toContain(`${safe.toLocaleString('en')} / ${w.transfer.households.toLocaleString('en')}`)
     expect(await text(page, 'wall-sites')).toMatch(new RegExp(`^\\S+ ${w.sites.overCritical} `))
     expect(await text(page, 'wall-checks')).toContain(`${w.checks.before.done.toLocaleString('en')}/${w.checks.before.total.toLocaleString('en')}`)
+    // Gauges drawn to scale: the first shelter's bar is filled people/capacity of its width.
+    const sh = w.shelters.find((x) => x.people > 0)!
+    const fill = await page.getByTestId('wall-shelters').locator('.wall-bar').first().evaluate((bar) => {
+      const first = bar.querySelector('span')!
+      return first.getBoundingClientRect().width / bar.getBoundingClientRect().width
+    })
+    expect(fill).toBeCloseTo(Math.min(sh.people, sh.capacity) / sh.capacity, 1)
     // Stays there while paused.
     await page.waitForTimeout(2000)
     expect(await clock()).toBe(beijing(at))
