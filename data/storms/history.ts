@@ -41,7 +41,8 @@ export async function writeStormHistory(
     await opts.afterStep?.(s.time)
     say(`演示暴雨 / demo storm: ${i + 1}/${steps.length}`)
   }
-  await tickChecklists(sql, storm.county)
+  // Events start at a forecast or a reading hour: an hour before the first step at the earliest.
+  await tickChecklists(sql, storm.county, new Date(Date.parse(steps[0].time) - 3600_000).toISOString())
   say('演示暴雨：转移 / demo storm: transfers')
   await transfers(sql, storm)
   const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM live_events WHERE id > ${first}::bigint`
@@ -66,13 +67,14 @@ const u = (db: Sql, key: string) => db.unsafe(`(('x' || substr(md5(${key}), 1, 8
  * late, one in twelve stops half-way and one in twenty-five never starts.
  * Item k of n is ticked at k/n of the way to the task's finishing time.
  */
-async function tickChecklists(db: Sql, county: string) {
+async function tickChecklists(db: Sql, county: string, since: string) {
   await db`
     WITH t AS (
       SELECT t.id, t.opened_at, t.due_at, jsonb_array_length(t.items) AS n, coalesce(w.name, '网格员') AS who,
              ${u(db, "'tick' || t.id")} AS r, ${u(db, "'when' || t.id")} AS q
       FROM tasks t JOIN rain_events e ON e.id = t.event_id LEFT JOIN grid_workers w ON w.id = t.assignee_id
-      WHERE e.county_code = ${county}
+      -- This storm's tasks only: a database may hold other storms of the county.
+      WHERE e.county_code = ${county} AND e.started_at >= ${since}::timestamptz
     ), plan AS (
       SELECT t.id, t.who, x.k, t.n,
              t.opened_at + (t.due_at - t.opened_at) * (0.2 + 1.1 * t.q) * x.k / t.n AS at
@@ -100,7 +102,7 @@ async function tickChecklists(db: Sql, county: string) {
     SELECT date_trunc('hour', t.done_at) + interval '59 minutes', 'task.item', left(t.unit_code, 9) || '000',
            jsonb_build_object('phase', t.phase, 'status', 'done', 'count', count(*), 'by', '网格员')
     FROM tasks t JOIN rain_events e ON e.id = t.event_id
-    WHERE e.county_code = ${county} AND t.status = 'done'
+    WHERE e.county_code = ${county} AND e.started_at >= ${since}::timestamptz AND t.status = 'done'
     GROUP BY 1, 3, t.phase ORDER BY 1`
 }
 
