@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { restoreSeedCovers } from '../helpers/grid-covers.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { chromiumPath, launch, openPage, screenshot } from '../helpers/browser.ts'
@@ -40,6 +41,7 @@ describe.skipIf(!exe)('grid editor in Chromium', () => {
     village = { id: v.id as number, code: v.code as string }
   })
   afterAll(async () => {
+    if (server) await restoreSeedCovers(server.db.sql)
     await browser?.close()
     await server?.close()
   })

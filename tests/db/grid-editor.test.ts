@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { restoreSeedCovers } from '../helpers/grid-covers.ts'
 import type { Sql } from '../../api/db/connect.ts'
 import { expectInvariants } from '../helpers/cover-invariants.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
@@ -55,7 +56,10 @@ for (const target of targets()) {
         loginAs(s, 'grid_worker', grid.code as string),
       ])
     })
-    afterAll(() => s?.close())
+    afterAll(async () => {
+      if (s) await restoreSeedCovers(s.db.sql)
+      await s?.close()
+    })
 
     it('shows the village cover: grids and micro-grids with household counts, the outline, version 0', async () => {
       const c = await cover()

@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import gcoord from 'gcoord'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { restoreSeedCovers } from '../helpers/grid-covers.ts'
 import type { Sql } from '../../api/db/connect.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { expectInvariants } from '../helpers/cover-invariants.ts'
@@ -82,6 +83,7 @@ for (const target of targets()) {
       ;[township, otherTownship] = await Promise.all([loginAs(s, 'township', town), loginAs(s, 'township', other.code as string)])
     })
     afterAll(async () => {
+      if (s) await restoreSeedCovers(s.db.sql)
       await s?.close()
       if (dir) await rm(dir, { recursive: true, force: true })
     })
