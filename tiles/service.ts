@@ -6,9 +6,9 @@ import { HttpError } from '../api/errors.ts'
 import { log } from '../api/log.ts'
 import { TileCache, type CachedTile, type Change } from './cache.ts'
 import { encodeTile, type FeatureRow } from './encode-js.ts'
-import { tileLayerByName, type TileLayer } from './registry.ts'
-import { featureParams, featureQuery, mvtQuery } from './sql.ts'
-import { isValidTile, type TileCoord } from './tile-math.ts'
+import { tileLayerByName, type MvtLayer, type TileLayer } from './registry.ts'
+import { featureQuery, mvtQuery } from './sql.ts'
+import { isValidTile, tileBounds3857, type TileCoord } from './tile-math.ts'
 
 const gzip = promisify(gzipCb)
 const SYNC_GZIP_BYTES = 32 * 1024
@@ -48,13 +48,12 @@ export async function renderTile(
     const [row] = await db.sql.unsafe(q, [t.z, t.x, t.y], { prepare })
     return row.mvt as Uint8Array
   }
-  const params = featureParams(t)
-  const layers: Record<string, FeatureRow[]> = {}
+  const layers: { layer: MvtLayer; rows: FeatureRow[] }[] = []
   for (const l of layer.layers) {
     const q = featureQuery(l, t.z)
-    if (q) layers[l.name] = (await db.sql.unsafe(q, params, { prepare })) as unknown as FeatureRow[]
+    if (q) layers.push({ layer: l, rows: (await db.sql.unsafe(q, [t.z, t.x, t.y], { prepare })) as unknown as FeatureRow[] })
   }
-  return encodeTile(layers)
+  return encodeTile(layers, tileBounds3857(t))
 }
 
 export class TileService {

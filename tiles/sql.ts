@@ -1,5 +1,4 @@
 import { bandAt, type Band, type MvtLayer, type TileLayer } from './registry.ts'
-import { tileBounds3857, type TileCoord } from './tile-math.ts'
 
 export const EXTENT = 4096
 export const BUFFER = 64
@@ -46,35 +45,12 @@ export const mvtQuery = memoByZoom((tile: TileLayer, z: number): string | undefi
 
 /**
  * The features of one MVT layer as rows for the JS encoder, for a database
- * without protobuf (PGlite): geometry clipped, in tile pixels (y down),
- * snapped to whole pixels, exterior rings clockwise on screen, as
- * ST_AsMVTGeom makes them. Parameters: $1 z, $2 x, $3 y, $4–$7 the tile
- * bounds in EPSG:3857.
+ * without protobuf (PGlite): the band's columns and the geometry (EPSG:3857)
+ * as GeoJSON, unclipped; tiles/tile-geometry.ts does the rest in JS.
+ * Parameters: $1 z, $2 x, $3 y.
  */
 export const featureQuery = memoByZoom((layer: MvtLayer, z: number): string | undefined => {
   const band = bandAt(layer, z)
   if (!band) return undefined
-  const scale = `(${EXTENT} / (t.xmax - t.xmin))`
-  const clipBox = `ST_Expand(ST_MakeEnvelope(t.xmin, t.ymin, t.xmax, t.ymax, 3857), (t.xmax - t.xmin) * ${BUFFER / EXTENT})`
-  // Clockwise in EPSG:3857 (y up) becomes clockwise on screen once y is flipped.
-  const clipped = layer.geometry === 'point' ? band.geom : `ST_ForcePolygonCW(ST_ClipByBox2D(${band.geom}, ${clipBox}))`
-  const keep =
-    layer.geometry === 'point'
-      ? `ST_X(g) BETWEEN ${-BUFFER} AND ${EXTENT + BUFFER} AND ST_Y(g) BETWEEN ${-BUFFER} AND ${EXTENT + BUFFER}`
-      : layer.geometry === 'polygon'
-        ? 'ST_Area(g) > 0'
-        : 'ST_Length(g) > 0'
-  return `
-    WITH t AS (SELECT $4::float8 AS xmin, $5::float8 AS ymin, $6::float8 AS xmax, $7::float8 AS ymax)
-    SELECT to_jsonb(s) - 'g' - 'fid' AS props, s.fid, ST_AsGeoJSON(s.g, 0)::json AS geom FROM (
-      SELECT ${band.columns},
-             ST_RemoveRepeatedPoints(ST_SnapToGrid(
-               ST_Affine(${clipped}, ${scale}, 0, 0, -${scale}, -t.xmin * ${scale}, t.ymax * ${scale}), 1)) AS g
-      FROM t, ${band.from} ${where(band)}
-    ) s
-    WHERE NOT ST_IsEmpty(s.g) AND ${keep}`
+  return `SELECT ${band.columns}, ST_AsGeoJSON(${band.geom}) AS gw_geom FROM ${band.from} ${where(band)}`
 })
-
-export function featureParams(t: TileCoord) {
-  return [t.z, t.x, t.y, ...tileBounds3857(t)]
-}
