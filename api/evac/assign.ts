@@ -31,18 +31,29 @@ export function assignShelters(households: Candidate[], nearby: Map<number, numb
   // Four priority buckets, each in id order (a county is 100,000s of households: no comparator chain).
   const buckets: Candidate[][] = [[], [], [], []]
   for (const h of households) buckets[(h.vulnerable > 0 ? 0 : 2) + (h.hazardId != null ? 0 : 1)].push(h)
+  // One answer object per shelter and way, shared: not 300,000 new ones for a county.
+  const none: Assignment = Object.freeze({ shelterId: null, how: 'none' })
+  const answers = { planned: new Map<number, Assignment>(), nearest: new Map<number, Assignment>() }
+  const answer = (shelterId: number, how: 'planned' | 'nearest') => {
+    let a = answers[how].get(shelterId)
+    if (!a) answers[how].set(shelterId, (a = Object.freeze({ shelterId, how })))
+    return a
+  }
   const out = new Map<number, Assignment>()
-  for (const h of buckets.flatMap((b) => b.sort((x, y) => x.id - y.id))) {
-    if (h.planned != null && (room.get(h.planned) ?? 0) >= h.members) {
-      room.set(h.planned, room.get(h.planned)! - h.members)
-      out.set(h.id, { shelterId: h.planned, how: 'planned' })
-      continue
+  for (const bucket of buckets) {
+    bucket.sort((x, y) => x.id - y.id)
+    for (const h of bucket) {
+      if (h.planned != null && (room.get(h.planned) ?? 0) >= h.members) {
+        room.set(h.planned, room.get(h.planned)! - h.members)
+        out.set(h.id, answer(h.planned, 'planned'))
+        continue
+      }
+      const found = (nearby.get(h.gridId) ?? []).find((s) => (room.get(s) ?? 0) >= h.members)
+      if (found != null) {
+        room.set(found, room.get(found)! - h.members)
+        out.set(h.id, answer(found, 'nearest'))
+      } else out.set(h.id, none)
     }
-    const found = (nearby.get(h.gridId) ?? []).find((s) => (room.get(s) ?? 0) >= h.members)
-    if (found != null) {
-      room.set(found, room.get(found)! - h.members)
-      out.set(h.id, { shelterId: found, how: 'nearest' })
-    } else out.set(h.id, { shelterId: null, how: 'none' })
   }
   return out
 }

@@ -62,13 +62,19 @@ export async function pickHouseholds(tx: Tx, user: SessionUser, b: OrderBody): P
   const sitePrefixes = b.sitesIn.map((u) => scopePrefix(u) + '%')
   const bySite = b.sites.length > 0 || sitePrefixes.length > 0
   const geom = tx`ST_SetSRID(ST_GeomFromGeoJSON(${area}), 4326)`
-  // Only the selectors in use: an OR with an unused one would stop the planner
-  // from starting at the grids (a county) or at the threats (a few sites).
+  // Each selector as a condition on households that an index answers (grid ids, household ids, the
+  // point index), so a county reads its own households' pages, not the whole table (0.15 s of the
+  // county order went to scanning 1.8 M rows to keep 300,000); OR'd ones become one bitmap.
+  // Code ranges rather than LIKE: they use the grids' code index under any collation.
+  const gridRanges = [
+    ...(b.grids.length ? [tx`(id = ANY(${b.grids}::int[]) AND kind = 'basic')`] : []),
+    ...b.units.map((u) => tx`(code >= ${scopePrefix(u)} AND code < ${nextPrefix(scopePrefix(u))})`),
+  ]
+  const siteThreats = tx`hazard_threats t JOIN hazard_sites s ON s.id = t.hazard_id
+    WHERE (t.hazard_id = ANY(${b.sites}::int[]) OR s.admin_code LIKE ANY(${sitePrefixes}::text[])) AND s.status = 'active'`
   const chosen = [
-    bySite ? tx`st.household_id IS NOT NULL` : null,
-    b.grids.length ? tx`(g.id = ANY(${b.grids}::int[]) AND g.kind = 'basic')` : null,
-    // Code ranges rather than LIKE: they use the grids' code index under any collation.
-    ...b.units.map((u) => tx`(g.code >= ${scopePrefix(u)} AND g.code < ${nextPrefix(scopePrefix(u))})`),
+    bySite ? tx`h.id = ANY(ARRAY(SELECT t.household_id FROM ${siteThreats}))` : null,
+    gridRanges.length ? tx`h.grid_id = ANY(ARRAY(SELECT id FROM grids WHERE ${gridRanges.slice(1).reduce((acc, c) => tx`${acc} OR ${c}`, gridRanges[0])}))` : null,
     area ? tx`ST_Intersects(h.geom, ${geom})` : null,
   ].filter((x) => x !== null)
   const where = chosen.slice(1).reduce((acc, c) => tx`${acc} OR ${c}`, chosen[0])
@@ -82,10 +88,8 @@ export async function pickHouseholds(tx: Tx, user: SessionUser, b: OrderBody): P
              (g.code LIKE ${scopePrefix(user.unitCode) + '%'})::int + 2 * (e.household_id IS NOT NULL)::int
                + 4 * (r.shelter_id IS NOT NULL AND NOT sh.certified_safe)::int), ';') AS packed
     FROM households h JOIN grids g ON g.id = h.grid_id
-    ${bySite ? tx`LEFT JOIN (
-      SELECT t.household_id, min(t.hazard_id) AS hazard_id FROM hazard_threats t JOIN hazard_sites s ON s.id = t.hazard_id
-      WHERE (t.hazard_id = ANY(${b.sites}::int[]) OR s.admin_code LIKE ANY(${sitePrefixes}::text[])) AND s.status = 'active'
-      GROUP BY t.household_id) st ON st.household_id = h.id` : tx``}
+    ${bySite ? tx`LEFT JOIN (SELECT t.household_id, min(t.hazard_id) AS hazard_id FROM ${siteThreats} GROUP BY t.household_id) st
+      ON st.household_id = h.id` : tx``}
     LEFT JOIN (SELECT household_id, min(hazard_id) AS hazard_id FROM hazard_threats GROUP BY household_id) ht ON ht.household_id = h.id
     LEFT JOIN (SELECT DISTINCT ON (hazard_id) id, hazard_id, shelter_id FROM routes ORDER BY hazard_id, length_m, id) r
            ON r.hazard_id = ${hazard}
