@@ -110,6 +110,40 @@ describe.skipIf(!exe)('evacuation in two browsers', () => {
     await page.close()
   }, 240_000) // two browsers on two shared cores: minutes when the machine is busy
 
+  it('a commander with no place in the address opens on their county; the panel fits a 1366 px screen; a refusal reads as the server says it', async () => {
+    const county = town.slice(0, 6) + '000000'
+    const { page, errors } = await openPage(browser, commander.cookie, server.url + '/', { width: 1366, height: 768 })
+    await waitForMap(page)
+    await expect.poll(() => new URL(page.url()).searchParams.get('unit')).toBe(county)
+    const [c] = await server.db.sql`SELECT name FROM admin_units WHERE code = ${county}`
+    await expect.poll(() => page.getByTestId('unit-name').innerText()).toBe(c.name)
+    await page.getByTestId('evac-toggle').click()
+    const [order] = await server.db.sql`SELECT id FROM evac_orders ORDER BY id LIMIT 1`
+    await page.getByTestId(`evac-order-${order.id}`).click()
+    await page.getByTestId('evac-detail').waitFor()
+    // Nothing of the panel reaches past its own box (an auto grid column grew to its widest row before).
+    const overflow = await page.getByTestId('evac-panel').evaluate((p) => {
+      const right = p.getBoundingClientRect().right
+      return { scroll: p.scrollWidth - p.clientWidth, past: [...p.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > right + 1).length }
+    })
+    expect(overflow).toEqual({ scroll: 0, past: 0 })
+    expect((await page.getByTestId('evac-panel').boundingBox())!.x + (await page.getByTestId('evac-panel').boundingBox())!.width).toBeLessThanOrEqual(1366)
+    // The town's threatened households are all under the open order: a preview is refused with the server's own words.
+    await page.goto(server.url + `/?unit=${town}`)
+    await waitForMap(page)
+    await page.getByTestId('evac-toggle').click()
+    await page.getByTestId('evac-new').click()
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/evacuation/orders') && r.request().method() === 'POST')
+    await page.getByTestId('evac-preview-button').click()
+    const body = await (await answer).json()
+    expect(body.error.code).toBe('already_in_transfer')
+    await expect.poll(() => page.getByTestId('evac-form-error').innerText()).toBe(body.error.zh)
+    await screenshot(page, 'evacuation-refused-1366.png')
+    // The browser logs the refused request itself; nothing else may go wrong.
+    expect(errors.filter((e) => !e.includes('status of 409'))).toEqual([])
+    await page.close()
+  })
+
   it('prints one transfer list per answerable cadre', async () => {
     const [order] = await server.db.sql`SELECT id FROM evac_orders`
     const { page, errors } = await open(commander, `/cards?order=${order.id}`)

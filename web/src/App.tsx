@@ -37,12 +37,16 @@ function recordGeometry(kind: RecordKind, r: RecordTypes[RecordKind]): { geometr
 export function App() {
   const { lang, m } = useI18n()
   const initial = useMemo(readUrlState, [])
-  const [unitCode, setUnitCode] = useState(initial.unit ?? CITY_CODE)
+  const { me } = useAuth()
+  // With no unit in the address, a user opens on their own area (a county commander on the county, where
+  // orders can be issued), not on the whole city.
+  const home = me.user.unitCode.slice(0, 12)
+  const [unitCode, setUnitCode] = useState(initial.unit ?? home)
   const [recordRef, setRecordRef] = useState<RecordRef | null>(initial.record)
   const [retry, setRetry] = useState(0)
   const [visible, setVisible] = useState(defaultVisible)
   const [target, setTarget] = useState<{ bbox: BBox; maxZoom?: number } | null>(null)
-  const [flyOnLoad, setFlyOnLoad] = useState(initial.unit !== null || initial.record !== null)
+  const [flyOnLoad, setFlyOnLoad] = useState(initial.unit !== null || initial.record !== null || home !== CITY_CODE)
   const [problems, setProblems] = useState<Problem[]>([])
   const [config, setConfig] = useState<ClientConfig | null | undefined>(undefined)
   const [gridMode, setGridMode] = useState<GridMode>('risk')
@@ -55,7 +59,6 @@ export function App() {
   // The map itself, for an order's area drawn on it; while drawing, clicks there open nothing.
   const [map, setMap] = useState<maplibregl.Map | null>(null)
   const [drawing, setDrawing] = useState(false)
-  const { me } = useAuth()
   const feed = useLiveFeed()
 
   // Transfer tiles follow the live feed.

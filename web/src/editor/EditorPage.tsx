@@ -13,6 +13,7 @@ import { DrawHistory } from './history.ts'
 import { ImportPanel } from './ImportPanel.tsx'
 import { drawPrecision, snapTarget } from './snap.ts'
 import type { Change, Cover, CoverGrid, Preview, Version } from './types.ts'
+import { when } from '../i18n/when.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
 
@@ -401,7 +402,7 @@ export function EditorPage() {
         <ol className="editor-history" data-testid="editor-history">
           {versions.map((v) => (
             <li key={v.version}>
-              {t('editor.version', { n: v.version })} · {new Date(v.at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB')} · {v.actor} · {v.operation.op}
+              {t('editor.version', { n: v.version })} · {when(v.at, lang)} · {v.actor} · {v.operation.op}
               {v.version !== cover?.version && <button type="button" disabled={busy} onClick={() => void restore(v.version)}>{m.editor.restore}</button>}
             </li>
           ))}

@@ -2,6 +2,7 @@ import { useI18n } from '../i18n/index.tsx'
 import { apiMessage } from '../panels/apiMessage.ts'
 import { useApi } from '../useApi.ts'
 import type { TransferRow } from './types.ts'
+import { when } from '../i18n/when.ts'
 
 interface Lists {
   order: { id: number; title: string; deadline: string }
@@ -19,7 +20,7 @@ export function CardsPage() {
   const order = /^[1-9][0-9]{0,9}$/.test(q.get('order') ?? '') ? q.get('order') : null
   const unit = /^[0-9]{12}([0-9]{3})?$/.test(q.get('unit') ?? '') ? q.get('unit') : null
   const data = useApi<Lists>(order ? `/api/evacuation/orders/${order}/cards${unit ? `?unit=${unit}` : ''}` : null)
-  const when = (d: string | number) => new Date(d).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' })
+  const at = (d: string | number) => when(d, lang, { dateStyle: 'short', timeStyle: 'short' })
   if (!order) return <div className="cards-page error">{t('errors.badAddress')}</div>
   if (data.state === 'error') return <div className="cards-page error" role="alert">{apiMessage(data.error, lang, m)}</div>
   if (data.state !== 'ok') return <div className="cards-page muted">{t('loading')}</div>
@@ -30,7 +31,7 @@ export function CardsPage() {
       {d.lists.map((l, i) => (
         <section key={i} className="card-sheet" data-testid="card-sheet">
           <h1>{t('evac.cards.title')}</h1>
-          <p>{t('evac.cards.summary', { title: d.order.title, n: num(l.households.length), when: when(Date.now()) })} · {t('evac.deadlineAt', { when: when(d.order.deadline) })}</p>
+          <p>{t('evac.cards.summary', { title: d.order.title, n: num(l.households.length), when: at(Date.now()) })} · {t('evac.deadlineAt', { when: at(d.order.deadline) })}</p>
           <h2>{l.cadre ? t('evac.cards.cadre', { name: l.cadre.name }) : t('evac.cards.noCadre')} {l.cadre?.phone ? `· ${t('evac.cards.phone')} ${l.cadre.phone}` : ''}</h2>
           <table>
             <thead>

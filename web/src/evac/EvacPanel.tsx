@@ -10,6 +10,7 @@ import { apiMessage } from '../panels/apiMessage.ts'
 import { useApi } from '../useApi.ts'
 import { IssueOrderForm } from './IssueOrderForm.tsx'
 import { evacStatuses, nextStatus, type HouseholdList, type OrderProgress, type OrderRow, type Proposal, type TransferRow } from './types.ts'
+import { when } from '../i18n/when.ts'
 
 /**
  * 转移避险: the 1262 ladder's proposals, open orders, and one order's progress
@@ -71,9 +72,9 @@ export function EvacPanel({ unitCode, unitName, feed, selected, onSelect, map, o
           }}
         />
       ) : (
-        may('order.issue') && unitCode.length === 12 && !unitCode.endsWith('00000000') && (
-          <button className="toggle" data-testid="evac-new" onClick={() => setForm('new')}>{t('evac.newOrder')}</button>
-        )
+        may('order.issue') && (unitCode.length === 12 && !unitCode.endsWith('00000000')
+          ? <button className="toggle" data-testid="evac-new" onClick={() => setForm('new')}>{t('evac.newOrder')}</button>
+          : <div className="muted" data-testid="evac-pick-area">{t('evac.pickAreaToIssue')}</div>)
       )}
       {orders.state === 'ok' && (
         <div className="evac-orders" data-testid="evac-orders">
@@ -106,7 +107,7 @@ function OrderDetail({ id, view, onView, tick, onFly, onClosed }: {
   const listQ = new URLSearchParams({ limit: '50', ...(view ? { unit: view } : {}),
     ...(statusFilter === 'exceptions' ? { exceptions: 'true' } : statusFilter ? { status: statusFilter } : {}) })
   const list = useApi<HouseholdList>(`/api/evacuation/orders/${id}/households?${listQ}`, tick + reload)
-  const when = (iso: string) => new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+  const at = (iso: string) => when(iso, lang, { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' })
   const act = async (work: () => Promise<unknown>) => {
     setError(null)
     try {
@@ -134,7 +135,7 @@ function OrderDetail({ id, view, onView, tick, onFly, onClosed }: {
     <div className="evac-detail" data-testid="evac-detail">
       <h3>{p.order.title}</h3>
       <div className="muted small">
-        {t('evac.issuedBy', { who: p.order.issuedBy, when: when(p.order.issuedAt) })} · {t('evac.deadlineAt', { when: when(p.order.deadline) })} · {m.evac.triggers[p.order.triggerKind as 'manual'] ?? p.order.triggerKind}
+        {t('evac.issuedBy', { who: p.order.issuedBy, when: at(p.order.issuedAt) })} · {t('evac.deadlineAt', { when: at(p.order.deadline) })} · {m.evac.triggers[p.order.triggerKind as 'manual'] ?? p.order.triggerKind}
       </div>
       {view && <button className="link" onClick={() => onView(view.length === 15 ? view.slice(0, 12) : null)}>{t('evac.up')}</button>}
       <div className="status-bar" data-testid="evac-status-bar">

@@ -235,6 +235,7 @@ export const en: Messages = {
     newOrder: 'Issue a transfer order',
     newOrderFor: 'Transfer order for {name}',
     confirmProposal: 'Confirm the {step} forecast transfer for {name}',
+    pickAreaToIssue: 'Choose a county, township or village on the left to issue a transfer order for it',
     noOrders: 'No transfer order is open',
     safeOf: '{safe}/{total} households safe',
     target: 'Who moves',

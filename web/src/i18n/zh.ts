@@ -233,6 +233,7 @@ export const zh = {
     newOrder: '下达转移指令',
     newOrderFor: '对 {name} 下达转移指令',
     confirmProposal: '确认 {name} 的 {step} 预报转移',
+    pickAreaToIssue: '在左侧选择县、乡镇或村后，可对其下达转移指令',
     noOrders: '当前没有进行中的转移指令',
     safeOf: '已安全 {safe}/{total} 户',
     target: '转移对象',

@@ -3,6 +3,7 @@ import { inScope } from '../../../api/auth/policy.ts'
 import { ApiError, sendJson } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { useApi } from '../useApi.ts'
+import { when } from '../i18n/when.ts'
 
 type Phase = 'before' | 'during' | 'after'
 type Status = 'not_started' | 'in_progress' | 'done'
@@ -37,7 +38,7 @@ export function ChecksPanel({ unitCode: chosen, scope, onClose }: { unitCode: st
   // A grid has no units below it: its totals come from the task list.
   const rollup = useApi<Rollup>(isGrid ? null : `/api/tasks/rollup?unit=${unitCode}${phaseQ}`, reload)
   const list = useApi<{ total: number; tasks: TaskRow[] }>(`/api/tasks?unit=${unitCode}${phaseQ}${filterQ}&limit=100`, reload)
-  const when = (iso: string) => new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+  const at = (iso: string) => when(iso, lang, { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' })
   const share = (c: Counts) => (c.total ? Math.round((100 * c.done) / c.total) : 0)
 
   return (
@@ -95,7 +96,7 @@ export function ChecksPanel({ unitCode: chosen, scope, onClose }: { unitCode: st
                 {m.checks.phases[task.phase]} · {task.targetName ?? task.unitCode}
               </button>
               <span className="small">
-                {' '}{t('checks.progress', { done: task.itemsDone, total: task.itemCount })} · {t('checks.due', { when: when(task.dueAt) })}
+                {' '}{t('checks.progress', { done: task.itemsDone, total: task.itemCount })} · {t('checks.due', { when: at(task.dueAt) })}
                 {task.assigneeName ? ` · ${task.assigneeName}` : ''}
               </span>
               {open === task.id && <TaskItems id={task.id} onChanged={() => setReload((n) => n + 1)} />}

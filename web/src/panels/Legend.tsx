@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { useI18n } from '../i18n/index.tsx'
 import { dangerColor, gridFill, progressColor, rainColor, riskColor, routeColor, shelterColor, type ProgressState } from '../map/colors.ts'
 import type { GridMode } from '../map/style.ts'
+import { when } from '../i18n/when.ts'
 
 interface LegendProps {
   gridMode: GridMode
@@ -48,7 +49,7 @@ function LegendRows({ gridMode, rainAsOf, progressCounts }: LegendProps) {
             {(['blue', 'yellow', 'orange', 'red'] as const).map((k) => <span key={k} className="swatch" title={t(`rainLegend.${k}`)} style={{ background: rainColor[k] }} />)}
           </span>
           <span className="small">
-            {rainAsOf ? t('rainLegend.asOf', { when: new Date(rainAsOf).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB') }) : t('rainLegend.noData')}
+            {rainAsOf ? t('rainLegend.asOf', { when: when(rainAsOf, lang) }) : t('rainLegend.noData')}
           </span>
         </div>
       )}

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react'
 import { ApiError, sendJson, type AuditEntry, type GridRecord, type HouseholdRecord, type Risk } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { useApi } from '../useApi.ts'
+import { when } from '../i18n/when.ts'
 
 function useErrorText() {
   const { lang } = useI18n()
@@ -134,7 +135,7 @@ function History({ table, id, version }: { table: string; id: number; version: n
             const roleName = e.actorRole && e.actorRole in m.roleNames ? m.roleNames[e.actorRole as keyof typeof m.roleNames] : (e.actorRole ?? '')
             return (
               <li key={e.id}>
-                <span className="small">{new Date(e.at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB')}</span>{' '}
+                <span className="small">{when(e.at, lang)}</span>{' '}
                 <strong>{t('history.by', { actor: e.actor, role: roleName })}</strong>{' '}
                 {(m.history as Record<string, string>)[e.action] ?? e.action}
                 {e.action === 'update' && keys.map((k) => (

@@ -7,6 +7,7 @@ import { apiMessage } from './apiMessage.ts'
 import { GridActions, HouseholdActions } from './RecordActions.tsx'
 import { RiskBar } from './UnitPanel.tsx'
 import { HouseholdTransfer, SitePlan } from '../evac/RecordEvacuation.tsx'
+import { when } from '../i18n/when.ts'
 
 interface Props {
   kind: RecordKind
@@ -80,7 +81,7 @@ function useAgo() {
 function Household({ h, onOpen }: { h: HouseholdRecord; onOpen: Props['onOpen'] }) {
   const { t, m, term, lang } = useI18n()
   const ago = useAgo()
-  const when = (iso: string) => new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' })
+  const at = (iso: string) => when(iso, lang, { dateStyle: 'medium', timeStyle: 'short' })
   return (
     <>
       <div className="record-title">
@@ -91,7 +92,7 @@ function Household({ h, onOpen }: { h: HouseholdRecord; onOpen: Props['onOpen'] 
       <div className={`visit ${h.overdue ? 'overdue' : 'ok'}`} data-testid="record-visit">
         <strong>{h.overdue ? t('record.overdue') : t('record.onTime')}</strong>
         <span>
-          {t('record.lastVisit')}{t('colon')}{h.last_visit_at ? t('record.whenAgo', { when: when(h.last_visit_at), ago: ago(h.last_visit_at) }) : t('record.neverVisited')}
+          {t('record.lastVisit')}{t('colon')}{h.last_visit_at ? t('record.whenAgo', { when: at(h.last_visit_at), ago: ago(h.last_visit_at) }) : t('record.neverVisited')}
         </span>
         <span>{t('record.visitRule')}{t('colon')}{m.record.visitEvery[h.risk_level]}</span>
       </div>

@@ -16,6 +16,7 @@ import { applyVisibility, buildStyle, defaultVisible, fontStack, layerGroups, ma
 import { useI18n } from '../i18n/index.tsx'
 import { renderedLegend, type LegendEntry } from './legend.ts'
 import './print.css'
+import { when } from '../i18n/when.ts'
 
 declare global {
   interface Window { __printReady?: boolean; __printError?: string; __printLegend?: string[]; __printBounds?: number[] }
@@ -132,7 +133,7 @@ export function PrintPage() {
         ))}
       </aside>
       <footer className="print-foot">
-        <span>{t('print.date')}: {new Date().toLocaleDateString('zh-CN')}</span>
+        <span>{t('print.date')}: {when(new Date(), 'zh', { dateStyle: 'medium' })}</span>
         <span>{t('print.source')}{attribution ? ` · ${attribution}` : ''}</span>
       </footer>
     </div>
