@@ -4,6 +4,7 @@ import { inScope } from '../auth/policy.ts'
 import type { Sql } from '../db/connect.ts'
 import { writeTx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
+import { log } from '../log.ts'
 import { publish } from '../events/publish.ts'
 import { assignShelters, nearestShelters, type Place } from './assign.ts'
 import { insertTransferRows } from './insert-rows.ts'
@@ -85,7 +86,7 @@ export async function issueOrder(sql: Sql, user: SessionUser, b: OrderBody, opts
       throw new HttpError(403, 'forbidden_scope', `超出您的管辖范围（${user.unitCode}）：${u}`, `outside your area (${user.unitCode}): ${u}`)
     }
   }
-  return writeTx(sql, user, async (tx) => {
+  const issued = await writeTx(sql, user, async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext('gridwatch.evac_orders'))`
     const picked = await pickHouseholds(tx, user, b)
     const mine = picked.filter((p) => p.inScope)
@@ -154,6 +155,16 @@ export async function issueOrder(sql: Sql, user: SessionUser, b: OrderBody, opts
     await publish(tx, 'evac.order', unitCode, { orderId: order.id, action: 'issued', title, stage: b.stage, ...summaryPayload(summary) })
     return { order, summary }
   })
+  // A big order can be most of the table's open rows: until autovacuum next analyses it (a minute or more), the
+  // planner reads the order's progress and each status change with statistics of a table without them, and
+  // picked plans that joined every row (0.8 s a progress read). Done after the answer, so the order waits for none of it.
+  if (issued.order && issued.summary.households >= REANALYSE_AFTER) {
+    sql`ANALYZE evac_households`.catch((e: unknown) => log.warn('evacuation: ANALYZE after a large order failed', e))
+  }
+  return issued
 }
+
+/** Rows of one order past which the table's statistics are refreshed at once. */
+const REANALYSE_AFTER = 10_000
 
 const summaryPayload = (s: OrderSummary) => ({ households: s.households, people: s.people, shortfall: s.shortfall })

@@ -51,46 +51,78 @@ function viewPrefix(user: SessionUser, unit: string | undefined): string {
 
 const childLength: Record<number, number> = { 4: 6, 6: 9, 9: 12, 12: 15, 15: 15 }
 
+interface ProgressRow {
+  /** null on the per-shelter rows of the grouping */
+  k: string | null
+  status: string | null
+  shelterId: number | null
+  households: number
+  people: number
+  counted: number
+  vulnerable: number
+  noShelter: number
+  noShelterPeople: number
+}
+
 /**
  * An order's progress as the reader sees it (inside their area, and inside
  * `unit` when given): households and people by status, a roll-up per child
  * unit, shelters filling against capacity, vulnerable people not yet safe.
+ * The order's rows are read once, grouped two ways (child unit and status;
+ * shelter), and added up here: four statements over a county order's
+ * 300,000 rows took 0.8 s, and every open screen asks again on every change.
+ * Names are joined to the groups, not to the rows.
  */
 export async function orderProgress(sql: Sql, user: SessionUser, id: number, unit?: string) {
   const order = await orderRow(sql, user, id)
   const prefix = viewPrefix(user, unit)
-  const like = prefix + '%'
-  const byStatus = await sql<{ status: string; households: number; people: number; counted: number }[]>`
-    SELECT status, count(*)::int AS households, sum(members)::int AS people, coalesce(sum(people), 0)::int AS counted
-    FROM evac_households WHERE order_id = ${id} AND grid_code LIKE ${like} GROUP BY status`
-  const totals = Object.fromEntries(statuses.map((s) => [s, { households: 0, people: 0, counted: 0 }]))
-  for (const r of byStatus) totals[r.status] = { households: r.households, people: r.people, counted: r.counted }
   const len = childLength[prefix.length]
-  const children = await sql`
-    WITH e AS (SELECT left(grid_code, ${len}) AS k, status, members, vulnerable FROM evac_households
-               WHERE order_id = ${id} AND grid_code LIKE ${like})
-    SELECT e.k AS code, coalesce(a.name, g.name) AS name,
-           count(*)::int AS households, sum(e.members)::int AS people,
-           (count(*) FILTER (WHERE e.status = ANY(${SAFE})))::int AS safe,
-           (sum(e.members) FILTER (WHERE e.status = ANY(${SAFE})))::int AS "peopleSafe",
-           (count(*) FILTER (WHERE e.status = 'not_notified'))::int AS "notNotified",
-           (count(*) FILTER (WHERE e.status IN ('refused', 'unreachable')))::int AS exceptions,
-           coalesce(sum(e.vulnerable) FILTER (WHERE NOT e.status = ANY(${SAFE})), 0)::int AS "vulnerableNotSafe"
-    FROM e LEFT JOIN admin_units a ON a.code = rpad(e.k, 12, '0') AND ${len} < 15 LEFT JOIN grids g ON g.code = e.k AND ${len} = 15
-    GROUP BY e.k, a.name, g.name ORDER BY e.k`
+  const rows = await sql<ProgressRow[]>`
+    SELECT k, status, shelter_id AS "shelterId",
+           count(*)::int AS households, sum(members)::int AS people, coalesce(sum(people), 0)::int AS counted,
+           sum(vulnerable)::int AS vulnerable, (count(*) FILTER (WHERE shelter_id IS NULL))::int AS "noShelter",
+           coalesce(sum(members) FILTER (WHERE shelter_id IS NULL), 0)::int AS "noShelterPeople"
+    FROM (SELECT left(grid_code, ${len}) AS k, status, shelter_id, members, people, vulnerable
+          FROM evac_households WHERE order_id = ${id} AND grid_code LIKE ${prefix + '%'}) e
+    GROUP BY GROUPING SETS ((k, status), (shelter_id))`
+  const byUnit = rows.filter((r) => r.k !== null)
+  const totals = Object.fromEntries(statuses.map((st) => [st, { households: 0, people: 0, counted: 0 }]))
+  const v = { vulnerableNotSafe: 0, shortfallHouseholds: 0, shortfallPeople: 0 }
+  const perChild = new Map<string, { households: number; people: number; safe: number; peopleSafe: number; notNotified: number; exceptions: number; vulnerableNotSafe: number }>()
+  for (const r of byUnit) {
+    const t = totals[r.status!]
+    t.households += r.households
+    t.people += r.people
+    t.counted += r.counted
+    const safe = SAFE.includes(r.status!)
+    if (!safe) v.vulnerableNotSafe += r.vulnerable
+    v.shortfallHouseholds += r.noShelter
+    v.shortfallPeople += r.noShelterPeople
+    let c = perChild.get(r.k!)
+    if (!c) perChild.set(r.k!, (c = { households: 0, people: 0, safe: 0, peopleSafe: 0, notNotified: 0, exceptions: 0, vulnerableNotSafe: 0 }))
+    c.households += r.households
+    c.people += r.people
+    if (safe) {
+      c.safe += r.households
+      c.peopleSafe += r.people
+    } else c.vulnerableNotSafe += r.vulnerable
+    if (r.status === 'not_notified') c.notNotified += r.households
+    if (r.status === 'refused' || r.status === 'unreachable') c.exceptions += r.households
+  }
+  const codes = [...perChild.keys()].sort()
+  const names = new Map((await sql<{ code: string; name: string }[]>`
+    SELECT k AS code, coalesce(a.name, g.name) AS name FROM unnest(${codes}::text[]) k
+    LEFT JOIN admin_units a ON a.code = rpad(k, 12, '0') AND length(k) < 15 LEFT JOIN grids g ON g.code = k AND length(k) = 15`).map((r) => [r.code, r.name]))
+  const children = codes.map((code) => ({ code, name: names.get(code) ?? null, ...perChild.get(code)! }))
+  const shelterIds = rows.flatMap((r) => (r.k === null && r.shelterId !== null ? [r.shelterId] : []))
   const shelters = await sql`
     SELECT s.id, s.name, s.capacity, s.certified_safe AS "certifiedSafe", ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
            sum(e.members) FILTER (WHERE e.order_id = ${id})::int AS assigned,
            coalesce(sum(e.people) FILTER (WHERE e.status = 'at_shelter'), 0)::int AS present,
            sum(e.members)::int AS "assignedAllOrders"
     FROM shelters s JOIN evac_households e ON e.shelter_id = s.id AND e.open
-    WHERE s.id IN (SELECT shelter_id FROM evac_households WHERE order_id = ${id} AND grid_code LIKE ${like})
+    WHERE s.id = ANY(${shelterIds}::int[])
     GROUP BY s.id ORDER BY s.name`
-  const [v] = await sql<{ vulnerableNotSafe: number; shortfallHouseholds: number; shortfallPeople: number }[]>`
-    SELECT coalesce(sum(vulnerable) FILTER (WHERE NOT status = ANY(${SAFE})), 0)::int AS "vulnerableNotSafe",
-           (count(*) FILTER (WHERE shelter_id IS NULL))::int AS "shortfallHouseholds",
-           coalesce(sum(members) FILTER (WHERE shelter_id IS NULL), 0)::int AS "shortfallPeople"
-    FROM evac_households WHERE order_id = ${id} AND grid_code LIKE ${like}`
   return { order, view: prefix, totals, children, shelters, ...v }
 }
 
