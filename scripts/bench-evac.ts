@@ -197,6 +197,27 @@ try {
   screen.close()
   console.log(`screen: p95 ${pct(shownMs, 95).toFixed(1)} ms over ${shownMs.length} changes (progress read p95 ${pct(progressMs, 95).toFixed(1)} ms)`)
 
+  // 4. The command wall's figures while that order is open, for its county and the city, through process two;
+  // reference: one statement counting the order's households by status, timed alternately with them.
+  const bigCounty = results.at(-1)!.county
+  const wallRuns: { unit: string; name: string; ms: number[]; refMs: number[] }[] = []
+  for (const [unit, name] of [[bigCounty.code, bigCounty.name], [city.code as string, '昭通市']] as const) {
+    const run = { unit, name, ms: [] as number[], refMs: [] as number[] }
+    for (let i = 0; i < 10; i++) {
+      let t = performance.now()
+      const r = await fetch(`${two.url}/api/wall/state?unit=${unit}`, { headers: { Cookie: cookie } })
+      if (r.status !== 200) throw new Error(`wall state ${unit}: ${r.status} ${await r.text()}`)
+      const w = await r.json()
+      run.ms.push(performance.now() - t)
+      if (w.transfer.households !== results.at(-1)!.summary.households) throw new Error(`the wall counted ${w.transfer.households} households in transfer`)
+      t = performance.now()
+      await sql`SELECT status, count(*) FROM evac_households WHERE order_id = ${order.id} GROUP BY status`
+      run.refMs.push(performance.now() - t)
+    }
+    wallRuns.push(run)
+  }
+  console.log(`wall: ${wallRuns.map((w) => `${w.name} ${median(w.ms).toFixed(0)} ms`).join(', ')}`)
+
   const [env] = await sql`SELECT postgis_lib_version() AS postgis, current_setting('server_version') AS pg`
   const out = values.out ?? path.join(projectRoot, 'bench/evac.md')
   fs.writeFileSync(out, `# Evacuation benchmark
@@ -242,6 +263,16 @@ ${results.at(-1)!.summary.households} households); a change is shown when that a
 |---|---|---|---|
 | PATCH sent → the second client's progress counts it | ${median(shownMs).toFixed(1)} | ${pct(shownMs, 95).toFixed(1)} | ${Math.max(...shownMs).toFixed(1)} |
 | reference: the progress read alone | ${median(progressMs).toFixed(1)} | ${pct(progressMs, 95).toFixed(1)} | ${Math.max(...progressMs).toFixed(1)} |
+
+## The command wall during that order
+
+\`GET /api/wall/state?unit=\` through process two while the order of ${results.at(-1)!.summary.households} households is open
+(each answer's transfer count checked), 10 reads each. Reference: one statement counting the order's households by status,
+timed after each read.
+
+| unit | wall state p50 (ms) | max (ms) | reference p50 (ms) | wall / reference |
+|---|---|---|---|---|
+${wallRuns.map((w) => `| ${w.name} | ${median(w.ms).toFixed(0)} | ${Math.max(...w.ms).toFixed(0)} | ${median(w.refMs).toFixed(0)} | ${(median(w.ms) / median(w.refMs)).toFixed(1)} |`).join('\n')}
 `)
   console.log(`wrote ${path.relative(process.cwd(), out)}`)
 } finally {
