@@ -173,6 +173,8 @@ try {
     ORDER BY household_id LIMIT ${screenN}`).map((r) => r.id as number)
   const screen = await openSse(`${two.url}/api/events`, { Cookie: cookie })
   await screen.waitFor((m) => m.event === 'hello')
+  const progressMs: number[] = []
+  const shownMs: number[] = []
   const readProgress = async () => {
     const t = performance.now()
     const r = await fetch(`${two.url}/api/evacuation/orders/${order.id}`, { headers: { Cookie: cookie } })
@@ -180,8 +182,6 @@ try {
     progressMs.push(performance.now() - t)
     return body.totals.notified.households as number
   }
-  const progressMs: number[] = []
-  const shownMs: number[] = []
   let counted = await readProgress()
   for (const id of screenIds) {
     const t = performance.now()

@@ -61,8 +61,7 @@ export function lockDataDir(dataDir: string): () => void {
 export function runningEmbeddedUrl(dataDir: string): string | undefined {
   try {
     const { pid, port } = JSON.parse(fs.readFileSync(serverFile(dataDir), 'utf8')) as { pid: number; port: number }
-    process.kill(pid, 0)
-    return `postgres://postgres@127.0.0.1:${port}/postgres`
+    return alive(pid) ? `postgres://postgres@127.0.0.1:${port}/postgres` : undefined
   } catch {
     return undefined
   }
