@@ -9,7 +9,7 @@ import { csrfCheck, loginRequired, sessionLookup } from './auth/middleware.ts'
 import { AttemptLimiter } from './auth/rate-limit.ts'
 import type { SessionStore } from './auth/sessions.ts'
 import type { Basemap } from './basemap.ts'
-import { config } from './config.ts'
+import { config, proxySettingsFromEnv } from './config.ts'
 import type { Database } from './db/connect.ts'
 import { HttpError, errorBody, sendError } from './errors.ts'
 import { log } from './log.ts'
@@ -33,6 +33,9 @@ import { tileRoutes } from './routes/tiles.ts'
 import { unitRoutes } from './routes/units.ts'
 import { userRoutes } from './routes/users.ts'
 import { securityHeaders } from './security-headers.ts'
+import { limitBodies } from './edge/body-limits.ts'
+import { refuseControlCharacters } from './edge/control-characters.ts'
+import type { ProxySettings } from './proxy.ts'
 import type { TileService } from '../tiles/service.ts'
 
 export interface AppDeps {
@@ -46,35 +49,49 @@ export interface AppDeps {
   /** The built web app (web/dist), served at / when present. */
   webDist?: string
   basemap?: Basemap | null
+  /** Our public origin and which proxies to believe (default: the environment's). */
+  proxy?: ProxySettings
+  /** /api/ready's check (database answers, not stopping); absent: always ready. */
+  ready?: () => Promise<{ ready: boolean; stage?: string; zh?: string; en?: string }>
 }
 
 export function createApp(deps: AppDeps) {
   const app = new Hono()
   const basemap = deps.basemap === undefined ? config.basemap : deps.basemap
+  const proxy = deps.proxy ?? proxySettingsFromEnv()
 
   app.use('*', securityHeaders({ basemap, frameAncestors: config.frameAncestors }))
+  // Before anything reads a body or looks up a session: hostile input stops here.
+  app.use('*', limitBodies())
+  for (const path of ['/api/*', '/tiles/*', '/ogc/*']) app.use(path, refuseControlCharacters())
   app.use('/api/*', compress())
   for (const path of ['/api/*', '/tiles/*']) {
-    app.use(path, sessionLookup(deps.sessions))
-    app.use(path, csrfCheck)
-    app.use(path, loginRequired(new Set(['/api/health', '/api/config'])))
+    app.use(path, sessionLookup(deps.sessions, proxy))
+    app.use(path, csrfCheck(proxy))
+    app.use(path, loginRequired(new Set(['/api/health', '/api/ready', '/api/config'])))
   }
   // Failed logins per address, counted alike for the login form and HTTP Basic.
   const loginLimiter = new AttemptLimiter(LOGIN_RATE.max, LOGIN_RATE.windowMs)
   // OGC API – Features: read-only, for QGIS/GDAL too, so HTTP Basic is accepted beside the session cookie.
   app.use('/ogc/*', compress())
-  app.use('/ogc/*', sessionLookup(deps.sessions))
+  app.use('/ogc/*', sessionLookup(deps.sessions, proxy))
   app.use('/ogc/*', basicAuth(deps.db.sql, loginLimiter))
   app.use('/ogc/*', ogcLoginRequired)
 
   app.get('/api/health', (c) =>
     c.json({ ok: true, database: deps.db.kind, postgis: deps.postgisVersion, tileEncoder: deps.tiles.encoder }),
   )
+  // For a load balancer or orchestrator: 200 when this process can serve, 503 with the stage when not.
+  app.get('/api/ready', async (c) => {
+    const r = deps.ready ? await deps.ready() : { ready: true }
+    c.header('Cache-Control', 'no-store')
+    return c.json({ ...r, database: deps.db.kind }, r.ready ? 200 : 503)
+  })
   // What the browser needs to know at run time (no rebuild to change the basemap).
   app.get('/api/config', (c) => c.json({ basemap }))
-  app.route('/', authRoutes(deps.db.sql, deps.sessions, loginLimiter))
+  app.route('/', authRoutes(deps.db.sql, deps.sessions, proxy, loginLimiter))
   app.route('/', userRoutes(deps.db.sql, deps.sessions))
-  app.route('/', tileRoutes(deps.tiles, () => deps.bounds))
+  app.route('/', tileRoutes(deps.tiles, () => deps.bounds, proxy))
   app.route('/', unitRoutes(deps.db.sql))
   app.route('/', recordRoutes(deps.db.sql))
   app.route('/', editRoutes(deps.db.sql))
@@ -82,7 +99,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', auditRoutes(deps.db.sql))
   app.route('/', rainRoutes(deps.db.sql))
   app.route('/', taskRoutes(deps.db.sql))
-  app.route('/', ogcRoutes(deps.db.sql, () => deps.bounds))
+  app.route('/', ogcRoutes(deps.db.sql, () => deps.bounds, proxy))
   app.route('/', exportRoutes(deps.db.sql))
   app.route('/', analysisRoutes(deps.db.sql))
   app.route('/', importRoutes(deps.db.sql))

@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   root: path.resolve(import.meta.dirname, '..'),
   test: {
-    include: ['tests/**/*.test.ts'],
+    // Rules and small modules keep their tests beside them.
+    include: ['tests/**/*.test.ts', '{core,api,tiles,data,web}/**/*.test.ts'],
     globalSetup: ['tests/helpers/databases.ts'],
     testTimeout: 120_000,
     hookTimeout: 240_000,

@@ -1,6 +1,6 @@
 import type { TileLayer } from './registry.ts'
 
-/** TileJSON 3.0 for one layer; `baseUrl` is the server's origin as the client sees it. */
+/** TileJSON 3.0 for one layer; `baseUrl` is our public origin, or '' for tile paths relative to where the client reached us. */
 export function tileJson(layer: TileLayer, baseUrl: string, bounds: [number, number, number, number]) {
   return {
     tilejson: '3.0.0',

@@ -1,7 +1,9 @@
 import type { MiddlewareHandler } from 'hono'
 import { parse as parseCookies } from 'hono/utils/cookie'
 import { HttpError } from '../errors.ts'
+import { expectedHost, type ProxySettings } from '../proxy.ts'
 import { notLoggedIn } from './guard.ts'
+import { setSessionCookie } from './session-cookie.ts'
 import { SESSION_COOKIE, sameToken, type SessionStore } from './sessions.ts'
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -14,21 +16,32 @@ function originHost(origin: string): string | undefined {
   }
 }
 
-/** The session behind a request's Cookie header, if it names a live one. */
-export async function sessionOf(store: SessionStore, cookieHeader: string | undefined) {
+const tokenOf = (cookieHeader: string | undefined) => {
   const token = cookieHeader ? parseCookies(cookieHeader, SESSION_COOKIE)[SESSION_COOKIE] : undefined
-  return token && /^[A-Za-z0-9_-]{20,100}$/.test(token) ? store.lookup(token) : undefined
+  return token && /^[A-Za-z0-9_-]{20,100}$/.test(token) ? token : undefined
 }
 
-/** Finds the session behind the cookie and puts its user on the context. */
-export function sessionLookup(store: SessionStore): MiddlewareHandler {
+/** The session behind a request's Cookie header, if it names a live one. */
+export async function sessionOf(store: SessionStore, cookieHeader: string | undefined) {
+  const token = tokenOf(cookieHeader)
+  return token ? store.lookup(token) : undefined
+}
+
+/**
+ * Finds the session behind the cookie and puts its user on the context.
+ * When the session's end was moved on, the cookie's is too (API answers
+ * only: tiles are cacheable and must carry no Set-Cookie).
+ */
+export function sessionLookup(store: SessionStore, proxy: ProxySettings): MiddlewareHandler {
   return async (c, next) => {
-    const s = await sessionOf(store, c.req.header('Cookie'))
+    const token = tokenOf(c.req.header('Cookie'))
+    const s = token ? await store.lookup(token) : undefined
     if (s) {
       c.set('user', s.user)
       c.set('session', { tokenHash: s.tokenHash, csrfToken: s.csrfToken })
     }
     await next()
+    if (s?.renewed && token && c.req.path.startsWith('/api/') && !c.res.headers.has('Set-Cookie')) setSessionCookie(c, proxy, token)
   }
 }
 
@@ -37,12 +50,10 @@ export function sessionLookup(store: SessionStore): MiddlewareHandler {
  * from our own origin when the browser says where it comes from. Login has
  * no session yet: it takes JSON only, which a cross-site form cannot send.
  */
-export const csrfCheck: MiddlewareHandler = async (c, next) => {
+export const csrfCheck = (proxy: ProxySettings): MiddlewareHandler => async (c, next) => {
   if (SAFE.has(c.req.method)) return next()
   const origin = c.req.header('Origin')
-  // Behind a reverse proxy the browser's host arrives as X-Forwarded-Host.
-  const host = c.req.header('X-Forwarded-Host') ?? c.req.header('Host')
-  if (origin && origin !== 'null' && originHost(origin) !== host) {
+  if (origin && origin !== 'null' && originHost(origin) !== expectedHost(c, proxy)) {
     throw new HttpError(403, 'bad_origin', `拒绝来自其他网站的请求：${origin}`, `request from another site refused: ${origin}`)
   }
   if (c.req.path === '/api/auth/login') return next()

@@ -62,16 +62,18 @@ export class SessionStore {
   }
 
   /** The user and CSRF token behind a cookie token, or undefined when it is unknown, expired or the account disabled. */
-  async lookup(token: string): Promise<{ user: SessionUser; csrfToken: string; tokenHash: string } | undefined> {
+  /** `renewed`: the session's end was moved on by this lookup (the cookie's should be too). */
+  async lookup(token: string): Promise<{ user: SessionUser; csrfToken: string; tokenHash: string; renewed: boolean } | undefined> {
     const h = tokenHash(token)
     const now = Date.now()
     const hit = this.cache.get(h)
     if (hit && now - hit.checkedAt < CACHE_MS) {
-      if (now - hit.touchedAt > TOUCH_MS) {
+      const renewed = now - hit.touchedAt > TOUCH_MS
+      if (renewed) {
         hit.touchedAt = now
         void this.touch(h)
       }
-      return { user: hit.user, csrfToken: hit.csrfToken, tokenHash: h }
+      return { user: hit.user, csrfToken: hit.csrfToken, tokenHash: h, renewed }
     }
     const [row] = await this.db.sql`
       UPDATE sessions s SET last_seen_at = now(), expires_at = now() + ${SESSION_IDLE_MS / 1000} * interval '1 second'
@@ -92,7 +94,7 @@ export class SessionStore {
     }
     this.cache.set(h, { user, csrfToken: row.csrf_token as string, checkedAt: now, touchedAt: now })
     if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!)
-    return { user, csrfToken: row.csrf_token as string, tokenHash: h }
+    return { user, csrfToken: row.csrf_token as string, tokenHash: h, renewed: true }
   }
 
   private async touch(h: string) {

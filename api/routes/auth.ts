@@ -1,13 +1,14 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
-import { deleteCookie, setCookie } from 'hono/cookie'
 import { z } from 'zod'
 import { requireUser } from '../auth/guard.ts'
 import { checkCredentials, clientAddress, LOCKOUT, LOGIN_RATE } from '../auth/credentials.ts'
 import { checkPasswordRules, hashPassword, verifyPassword } from '../auth/passwords.ts'
 import { actions, roleMay } from '../auth/policy.ts'
 import { AttemptLimiter } from '../auth/rate-limit.ts'
-import { SESSION_COOKIE, type SessionStore } from '../auth/sessions.ts'
+import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.ts'
+import type { SessionStore } from '../auth/sessions.ts'
+import type { ProxySettings } from '../proxy.ts'
 import type { Sql } from '../db/connect.ts'
 import { auditEvent, writeTx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
@@ -19,10 +20,8 @@ export { LOCKOUT, LOGIN_RATE }
 const loginSchema = z.object({ username: z.string().trim().toLowerCase().min(1).max(64), password: z.string().min(1).max(200) })
 const passwordSchema = z.object({ current: z.string().min(1).max(200), next: z.string() })
 
-const isHttps = (c: Context) => new URL(c.req.url).protocol === 'https:' || c.req.header('X-Forwarded-Proto') === 'https'
-
 /** `limiter`: failed logins per address, shared with HTTP Basic on /ogc (see app.ts). */
-export function authRoutes(sql: Sql, sessions: SessionStore, limiter = new AttemptLimiter(LOGIN_RATE.max, LOGIN_RATE.windowMs)) {
+export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySettings, limiter = new AttemptLimiter(LOGIN_RATE.max, LOGIN_RATE.windowMs)) {
   const app = new Hono()
 
   const me = (c: Context) => {
@@ -40,7 +39,7 @@ export function authRoutes(sql: Sql, sessions: SessionStore, limiter = new Attem
       await auditEvent(tx, { action: 'login', table: 'users', rowId: String(u.id), after: { ip } })
     })
     const { token, csrfToken } = await sessions.start(u.id as number, { ip, userAgent: c.req.header('User-Agent') })
-    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: isHttps(c), maxAge: 30 * 86400 })
+    setSessionCookie(c, proxy, token)
     const s = await sessions.lookup(token)
     c.set('user', s!.user)
     c.set('session', { tokenHash: s!.tokenHash, csrfToken })
@@ -53,7 +52,7 @@ export function authRoutes(sql: Sql, sessions: SessionStore, limiter = new Attem
   app.post('/api/auth/logout', async (c) => {
     const session = c.get('session')
     if (session) await sessions.end(session.tokenHash)
-    deleteCookie(c, SESSION_COOKIE, { path: '/' })
+    clearSessionCookie(c)
     return c.json({ ok: true })
   })
 

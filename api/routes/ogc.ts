@@ -6,19 +6,13 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import type { Sql } from '../db/connect.ts'
+import { publicOrigin, type ProxySettings } from '../proxy.ts'
 import { HttpError, parseId } from '../errors.ts'
 import { isLayerId, layers } from '../layers.ts'
 import { collection, collections, conformsTo, CRS84, landing, openapi } from '../ogc/documents.ts'
 import { featurePage, oneFeature } from '../ogc/features.ts'
 import { checkDatetime, DEFAULT_LIMIT, negotiate, parseBbox, parseLimit, parseOffset, queryParams, type Produces } from '../ogc/params.ts'
 
-/** Our own address as the client sees it (links must be absolute); a reverse proxy passes X-Forwarded-Host/Proto. */
-function baseUrl(c: Context): string {
-  const url = new URL(c.req.url)
-  const host = c.req.header('X-Forwarded-Host') ?? url.host
-  const proto = c.req.header('X-Forwarded-Proto') ?? url.protocol.replace(':', '')
-  return `${proto}://${host}`
-}
 
 function send(c: Context, body: unknown, f: string | undefined, produces: Produces) {
   const type = negotiate(c, f, produces)
@@ -34,8 +28,10 @@ function layerOf(id: string) {
   return layers[id]
 }
 
-export function ogcRoutes(sql: Sql, bounds: () => [number, number, number, number]) {
+export function ogcRoutes(sql: Sql, bounds: () => [number, number, number, number], proxy: ProxySettings) {
   const app = new Hono()
+  // Our public origin, or '' (links as paths from the server's root, which GDAL and QGIS resolve): never the Host header.
+  const baseUrl = (c: Context) => publicOrigin(c, proxy) ?? ''
 
   const landingPage = (c: Context) => send(c, landing(baseUrl(c)), queryParams(c, ['f']).f, 'json')
   app.get('/ogc', landingPage)

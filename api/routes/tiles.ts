@@ -4,6 +4,7 @@ import { HttpError } from '../errors.ts'
 import type { CachedTile } from '../../tiles/cache.ts'
 import type { TileService } from '../../tiles/service.ts'
 import { tileJson } from '../../tiles/tilejson.ts'
+import { publicOrigin, type ProxySettings } from '../proxy.ts'
 
 const LAYER = /^[a-z_]+$/
 const NUM = /^(0|[1-9][0-9]{0,7})$/
@@ -27,7 +28,7 @@ export function tileReply(tile: CachedTile, ifNoneMatch: string | undefined, acc
   return { status: 200 as const, headers, body: gunzipSync(tile.body) }
 }
 
-export function tileRoutes(tiles: TileService, bounds: () => [number, number, number, number]) {
+export function tileRoutes(tiles: TileService, bounds: () => [number, number, number, number], proxy: ProxySettings) {
   const app = new Hono()
 
   app.get('/tiles/:file', (c) => {
@@ -35,9 +36,11 @@ export function tileRoutes(tiles: TileService, bounds: () => [number, number, nu
     const m = /^([a-z_]+)\.json$/.exec(file)
     if (!m) throw new HttpError(404, 'not_found', `没有这个文件：${file}（应为 /tiles/{图层}.json）`, `no such file: ${file} (expected /tiles/{layer}.json)`)
     const layer = tiles.layer(m[1])
-    const origin = new URL(c.req.url).origin
+    // Never the Host header: this answer is cached by URL. Without a configured origin the tile URLs
+    // are paths, which our web app resolves against its own address (web/src/map/resolve-url.ts).
     c.header('Cache-Control', 'public, max-age=60')
-    return c.json(tileJson(layer, origin, bounds()))
+    if (!proxy.publicOrigin && proxy.trust.kind !== 'none') c.header('Vary', 'X-Forwarded-Host, X-Forwarded-Proto')
+    return c.json(tileJson(layer, publicOrigin(c, proxy) ?? '', bounds()))
   })
 
   app.get('/tiles/:layer/:z/:x/:file', async (c) => {

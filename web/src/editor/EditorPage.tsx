@@ -14,6 +14,7 @@ import { ImportPanel } from './ImportPanel.tsx'
 import { drawPrecision, snapTarget } from './snap.ts'
 import type { Change, Cover, CoverGrid, Preview, Version } from './types.ts'
 import { when } from '../i18n/when.ts'
+import { resolveRelativeUrls } from '../map/resolve-url.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
 
@@ -118,6 +119,7 @@ export function EditorPage() {
     if (!el.current || !haveVillage) return
     const map = new maplibregl.Map({
       container: el.current,
+      transformRequest: resolveRelativeUrls,
       style: { version: 8, sources: {}, layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#eef1f4' } }] },
       center: [103.7, 27.3], zoom: 9, attributionControl: false, maxPitch: 0,
     })

@@ -11,6 +11,7 @@ import { applyGridStates, type RainOnMap } from './rainStates.ts'
 import { applyVisibility, fontStack, gridFillColor, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle } from './style.ts'
 import { evacTiles } from './evacStyle.ts'
 import { exposeForTests, markFirstDraw } from './test-hooks.ts'
+import { resolveRelativeUrls } from './resolve-url.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
 // A PMTiles basemap (pmtiles://…) is read by range requests, with no tile server.
@@ -80,6 +81,7 @@ export function MapView(props: MapViewProps) {
     try {
       map = new maplibregl.Map({
         container: el.current!,
+        transformRequest: resolveRelativeUrls,
         style: buildStyle(location.origin, props.config),
         bounds: ZHAOTONG,
         fitBoundsOptions: { padding: panelPadding },

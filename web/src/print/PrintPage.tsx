@@ -17,6 +17,7 @@ import { useI18n } from '../i18n/index.tsx'
 import { renderedLegend, type LegendEntry } from './legend.ts'
 import './print.css'
 import { when } from '../i18n/when.ts'
+import { resolveRelativeUrls } from '../map/resolve-url.ts'
 
 declare global {
   interface Window { __printReady?: boolean; __printError?: string; __printLegend?: string[]; __printBounds?: number[] }
@@ -84,7 +85,7 @@ export function PrintPage() {
         if (cfg?.basemap && visible.basemap) setAttribution(cfg.basemap.attribution)
         // A given view is printed as it is (no padding); a unit's box keeps a margin round its outline.
         map = new maplibregl.Map({
-          container: mapRef.current!, style: buildStyle(location.origin, cfg), bounds: bbox, fitBoundsOptions: { padding: q.get('bbox') ? 0 : 20 },
+          container: mapRef.current!, transformRequest: resolveRelativeUrls, style: buildStyle(location.origin, cfg), bounds: bbox, fitBoundsOptions: { padding: q.get('bbox') ? 0 : 20 },
           attributionControl: false, interactive: false, localIdeographFontFamily: fontStack.join(', '), fadeDuration: 0, canvasContextAttributes: { preserveDrawingBuffer: true },
         })
         mapObj.current = map

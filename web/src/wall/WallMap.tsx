@@ -6,6 +6,7 @@ import { evacColor, rainColor, shelterColor } from '../map/colors.ts'
 import { fontStack, makeIcons } from '../map/style.ts'
 import { exposeForTests } from '../map/test-hooks.ts'
 import type { WallState } from './useWallState.ts'
+import { resolveRelativeUrls } from '../map/resolve-url.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
 
@@ -93,7 +94,7 @@ export function WallMap({ state, focus }: { state: WallState | null; focus: [num
   useEffect(() => {
     const scale = Math.max(1, Math.min(2.5, window.innerWidth / 1920))
     const map = new maplibregl.Map({
-      container: box.current!, style: wallStyle(location.origin, scale), attributionControl: false,
+      container: box.current!, transformRequest: resolveRelativeUrls, style: wallStyle(location.origin, scale), attributionControl: false,
       interactive: false, fadeDuration: 0, center: [103.7, 27.6], zoom: 8,
     })
     for (const icon of makeIcons()) map.addImage(icon.name, icon.image, { pixelRatio: icon.pixelRatio })
