@@ -126,9 +126,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       events,
       close() {
         closing ??= (async () => {
-          await events.close()
           const { cut } = await drain.stop(server, graceMs)
           if (cut && !opts.quiet) log.warn(`停止时中断了 ${cut} 个未完成的请求 / ${cut} request(s) still running after ${graceMs / 1000} s were cut`)
+          // Only now: on the embedded database an UNLISTEN between an export's fetches would drop its cursor.
+          await events.close()
           await sessions.close()
           await database.close()
         })()
