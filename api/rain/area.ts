@@ -56,7 +56,14 @@ export async function stationChangesOutside(tx: Tx, errors: RowErrors, scope: st
     SELECT x.code, s.id IS NOT NULL AS known FROM (${incoming}) x LEFT JOIN rain_stations s ON s.code = x.code
     WHERE s.id IS NULL OR (s.name, s.elevation_m, s.geom) IS DISTINCT FROM (x.name, x.elevation, x.geom)`
   for (const c of changing) {
-    errors.add(rowOf.get(c.code)!, `雨量站 ${c.code} 是全市共用设施，${c.known ? '修改' : '新增'}须由市级账号进行`,
-      `station ${c.code}: stations are shared by the whole city, only a city-level account may ${c.known ? 'change' : 'add'} one`)
+    errors.add(rowOf.get(c.code)!, c.known ? `雨量站 ${c.code} 与已有记录不同（名称、海拔或位置）` : `雨量站 ${c.code} 是新站`,
+      c.known ? `station ${c.code} differs from the stored one (name, elevation or location)` : `station ${c.code} is new`)
   }
 }
+
+/** The heading of the 403 for station changes: why a county may not make them. */
+export const stationsAreTheCitys = (scope: string) => ({
+  scope,
+  zh: `雨量站是全市共用设施，只有市级账号可以新增、迁移或修改（您的范围：${scope}）`,
+  en: `rain stations are shared by the whole city: only a city-level account may add, move or change one (your area: ${scope})`,
+})

@@ -5,7 +5,7 @@ import { HttpError } from '../errors.ts'
 import { publish } from '../events/publish.ts'
 import { colours, loadConfig, type RainConfig } from './config.ts'
 import { ensureWeights, evaluate, openBeforeRain, type EvaluationResult } from './engine.ts'
-import { codesOutside, polygonsOutside, stationChangesOutside, stationsOutside } from './area.ts'
+import { codesOutside, polygonsOutside, stationChangesOutside, stationsAreTheCitys, stationsOutside } from './area.ts'
 import { RowErrors, isError, parseMm, parseTime } from './validate.ts'
 
 /**
@@ -78,7 +78,7 @@ export async function ingestStations(sql: Sql, actor: RainActor, rows: RawRow[])
       FROM jsonb_to_recordset(${tx.json(good as never)}) AS x(code text, name text, lon float8, lat float8, elevation numeric)`
     const outside = new RowErrors()
     await stationChangesOutside(tx, outside, actor.unitCode, incoming(), seen)
-    outside.throwIfAny({ zh: '雨量站', en: 'stations' }, { scope: actor.unitCode })
+    outside.throwIfAny({ zh: '雨量站', en: 'stations' }, stationsAreTheCitys(actor.unitCode))
     const r = await tx<{ inserted: boolean }[]>`
       INSERT INTO rain_stations AS s (code, name, elevation_m, geom)
       SELECT x.code, x.name, x.elevation, x.geom FROM (${incoming()}) x
