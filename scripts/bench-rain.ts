@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import { projectRoot } from '../api/config.ts'
 import { connect } from '../api/db/connect.ts'
 import { loadConfig } from '../api/rain/config.ts'
-import { ingestForecasts, ingestReadings, ingestStations, type RainActor } from '../api/rain/ingest.ts'
+import { ingestForecasts, ingestReadings, ingestStations, scriptActor } from '../api/rain/ingest.ts'
 import { migrate } from '../data/migrate.ts'
 import { buildStorm, type Storm } from '../data/storms/build.ts'
 
@@ -26,7 +26,7 @@ if (!process.env.DATABASE_URL) {
 const db = await connect({ quiet: true })
 const { sql } = db
 await migrate(sql)
-const actor = { id: null, username: 'cli:bench-rain', role: 'admin' } as unknown as RainActor
+const actor = scriptActor('cli:bench-rain')
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6
 const rows = <T extends object>(xs: T[]) => xs.map((values, i) => ({ row: i + 1, values: values as Record<string, unknown> }))
 

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { HttpError } from '../errors.ts'
-import { inScope, roleMay, type Action, type Role } from './policy.ts'
+import { inScope, isCityWide, roleMay, type Action, type Role } from './policy.ts'
 
 /** The person behind a request, as the session middleware found them. */
 export interface SessionUser {
@@ -30,6 +30,15 @@ export function requireUser(c: Context): SessionUser {
   return user
 }
 
+/** 403: the target lies outside the writer's area. */
+export const forbiddenScope = (scope: string, target: string) =>
+  new HttpError(403, 'forbidden_scope', `超出您的管辖范围（${scope}）：${target}`, `outside your area (${scope}): ${target}`)
+
+/** 403: a city-wide setting, and the writer's area is smaller than the city. */
+export const cityLevelOnly = (scope: string, what: { zh: string; en: string }) =>
+  new HttpError(403, 'forbidden_scope', `${what.zh}是全市共用的设置，只有市级账号可以修改（您的范围：${scope}）`,
+    `${what.en} are shared by the whole city: only a city-level account may change them (your area: ${scope})`)
+
 /**
  * The logged-in user when their role may do `action` and, given a
  * `targetCode` (admin, grid or micro-grid code), when it lies in their scope;
@@ -40,9 +49,17 @@ export function authorize(c: Context, action: Action, targetCode?: string): Sess
   if (!roleMay(user.role, action)) {
     throw new HttpError(403, 'forbidden_role', `当前角色无权执行此操作（${action}）`, `your role (${user.role}) may not do this (${action})`)
   }
-  if (targetCode !== undefined && !inScope(user.unitCode, targetCode)) {
-    throw new HttpError(403, 'forbidden_scope', `超出您的管辖范围（${user.unitCode}）：${targetCode}`, `outside your area (${user.unitCode}): ${targetCode}`)
-  }
+  if (targetCode !== undefined && !inScope(user.unitCode, targetCode)) throw forbiddenScope(user.unitCode, targetCode)
+  return user
+}
+
+/**
+ * The logged-in user when their role may do `action` on something the whole
+ * city shares (`what`, for the message): the role, and a city-wide scope.
+ */
+export function authorizeCityWide(c: Context, action: Action, what: { zh: string; en: string }): SessionUser {
+  const user = authorize(c, action)
+  if (!isCityWide(user.unitCode)) throw cityLevelOnly(user.unitCode, what)
   return user
 }
 

@@ -12,8 +12,8 @@ export const actions = [
   'order.issue', // evacuation (transfer) orders
   'evacuation.update', // a household's transfer status
   'task.complete', // tick off 三查 checklist items
-  'task.manage', // checklist templates, the 1262 ladder, rain thresholds
-  'rain.ingest', // station readings, forecasts, warnings
+  'task.manage', // checklist templates, the 1262 ladder, rain thresholds: city-wide, see cityWideActions
+  'rain.ingest', // station readings, forecasts, warnings (stations themselves: city level)
   'data.export', // exports and print maps
   'audit.read', // who changed what
   'personal.read', // householders' names and phone numbers unmasked
@@ -28,7 +28,7 @@ export const permissions: Record<Action, readonly Role[]> = {
   'order.issue': ['commander', 'township'],
   'evacuation.update': ['commander', 'township', 'grid_worker'],
   'task.complete': ['commander', 'township', 'grid_worker'],
-  'task.manage': ['commander'],
+  'task.manage': ['admin', 'commander'],
   'rain.ingest': ['admin', 'commander'],
   'data.export': ['commander', 'township', 'planner'],
   'audit.read': ['admin', 'commander', 'township'],
@@ -64,4 +64,22 @@ export function inScope(scopeCode: string, targetCode: string): boolean {
 
 export function roleMay(role: Role, action: Action): boolean {
   return permissions[action].includes(role)
+}
+
+/** Zhaotong: the city gridwatch serves, the widest scope there is. */
+export const CITY_CODE = '530600000000'
+
+/** Whether a scope is the whole city: the owner of what every county shares. */
+export const isCityWide = (scopeCode: string) => scopeLevel(scopeCode) === 'city'
+
+/**
+ * Actions on what the whole city shares (the rain rules, the checklist
+ * templates): one county's commander changing them would change them for
+ * every county, so they need a city-wide scope as well as the role.
+ */
+export const cityWideActions: readonly Action[] = ['task.manage']
+
+/** Whether someone with this role and scope may take `action` anywhere at all: what the UI may offer. */
+export function mayDo(role: Role, scopeCode: string, action: Action): boolean {
+  return roleMay(role, action) && (!cityWideActions.includes(action) || isCityWide(scopeCode))
 }

@@ -1,9 +1,11 @@
+import { CITY_CODE } from '../auth/policy.ts'
 import type { Sql } from '../db/connect.ts'
-import { auditEvent, writeTx, type Tx } from '../db/write.ts'
+import { auditEvent, writeTx, type Actor, type Tx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
 import { publish } from '../events/publish.ts'
 import { colours, loadConfig, type RainConfig } from './config.ts'
 import { ensureWeights, evaluate, openBeforeRain, type EvaluationResult } from './engine.ts'
+import { codesOutside, polygonsOutside, stationChangesOutside, stationsAreTheCitys, stationsOutside } from './area.ts'
 import { RowErrors, isError, parseMm, parseTime } from './validate.ts'
 
 /**
@@ -17,8 +19,14 @@ async function notifyRain(tx: Tx, what: Record<string, unknown>) {
   if (city) await publish(tx, 'rain.update', city.code, what)
 }
 
-/** Who an ingest is recorded as (a logged-in user, or a script). */
-export type RainActor = Parameters<typeof writeTx>[1]
+/**
+ * Who an ingest is recorded as (a logged-in user, or a script), and where
+ * they may write: `unitCode`, their area (api/rain/area.ts).
+ */
+export type RainActor = Actor & { unitCode: string }
+
+/** A script or the seed writing rain: it holds the database itself, so it writes as the city. */
+export const scriptActor = (username: string): RainActor => ({ id: null, username, role: 'admin', unitCode: CITY_CODE })
 
 /** Most millimetres one gauge can plausibly catch in an hour (the world record is ~305). */
 export const MAX_MM_PER_HOUR = 250
@@ -64,10 +72,16 @@ export async function ingestStations(sql: Sql, actor: RainActor, rows: RawRow[])
   }
   errors.throwIfAny({ zh: '雨量站', en: 'stations' })
   return writeTx(sql, actor, async (tx) => {
+    // The rows as stored: the scope check compares exactly what the upsert would write.
+    const incoming = () => tx`
+      SELECT x.code, x.name, x.elevation::numeric(6, 1) AS elevation, ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326) AS geom
+      FROM jsonb_to_recordset(${tx.json(good as never)}) AS x(code text, name text, lon float8, lat float8, elevation numeric)`
+    const outside = new RowErrors()
+    await stationChangesOutside(tx, outside, actor.unitCode, incoming(), seen)
+    outside.throwIfAny({ zh: '雨量站', en: 'stations' }, stationsAreTheCitys(actor.unitCode))
     const r = await tx<{ inserted: boolean }[]>`
       INSERT INTO rain_stations AS s (code, name, elevation_m, geom)
-      SELECT x.code, x.name, x.elevation, ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326)
-      FROM jsonb_to_recordset(${tx.json(good as never)}) AS x(code text, name text, lon float8, lat float8, elevation numeric)
+      SELECT x.code, x.name, x.elevation, x.geom FROM (${incoming()}) x
       ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, elevation_m = EXCLUDED.elevation_m, geom = EXCLUDED.geom, version = s.version + 1
       WHERE (s.name, s.elevation_m, s.geom) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.elevation_m, EXCLUDED.geom)
       RETURNING xmax = 0 AS inserted`
@@ -123,6 +137,10 @@ export async function ingestReadings(sql: Sql, actor: RainActor, rows: RawRow[])
     const known = new Map((await tx<{ id: number; code: string }[]>`SELECT id, code FROM rain_stations WHERE code = ANY(${codes}::text[])`).map((s) => [s.code, s.id]))
     for (const p of parsed) if (!known.has(p.station)) errors.add(p.row, `没有这个雨量站：${p.station}`, `unknown station: ${p.station}`)
     errors.throwIfAny({ zh: '雨量数据', en: 'readings' })
+    // A county reports its own gauges: each station must stand inside the writer's area.
+    const outside = new RowErrors()
+    await stationsOutside(tx, outside, actor.unitCode, parsed)
+    outside.throwIfAny({ zh: '雨量数据', en: 'readings' }, { scope: actor.unitCode })
 
     const rowsJson = parsed.map((p) => ({ s: known.get(p.station)!, h: p.hour, mm: p.mm }))
     const changed = await tx<{ hour: Date; inserted: boolean }[]>`
@@ -187,6 +205,10 @@ export async function ingestForecasts(sql: Sql, actor: RainActor, rows: RawRow[]
     if (issued.getTime() > start.getTime() + 3600_000) errors.add(row, '发布时间晚于预报时段开始', 'issuedAt is after the period starts')
     if (!errors.has(row)) parsed.push({ row, area, lead, start: start.toISOString(), end: end.toISOString(), mm, issued: issued.toISOString() })
   }
+  // Where first, before anything is looked up: a forecast for a place outside the writer's area is refused whole.
+  const outside = new RowErrors()
+  codesOutside(outside, actor.unitCode, parsed.map((p) => ({ row: p.row, codes: [p.area] })))
+  outside.throwIfAny({ zh: '降雨预报', en: 'forecasts' }, { scope: actor.unitCode })
   // The areas of the good rows are looked up before the one throw, so one answer names every bad row.
   return writeTx(sql, actor, async (tx) => {
     await checkAreas(tx, errors, parsed.map((p) => ({ row: p.row, code: p.area })))
@@ -246,6 +268,10 @@ export async function ingestWarnings(sql: Sql, actor: RainActor, rows: RawRow[])
     parsed.push({ row, colour, areas: codes, polygon: polyText, issued: issued.toISOString(), until: until.toISOString(),
                   key: [colour, issued.toISOString(), codes.join(','), polyText ?? ''].join('|') })
   }
+  // Where first: a warning over places outside the writer's area (several counties: the city's) is refused whole.
+  const outside = new RowErrors()
+  codesOutside(outside, actor.unitCode, parsed.map((p) => ({ row: p.row, codes: p.areas })))
+  outside.throwIfAny({ zh: '预警', en: 'warnings' }, { scope: actor.unitCode })
   // Areas and polygons of the good rows are checked before the one throw, so one answer names every bad row.
   return writeTx(sql, actor, async (tx) => {
     await checkAreas(tx, errors, parsed.flatMap((p) => p.areas.map((code) => ({ row: p.row, code }))))
@@ -259,6 +285,8 @@ export async function ingestWarnings(sql: Sql, actor: RainActor, rows: RawRow[])
       if (problem) errors.add(p.row, `polygon 无效：${problem}`, `invalid polygon: ${problem}`)
     }
     errors.throwIfAny({ zh: '预警', en: 'warnings' })
+    await polygonsOutside(tx, outside, actor.unitCode, parsed.flatMap((p) => (p.polygon ? [{ row: p.row, polygon: p.polygon }] : [])))
+    outside.throwIfAny({ zh: '预警', en: 'warnings' }, { scope: actor.unitCode })
     const r = await tx<{ id: number }[]>`
       INSERT INTO rain_warnings (colour, area_codes, geom, issued_at, valid_until, key)
       SELECT x.colour, ARRAY(SELECT jsonb_array_elements_text(x.areas)),

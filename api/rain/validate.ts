@@ -16,14 +16,22 @@ export class RowErrors {
   has(row: number) {
     return this.list.some((e) => e.row === row)
   }
-  /** A 400 naming the rows (the first 20), or nothing when all rows are good. */
-  throwIfAny(what: { zh: string; en: string }) {
+  /**
+   * A 400 naming the rows (the first 20), or nothing when all rows are good.
+   * With `outside`, the rows lie outside the writer's area (`scope`): a 403,
+   * headed by `zh`/`en` when the usual "outside your area" does not say why.
+   */
+  throwIfAny(what: { zh: string; en: string }, outside?: { scope: string; zh?: string; en?: string }) {
     if (this.list.length === 0) return
     // In row order: checks run in stages (each row's fields, then what needs the database).
     const shown = [...this.list].sort((a, b) => a.row - b.row).slice(0, 20)
     const more = this.list.length - shown.length
     const zh = shown.map((e) => `第 ${e.row} 行：${e.zh}`).join('；') + (more ? `；另有 ${more} 处错误` : '')
     const en = shown.map((e) => `row ${e.row}: ${e.en}`).join('; ') + (more ? `; ${more} more` : '')
+    if (outside) {
+      throw new HttpError(403, 'forbidden_scope', `${outside.zh ?? `${what.zh}超出您的管辖范围（${outside.scope}）`}，未写入任何数据。${zh}`,
+        `${outside.en ?? `${what.en} outside your area (${outside.scope})`}; nothing was written. ${en}`)
+    }
     throw new HttpError(400, 'bad_rows', `${what.zh}有误，未写入任何数据。${zh}`, `invalid ${what.en}; nothing was written. ${en}`)
   }
 }

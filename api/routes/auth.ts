@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { requireUser } from '../auth/guard.ts'
 import { checkCredentials, clientAddress, LOCKOUT, LOGIN_RATE } from '../auth/credentials.ts'
 import { checkPasswordRules, hashPassword, verifyPassword } from '../auth/passwords.ts'
-import { actions, roleMay } from '../auth/policy.ts'
+import { actions, mayDo } from '../auth/policy.ts'
 import { AttemptLimiter } from '../auth/rate-limit.ts'
 import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.ts'
 import type { SessionStore } from '../auth/sessions.ts'
@@ -26,7 +26,7 @@ export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySetting
 
   const me = (c: Context) => {
     const user = requireUser(c)
-    return { user, csrfToken: c.get('session')!.csrfToken, may: actions.filter((a) => roleMay(user.role, a)) }
+    return { user, csrfToken: c.get('session')!.csrfToken, may: actions.filter((a) => mayDo(user.role, user.unitCode, a)) }
   }
 
   app.post('/api/auth/login', async (c) => {

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
-import { authorize, requireUser } from '../auth/guard.ts'
+import { authorize, authorizeCityWide, requireUser } from '../auth/guard.ts'
 import type { Sql } from '../db/connect.ts'
 import { writeTx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
@@ -86,14 +86,14 @@ export function rainRoutes(sql: Sql) {
     return c.json({ events })
   })
 
-  // The rules (signals, 1262 ladder, during/after, interpolation): readable by all, editable by command.
+  // The rules (signals, 1262 ladder, during/after, interpolation): readable by all, editable by city-level command.
   app.get('/api/rain/config', async (c) => {
     requireUser(c)
     const rows = await sql`SELECT key, value, version, updated_at AS "updatedAt" FROM rain_config ORDER BY key`
     return c.json({ config: rows })
   })
   app.put('/api/rain/config/:key', async (c) => {
-    const user = authorize(c, 'task.manage')
+    const user = authorizeCityWide(c, 'task.manage', { zh: '降雨规则', en: 'the rain rules' })
     const key = c.req.param('key')
     if (!(key in configSchemas)) throw new HttpError(404, 'not_found', `没有这项配置：${key}`, `no such setting: ${key}`)
     let body: unknown

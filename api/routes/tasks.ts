@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { authorize, requireUser } from '../auth/guard.ts'
+import { authorize, authorizeCityWide, forbiddenScope, requireUser } from '../auth/guard.ts'
 import { inScope } from '../auth/policy.ts'
 import type { Sql } from '../db/connect.ts'
 import { writeTx } from '../db/write.ts'
@@ -33,8 +33,6 @@ const templatePut = z.object({
   items: z.array(z.object({ zh: z.string().trim().min(1).max(200), en: z.string().trim().min(1).max(300) }).strict()).min(1).max(30),
 }).strict()
 
-const outOfScope = (scope: string, target: string) =>
-  new HttpError(403, 'forbidden_scope', `超出您的管辖范围（${scope}）：${target}`, `outside your area (${scope}): ${target}`)
 
 /** 三查 tasks: list, detail, tick items, completion roll-ups; checklist templates. */
 export function taskRoutes(sql: Sql) {
@@ -50,7 +48,7 @@ export function taskRoutes(sql: Sql) {
     const user = requireUser(c)
     const q = query(z.object({ unit: code.optional(), phase: z.enum(phases).optional() }).strict(), c.req.query())
     const unit = q.unit ?? user.unitCode
-    if (!inScope(user.unitCode, unit)) throw outOfScope(user.unitCode, unit)
+    if (!inScope(user.unitCode, unit)) throw forbiddenScope(user.unitCode, unit)
     return c.json(await rollup(sql, unit, q.phase))
   })
 
@@ -59,14 +57,14 @@ export function taskRoutes(sql: Sql) {
     const user = requireUser(c)
     const q = query(z.object({ unit: code.optional(), phase: z.enum(phases).optional() }).strict(), c.req.query())
     const unit = q.unit ?? user.unitCode
-    if (!inScope(user.unitCode, unit)) throw outOfScope(user.unitCode, unit)
+    if (!inScope(user.unitCode, unit)) throw forbiddenScope(user.unitCode, unit)
     return c.json(await gridProgress(sql, unit, q.phase))
   })
 
   app.get('/api/tasks/:id', async (c) => {
     const user = requireUser(c)
     const t = await taskDetail(sql, parseId(c.req.param('id'), TASK))
-    if (!inScope(user.unitCode, t.unitCode as string)) throw outOfScope(user.unitCode, t.unitCode as string)
+    if (!inScope(user.unitCode, t.unitCode as string)) throw forbiddenScope(user.unitCode, t.unitCode as string)
     return c.json(t)
   })
 
@@ -104,7 +102,7 @@ export function taskRoutes(sql: Sql) {
       throw new HttpError(404, 'not_found', `没有这个清单：${phase}/${kind}`, `no such checklist: ${phase}/${kind}`)
     }
     const body = await readJson(c, templatePut)
-    const user = authorize(c, 'task.manage')
+    const user = authorizeCityWide(c, 'task.manage', { zh: '三查清单模板', en: 'checklist templates' })
     const row = await writeTx(sql, user, async (tx) => {
       const [cur] = await tx`SELECT version FROM checklist_templates WHERE phase = ${phase} AND target_kind = ${kind} FOR UPDATE`
       if (cur.version !== body.version) {

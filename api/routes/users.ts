@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { accountColumns, checkRoleScope, createAccount, newAccountSchema, unitCodeSchema } from '../auth/accounts.ts'
 import { authorize } from '../auth/guard.ts'
 import { checkPasswordRules, hashPassword } from '../auth/passwords.ts'
-import { roles } from '../auth/policy.ts'
+import { roles, scopePrefix } from '../auth/policy.ts'
 import type { SessionStore } from '../auth/sessions.ts'
 import type { Sql } from '../db/connect.ts'
 import { writeTx } from '../db/write.ts'
@@ -25,27 +25,35 @@ const accountPatch = z
   })
   .strict()
 
-/** Account management, for admins only. */
+/**
+ * Account management, for admins, inside their own area: an admin of a
+ * county lists and manages that county's accounts only, and cannot place an
+ * account (least of all an admin or a commander) outside it.
+ */
 export function userRoutes(sql: Sql, sessions: SessionStore) {
   const app = new Hono()
 
   app.get('/api/users', async (c) => {
-    authorize(c, 'user.manage')
-    return c.json(await sql`SELECT ${accountColumns(sql)} FROM users ORDER BY username`)
+    const admin = authorize(c, 'user.manage')
+    return c.json(await sql`SELECT ${accountColumns(sql)} FROM users WHERE unit_code LIKE ${scopePrefix(admin.unitCode) + '%'} ORDER BY username`)
   })
 
   app.post('/api/users', async (c) => {
-    const admin = authorize(c, 'user.manage')
+    authorize(c, 'user.manage')
     const body = await readJson(c, newAccountSchema)
+    const admin = authorize(c, 'user.manage', body.unitCode)
     return c.json(await createAccount(sql, body, admin, { mustChange: true }), 201)
   })
 
   app.patch('/api/users/:id', async (c) => {
-    const admin = authorize(c, 'user.manage')
+    authorize(c, 'user.manage')
     const id = parseId(c.req.param('id'), USER)
     const p = await readJson(c, accountPatch)
     const [cur] = await sql`SELECT username, role, unit_code, disabled, version FROM users WHERE id = ${id}`
     if (!cur) throw notFound(USER, String(id))
+    // Where the account is, and where it would go.
+    authorize(c, 'user.manage', cur.unit_code as string)
+    const admin = authorize(c, 'user.manage', p.unitCode)
     if (cur.version !== p.version) {
       throw new HttpError(409, 'version_conflict', `账号已被他人修改（当前版本 ${cur.version}），请刷新后重试`, `the account was changed meanwhile (now version ${cur.version}); reload and retry`)
     }

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import type { SessionUser } from '../../api/auth/guard.ts'
 import type { Sql } from '../../api/db/connect.ts'
 import { issueOrder } from '../../api/evac/orders.ts'
-import { ingestForecasts, ingestReadings, ingestStations, type RainActor } from '../../api/rain/ingest.ts'
+import { ingestForecasts, ingestReadings, ingestStations, scriptActor } from '../../api/rain/ingest.ts'
 import { timeline, type Storm } from './build.ts'
 
 /**
@@ -25,7 +25,7 @@ export async function writeStormHistory(
     shiftMs?: number
   } = {},
 ) {
-  const actor = { id: null, username: 'seed:storm', role: 'admin' } as unknown as RainActor
+  const actor = scriptActor('seed:storm')
   const rows = (a: object[]) => a.map((values, i) => ({ row: i + 1, values: values as Record<string, unknown> }))
   storm = shifted(storm, opts.shiftMs ?? 0)
   const steps = timeline(storm)

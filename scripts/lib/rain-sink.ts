@@ -11,7 +11,7 @@ import { config } from '../../api/config.ts'
 import { connect } from '../../api/db/connect.ts'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { HttpError } from '../../api/errors.ts'
-import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings, type RainActor } from '../../api/rain/ingest.ts'
+import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings, scriptActor } from '../../api/rain/ingest.ts'
 import { rowsFromBody, type RainKind } from '../../api/rain/rows.ts'
 
 /** parseArgs options every rain script takes for the HTTP way. */
@@ -42,7 +42,7 @@ export function openRainSink(opts: { url?: string; user: string; password?: stri
 
 async function directSink(script: string): Promise<RainSink> {
   const db = await connect({ quiet: true })
-  const actor = { id: null, username: `cli:${script}`, role: 'admin' } as unknown as RainActor
+  const actor = scriptActor(`cli:${script}`)
   return {
     target: 'DATABASE_URL',
     send: async (kind, body) => (await ingest[kind](db.sql, actor, rowsFromBody(body.text, body.type, kind))) as unknown as Record<string, unknown>,

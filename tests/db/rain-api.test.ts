@@ -16,6 +16,8 @@ for (const target of targets()) {
     let s: RunningServer
     let storm: Storm
     let commander: Client
+    /** The rules, the checklist templates and the stations are the city's. */
+    let cityCommander: Client
     let viewer: Client
     const counts = async () => (await s.db.sql`
       SELECT (SELECT count(*) FROM rain_readings)::int AS readings, (SELECT count(*) FROM rain_forecasts)::int AS forecasts,
@@ -27,6 +29,7 @@ for (const target of targets()) {
       await resetRain(s.db.sql)
       storm = await buildStorm(s.db.sql, { county: COUNTY, seed: 5, spacingKm: 5 })
       commander = await loginAs(s, 'commander', COUNTY + '000000')
+      cityCommander = await loginAs(s, 'commander', '530600000000')
       viewer = await loginAs(s, 'viewer', COUNTY + '000000')
     })
     afterAll(async () => {
@@ -35,7 +38,7 @@ for (const target of targets()) {
     })
 
     it('takes a storm through the API: stations, forecasts, JSON and CSV readings', async () => {
-      expect((await commander.send('POST', '/api/rain/stations', { stations: storm.stations })).status).toBe(200)
+      expect((await cityCommander.send('POST', '/api/rain/stations', { stations: storm.stations })).status).toBe(200)
       let csv = true
       for (const step of timeline(storm)) {
         if (step.forecasts.length) {
@@ -151,22 +154,24 @@ for (const target of targets()) {
       }
     })
 
-    it('lets command edit the rules and checklists (versioned), and the next rain update follows them', async () => {
+    it('lets city command edit the rules and checklists (versioned), and the next rain update follows them', async () => {
+      // County command reads them and reports rain; the city edits them (tests/db/write-scope.test.ts refuses the county).
+      const [county, city] = [commander, cityCommander]
       const [tw] = await s.db.sql`SELECT code FROM admin_units WHERE level = 'township' AND code LIKE ${COUNTY + '%'} LIMIT 1`
       const township = await loginAs(s, 'township', tw.code)
-      const { config } = await (await commander.get('/api/rain/config')).json()
+      const { config } = await (await city.get('/api/rain/config')).json()
       const signals = config.find((r: { key: string }) => r.key === 'signals')
       const lower = { ...signals.value, blue: { mm: 10, hours: 12 } }
       expect((await township.send('PUT', '/api/rain/config/signals', { version: signals.version, value: lower })).status).toBe(403)
-      expect((await commander.send('PUT', '/api/rain/config/signals', { version: signals.version, value: { ...lower, blue: { mm: 10, hours: 5 } } })).status).toBe(400)
-      expect((await commander.send('PUT', '/api/rain/config/signals', { version: signals.version + 7, value: lower })).status).toBe(409)
-      expect((await commander.send('PUT', '/api/rain/config/nothing', { version: 1, value: {} })).status).toBe(404)
-      const put = await commander.send('PUT', '/api/rain/config/signals', { version: signals.version, value: lower })
+      expect((await city.send('PUT', '/api/rain/config/signals', { version: signals.version, value: { ...lower, blue: { mm: 10, hours: 5 } } })).status).toBe(400)
+      expect((await city.send('PUT', '/api/rain/config/signals', { version: signals.version + 7, value: lower })).status).toBe(409)
+      expect((await city.send('PUT', '/api/rain/config/nothing', { version: 1, value: {} })).status).toBe(404)
+      const put = await city.send('PUT', '/api/rain/config/signals', { version: signals.version, value: lower })
       expect(put.status).toBe(200)
       try {
         // The next hour (dry) re-colours every unit with the new table.
         const next = new Date(Date.parse(storm.hours.at(-1)!.hour) + 3600_000).toISOString()
-        expect((await commander.send('POST', '/api/rain/readings', storm.stations.map((x) => ({ station: x.code, hour: next, mm: 0 })))).status).toBe(200)
+        expect((await county.send('POST', '/api/rain/readings', storm.stations.map((x) => ({ station: x.code, hour: next, mm: 0 })))).status).toBe(200)
         const state = await s.db.sql`SELECT colour, warning_colour, rain_1h, rain_3h, rain_6h, rain_12h, rain_24h FROM rain_state WHERE warning_colour IS NULL`
         expect(state.length).toBeGreaterThan(0)
         let blue = 0
@@ -177,25 +182,25 @@ for (const target of targets()) {
         }
         expect(blue).toBeGreaterThan(0) // the lowered threshold is what coloured them
       } finally {
-        const { config: now } = await (await commander.get('/api/rain/config')).json()
+        const { config: now } = await (await city.get('/api/rain/config')).json()
         const v = now.find((r: { key: string }) => r.key === 'signals').version
-        expect((await commander.send('PUT', '/api/rain/config/signals', { version: v, value: signals.value })).status).toBe(200)
+        expect((await city.send('PUT', '/api/rain/config/signals', { version: v, value: signals.value })).status).toBe(200)
       }
 
-      const { templates } = await (await commander.get('/api/checklists')).json()
+      const { templates } = await (await city.get('/api/checklists')).json()
       expect(templates).toHaveLength(9)
       const t = templates.find((x: { phase: string; targetKind: string }) => x.phase === 'after' && x.targetKind === 'grid')
       const edit = { version: t.version, titleZh: t.titleZh, titleEn: t.titleEn, items: [...t.items, { zh: '清理排水沟', en: 'Clear the drains' }] }
       expect((await township.send('PUT', '/api/checklists/after/grid', edit)).status).toBe(403)
-      expect((await commander.send('PUT', '/api/checklists/after/grid', { ...edit, items: [] })).status).toBe(400)
-      expect((await commander.send('PUT', '/api/checklists/after/nothing', edit)).status).toBe(404)
-      const r = await commander.send('PUT', '/api/checklists/after/grid', edit)
+      expect((await city.send('PUT', '/api/checklists/after/grid', { ...edit, items: [] })).status).toBe(400)
+      expect((await city.send('PUT', '/api/checklists/after/nothing', edit)).status).toBe(404)
+      const r = await city.send('PUT', '/api/checklists/after/grid', edit)
       expect(r.status).toBe(200)
       expect((await r.json()).items).toHaveLength(t.items.length + 1)
       // Tasks already open keep their items.
       const [open] = await s.db.sql`SELECT jsonb_array_length(items) AS n FROM tasks WHERE phase = 'after' AND target_kind = 'grid' LIMIT 1`
       expect(open.n).toBe(t.items.length)
-      expect((await commander.send('PUT', '/api/checklists/after/grid', { ...edit, items: t.items, version: edit.version + 1 })).status).toBe(200)
+      expect((await city.send('PUT', '/api/checklists/after/grid', { ...edit, items: t.items, version: edit.version + 1 })).status).toBe(200)
     })
 
     it('serves rain per unit as the state table holds it', async () => {

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { projectRoot } from '../../api/config.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { buildStorm, timeline, type Storm } from '../../data/storms/build.ts'
-import { resetRain } from '../helpers/rain.ts'
+import { ingestStations } from '../../api/rain/ingest.ts'
+import { resetRain, testActor } from '../helpers/rain.ts'
 import { loginAs, TEST_PASSWORD, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
 
@@ -24,6 +25,8 @@ for (const target of targets()) {
     let s: RunningServer
     let storm: Storm
     let commander: Client
+    /** Stations are the city's: the county commander imports rain, the city commander the gauges. */
+    let cityCommander: Client
     let dir: string
     const overHttp = target.name === 'embedded'
 
@@ -59,6 +62,7 @@ for (const target of targets()) {
       await resetRain(s.db.sql)
       storm = await buildStorm(s.db.sql, { county: COUNTY, seed: 5, spacingKm: 5 })
       commander = await loginAs(s, 'commander', COUNTY + '000000')
+      cityCommander = await loginAs(s, 'commander', '530600000000')
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridwatch-rain-import-'))
     })
     afterAll(async () => {
@@ -68,7 +72,15 @@ for (const target of targets()) {
     })
 
     it('imports stations (JSON), readings (CSV), forecasts and a warning, each in one go, and a second import of the same file changes nothing', async () => {
-      const st = await importer([write('stations.json', JSON.stringify({ stations: storm.stations }))])
+      const stations = write('stations.json', JSON.stringify({ stations: storm.stations }))
+      if (overHttp) {
+        // A county account may not add gauges: they are the city's.
+        const county = await importer([stations])
+        expect(county.code, county.out).toBe(1)
+        expect(county.out).toMatch(/\/api\/rain\/stations \(403\): rain stations are shared by the whole city.*row 1: station \S+ is new/)
+        expect((await counts()).stations).toBe(0)
+      }
+      const st = await importer([stations], { login: ['--url', s.url, '--user', cityCommander.username, '--password', TEST_PASSWORD] })
       expect(st.code, st.out).toBe(0)
       expect(st.out).toContain(`${storm.stations.length} new`)
       expect((await counts()).stations).toBe(storm.stations.length)
@@ -151,6 +163,8 @@ for (const target of targets()) {
     // rain:replay shares the way in (scripts/lib/rain-sink.ts): a whole storm file, as fast as it goes.
     it('npm run rain:replay plays a storm file to the end through the same way in', async () => {
       await resetRain(s.db.sql)
+      // The gauges are there, as the first start puts them (data/storms/history.ts): the county re-sends them unchanged.
+      await ingestStations(s.db.sql, testActor, storm.stations.map((values, i) => ({ row: i + 1, values })))
       const file = write('storm.json', JSON.stringify(storm))
       const r = await script('scripts/rain-replay.ts', ['--file', file, '--speed', '0'])
       expect(r.code, r.out).toBe(0)

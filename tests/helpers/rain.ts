@@ -1,8 +1,8 @@
 import type { Sql } from '../../api/db/connect.ts'
-import { ingestForecasts, ingestReadings, ingestStations, type RainActor } from '../../api/rain/ingest.ts'
+import { ingestForecasts, ingestReadings, ingestStations, scriptActor } from '../../api/rain/ingest.ts'
 import { timeline, type Storm } from '../../data/storms/build.ts'
 
-export const testActor = { id: null, username: 'test:rain', role: 'admin' } as unknown as RainActor
+export const testActor = scriptActor('test:rain')
 
 /** Empties everything the rain code writes (stations included). */
 export async function resetRain(sql: Sql) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { maskName, maskPhone } from '../../api/auth/mask.ts'
-import { actions, inScope, permissions, roleMay, roles, scopeLevel, scopePrefix } from '../../api/auth/policy.ts'
+import { actions, CITY_CODE, cityWideActions, inScope, isCityWide, mayDo, permissions, roleMay, roles, scopeLevel, scopePrefix } from '../../api/auth/policy.ts'
 import { AttemptLimiter } from '../../api/auth/rate-limit.ts'
 
 describe('scopes are code prefixes', () => {
@@ -48,6 +48,24 @@ describe('role permissions', () => {
       for (const r of permissions[a]) expect(roles).toContain(r)
     }
     expect(roles.filter((r) => roleMay(r, 'user.manage'))).toEqual(['admin'])
+  })
+})
+
+describe('city-wide settings', () => {
+  it('belong to city-level accounts only: the rules and checklist templates every county shares', () => {
+    expect(isCityWide(CITY_CODE)).toBe(true)
+    for (const scope of ['530602000000', '530602101000', '530602101201', '530602101201003']) expect(isCityWide(scope), scope).toBe(false)
+    expect(cityWideActions).toEqual(['task.manage'])
+    expect(mayDo('commander', CITY_CODE, 'task.manage')).toBe(true)
+    expect(mayDo('admin', CITY_CODE, 'task.manage')).toBe(true)
+    expect(mayDo('commander', '530602000000', 'task.manage')).toBe(false)
+    expect(mayDo('admin', '530602000000', 'task.manage')).toBe(false)
+    expect(mayDo('township', CITY_CODE, 'task.manage')).toBe(false)
+    // Actions on places are the role's anywhere; their place is checked per target.
+    expect(mayDo('commander', '530602000000', 'rain.ingest')).toBe(true)
+    expect(mayDo('township', '530602101000', 'household.edit')).toBe(true)
+    // The city code is inside no smaller scope, so a prefix check gives the same answer.
+    for (const scope of ['530602000000', '530602101000']) expect(inScope(scope, CITY_CODE)).toBe(false)
   })
 })
 
