@@ -84,6 +84,19 @@ export function publicOrigin(c: Context, s: ProxySettings): string | null {
   return s.publicOrigin ?? forwardedOrigin(c, s)
 }
 
+/**
+ * The address the connection actually reached (the socket's own address
+ * and port, e.g. http://192.168.1.5:8080): known to the server, not said by
+ * the client. For answers that need absolute links when no public origin is
+ * configured (OGC API: GDAL does not resolve root-relative links).
+ */
+export function socketOrigin(c: Context): string | null {
+  const socket = (c.env as { incoming?: { socket?: { localAddress?: string; localPort?: number } } } | undefined)?.incoming?.socket
+  if (!socket?.localAddress || !socket.localPort) return null
+  const a = normaliseAddress(socket.localAddress)
+  return `http://${a.includes(':') ? `[${a}]` : a}:${socket.localPort}`
+}
+
 /** Whether the client talks to us over HTTPS (the Secure flag of our cookie). */
 export function clientUsesHttps(c: Context, s: ProxySettings): boolean {
   if (s.publicOrigin) return s.publicOrigin.startsWith('https:')

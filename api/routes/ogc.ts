@@ -6,7 +6,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import type { Sql } from '../db/connect.ts'
-import { publicOrigin, type ProxySettings } from '../proxy.ts'
+import { publicOrigin, socketOrigin, type ProxySettings } from '../proxy.ts'
 import { HttpError, parseId } from '../errors.ts'
 import { isLayerId, layers } from '../layers.ts'
 import { collection, collections, conformsTo, CRS84, landing, openapi } from '../ogc/documents.ts'
@@ -30,8 +30,8 @@ function layerOf(id: string) {
 
 export function ogcRoutes(sql: Sql, bounds: () => [number, number, number, number], proxy: ProxySettings) {
   const app = new Hono()
-  // Our public origin, or '' (links as paths from the server's root, which GDAL and QGIS resolve): never the Host header.
-  const baseUrl = (c: Context) => publicOrigin(c, proxy) ?? ''
+  // Our public origin, else the address the connection reached (GDAL resolves no root-relative link): never the Host header.
+  const baseUrl = (c: Context) => publicOrigin(c, proxy) ?? socketOrigin(c) ?? ''
 
   const landingPage = (c: Context) => send(c, landing(baseUrl(c)), queryParams(c, ['f']).f, 'json')
   app.get('/ogc', landingPage)
