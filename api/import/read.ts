@@ -31,6 +31,8 @@ export const MAX_ROWS = 200_000
 const cell = (v: unknown): string => {
   if (v === null || v === undefined) return ''
   if (v instanceof Date) return v.toISOString()
+  // A whole number past 2^53 (a 19-digit code Excel stored as a number) has lost digits: shown as such, not as false digits.
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return v.toExponential()
   if (typeof v === 'object') {
     const o = v as { text?: string; result?: unknown; richText?: { text: string }[] }
     if (o.richText) return o.richText.map((t) => t.text).join('')
