@@ -6,6 +6,7 @@
  * masking of personal data look at) and its geometry.
  */
 import type postgres from 'postgres'
+import { beijingIso } from '../core/spreadsheet.ts'
 import { mayReadPersonal, type SessionUser } from './auth/guard.ts'
 import { maskName, maskPhone } from './auth/mask.ts'
 import type { Sql } from './db/connect.ts'
@@ -157,9 +158,12 @@ export function maskRow(layer: Layer, user: SessionUser | undefined, row: Row): 
   return row
 }
 
-/** A row as a GeoJSON Feature (text): the geometry PostGIS wrote is spliced in, not parsed and re-written. */
+/** A row as a GeoJSON Feature (text): the geometry PostGIS wrote is spliced in, not parsed and re-written. Times in Beijing time, +08:00. */
 export function featureText(layer: Layer, row: Row): string {
   const props: Record<string, unknown> = {}
-  for (const fld of layer.fields) props[fld.name] = row[fld.name] ?? null
+  for (const fld of layer.fields) {
+    const v = row[fld.name] ?? null
+    props[fld.name] = v instanceof Date ? beijingIso(v) : v
+  }
   return `{"type":"Feature","id":${Number(row.id)},"geometry":${row._geojson},"properties":${JSON.stringify(props)}}`
 }

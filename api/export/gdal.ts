@@ -9,6 +9,9 @@
  * The rows go to a typed CSV on disk (a .csvt names each column's type, so
  * an all-empty column keeps its type and an empty export keeps its schema),
  * then ogr2ogr converts it; the result is streamed out and the folder removed.
+ * Times: GeoPackage stores them in UTC (its standard: GDAL warns on anything
+ * else, readers show them in their zone); a Shapefile keeps a date without
+ * time, so it gets the Beijing day from a Beijing time.
  */
 import { spawn } from 'node:child_process'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -49,7 +52,7 @@ export async function gdalExport(layer: Layer, batches: AsyncIterable<Row[]>, fo
     const src = path.join(dir, `${layer.id}.csv`)
     const cols = tableColumns(layer, true)
     await writeFile(path.join(dir, `${layer.id}.csvt`), cols.map((c) => `"${c.name === 'wkt' ? 'WKT' : csvtType[c.type]}"`).join(',') + '\n')
-    await pipeline(Readable.from(csvText(layer, batches, { excel: false, wkt: true }), { objectMode: false }), createWriteStream(src))
+    await pipeline(Readable.from(csvText(layer, batches, { excel: false, wkt: true, utc: format === 'gpkg' }), { objectMode: false }), createWriteStream(src))
     const out = path.join(dir, format === 'gpkg' ? `${layer.id}.gpkg` : `${layer.id}.shp.zip`)
     const geom = layer.geometry === 'Point'
       ? ['-oo', 'X_POSSIBLE_NAMES=lon', '-oo', 'Y_POSSIBLE_NAMES=lat']

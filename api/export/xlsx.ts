@@ -1,10 +1,13 @@
 /**
  * XLSX through exceljs's streaming WorkbookWriter: each row is committed to
  * the zip stream as it comes (no shared strings, no styles), with a pause
- * whenever the client reads slower than the database gives.
+ * whenever the client reads slower than the database gives. Values go through
+ * core/spreadsheet.ts: text that a spreadsheet would run as a formula is
+ * neutralised (codes are string cells already), times are Beijing time.
  */
 import { PassThrough, type Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
+import { spreadsheetValue } from '../../core/spreadsheet.ts'
 import type { Layer, Row } from '../layers.ts'
 import { tableColumns, tableValues } from './source.ts'
 
@@ -40,9 +43,30 @@ function sheetSink(sheet: ExcelJS.Worksheet): Sink | undefined {
   return pipe?._writableState ? pipe : undefined
 }
 
+/** How a time shows: Excel has no zones, so the cell holds the Beijing wall clock and the format says which zone it is. */
+export const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss "+08:00"'
+
+/**
+ * Without styles (a style per cell would double the time) exceljs gives every
+ * date cell one style, a date without its time (mm-dd-yy). We make that style
+ * a date-time in DATE_TIME_FORMAT. This reaches into exceljs 4.4's stand-in
+ * for styles (StylesXform.Mock: its model and _dateStyleId); if a later
+ * exceljs moves them, dates keep their day only (tests/unit/xlsx-export.test.ts
+ * reads the format back).
+ */
+function dateTimeStyle(book: ExcelJS.stream.xlsx.WorkbookWriter) {
+  const styles = (book as unknown as { styles?: { model?: { numFmts?: unknown[]; styles?: unknown[] }; _dateStyleId?: number } }).styles
+  const model = styles?.model
+  if (!styles || !Array.isArray(model?.numFmts) || !Array.isArray(model?.styles)) return
+  const id = 164 // the first id for formats of one's own
+  model.numFmts.push({ id, formatCode: DATE_TIME_FORMAT })
+  styles._dateStyleId = model.styles.push({ numFmtId: id, fontId: 0, fillId: 0, borderId: 0, xfId: 0 }) - 1
+}
+
 export function xlsxStream(layer: Layer, batches: AsyncIterable<Row[]>, rowsPerSheet = ROWS_PER_SHEET): Readable {
   const out = new PassThrough()
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false })
+  dateTimeStyle(book)
   // Polygons become a point on them: a WKT outline would pass Excel's 32,767 characters a cell.
   const cols = tableColumns(layer, false)
   let sheet: ExcelJS.Worksheet | undefined
@@ -63,7 +87,7 @@ export function xlsxStream(layer: Layer, batches: AsyncIterable<Row[]>, rowsPerS
     for await (const rows of batches) {
       for (const r of rows) {
         if (inSheet === rowsPerSheet) newSheet()
-        sheet!.addRow(tableValues(layer, r, false)).commit()
+        sheet!.addRow(tableValues(layer, r, false).map((v) => spreadsheetValue(v, 'xlsx'))).commit()
         inSheet++
       }
       const sink = sheetSink(sheet!)

@@ -10,14 +10,23 @@ import type { Sheet } from './read.ts'
 
 export type Crs = 'wgs84' | 'cgcs2000' | 'gcj02'
 
-type Kind = 'text' | 'int' | 'number' | 'bool' | 'risk' | 'enum'
-interface Spec { field: string; zh: string; kind: Kind; required?: boolean; aliases: string[]; values?: readonly string[]; max?: number }
+type Kind = 'text' | 'code' | 'int' | 'number' | 'bool' | 'risk' | 'enum'
+/** A code's form, and how to say it. */
+interface CodeShape { pattern: RegExp; zh: string; en: string }
+interface Spec { field: string; zh: string; kind: Kind; required?: boolean; aliases: string[]; values?: readonly string[]; max?: number; code?: CodeShape }
 
 const s = (field: string, zh: string, kind: Kind, aliases: string[], extra: Partial<Spec> = {}): Spec => ({ field, zh, kind, aliases: [field, zh, ...aliases], ...extra })
 const lonLat = [s('lon', '经度', 'number', ['longitude', 'x', 'X', '东经'], { required: true }), s('lat', '纬度', 'number', ['latitude', 'y', 'Y', '北纬'], { required: true })]
 
+/** A household's code: its grid's 15 digits and 4 more (data/seed, api/import/run.ts). */
+const householdCode: CodeShape = { pattern: /^[0-9]{19}$/, zh: '户代码须为 19 位数字（网格代码 15 位 + 4 位序号）', en: 'a household code is 19 digits (the grid\'s 15 and 4 more)' }
+/** A hazard site's unified code (统一编号), e.g. 530602DZ00001. */
+const hazardCode: CodeShape = { pattern: /^[A-Za-z0-9_-]{1,32}$/, zh: '统一编号须由字母、数字、- 或 _ 组成，至多 32 位', en: 'a unified code is letters, digits, - or _, at most 32' }
+/** What Excel makes of a long code typed as a number: 5.30602E+18, the last digits gone. */
+const SCIENTIFIC = /^[0-9](\.[0-9]*)?e[+-]?[0-9]+$/i
+
 export const householdSpecs: Spec[] = [
-  s('code', '户代码', 'text', ['户编号', '户号', '编号'], { max: 32 }),
+  s('code', '户代码', 'code', ['户编号', '户号', '编号'], { code: householdCode }),
   s('householder', '户主', 'text', ['户主姓名', '姓名'], { required: true, max: 50 }),
   s('phone', '电话', 'text', ['联系电话', '手机', '手机号'], { max: 32 }),
   s('members', '人口', 'int', ['人口数', '家庭人口', '人数'], { required: true }),
@@ -34,7 +43,7 @@ export const hazardTypes = ['滑坡', '崩塌', '泥石流', '地面塌陷', '�
 export const hazardScales = ['特大型', '大型', '中型', '小型'] as const
 
 export const hazardSpecs: Spec[] = [
-  s('code', '统一编号', 'text', ['编号', '隐患点编号'], { required: true, max: 32 }),
+  s('code', '统一编号', 'code', ['编号', '隐患点编号'], { required: true, code: hazardCode }),
   s('name', '名称', 'text', ['隐患点名称', '隐患点'], { required: true, max: 100 }),
   s('type', '类型', 'enum', ['灾种', '灾害类型'], { required: true, values: hazardTypes }),
   s('scale', '规模', 'enum', ['规模等级'], { required: true, values: hazardScales }),
@@ -109,6 +118,11 @@ export function parseSheet(sheet: Sheet, specs: Spec[], mapping: Record<string, 
         // A masked export (张**, 138****5678) must not overwrite the real name or phone.
         if ((sp.field === 'householder' || sp.field === 'phone') && raw.includes('*')) bad(sp, raw, '是脱敏后的值，请用可查看姓名电话的账号导出后再导入', 'is a masked value: export with an account that may read names and phones')
         else if (raw.length > (sp.max ?? 200)) bad(sp, raw.slice(0, 20), `超过 ${sp.max} 个字符`, `longer than ${sp.max} characters`)
+        else out[sp.field] = raw
+      } else if (sp.kind === 'code') {
+        // A code that is not one would become a new record (the stored one not found), so it is refused.
+        if (SCIENTIFIC.test(raw)) bad(sp, raw, '是科学计数法：Excel 把编号当成了数字，末几位已丢失。请把该列设为文本格式后重新填入编号', 'is in scientific notation: Excel took the code for a number and its last digits are lost. Format the column as text and enter the codes again')
+        else if (!sp.code!.pattern.test(raw)) bad(sp, raw.slice(0, 40), sp.code!.zh, sp.code!.en)
         else out[sp.field] = raw
       } else if (sp.kind === 'int') {
         const n = Number(raw)

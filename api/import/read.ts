@@ -4,7 +4,9 @@
  * XLSX (exceljs; row = the sheet row), GeoJSON (row = feature position from 1)
  * and zipped Shapefile (read by GDAL's ogr2ogr into GeoJSON, which honours the
  * .cpg/.dbf encoding; row = feature position from 1). Points of GeoJSON and
- * Shapefile become `lon`/`lat` values.
+ * Shapefile become `lon`/`lat` values. CSV and XLSX values lose the marks our
+ * exports put on them for Excel (core/spreadsheet.ts: the quote before a
+ * formula, the tab before a code), so an export comes back in unchanged.
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -12,6 +14,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parse } from 'csv-parse/sync'
 import ExcelJS from 'exceljs'
+import { fromSpreadsheetText } from '../../core/spreadsheet.ts'
 import { HttpError } from '../errors.ts'
 import { decodeText, type Encoding, type LineError } from './decode.ts'
 
@@ -28,6 +31,8 @@ export const MAX_ROWS = 200_000
 const cell = (v: unknown): string => {
   if (v === null || v === undefined) return ''
   if (v instanceof Date) return v.toISOString()
+  // A whole number past 2^53 (a 19-digit code Excel stored as a number) has lost digits: shown as such, not as false digits.
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return v.toExponential()
   if (typeof v === 'object') {
     const o = v as { text?: string; result?: unknown; richText?: { text: string }[] }
     if (o.richText) return o.richText.map((t) => t.text).join('')
@@ -54,7 +59,7 @@ function readCsv(buf: Buffer, encoding: Encoding): Sheet {
     if (record.length !== headers.length) {
       errors.push({ row: info.lines, zh: `第 ${info.lines} 行有 ${record.length} 列，表头有 ${headers.length} 列`, en: `line ${info.lines} has ${record.length} columns, the header ${headers.length}` })
     }
-    return { row: info.lines, values: Object.fromEntries(headers.map((h, i) => [h, record[i] ?? ''])) }
+    return { row: info.lines, values: Object.fromEntries(headers.map((h, i) => [h, fromSpreadsheetText(record[i] ?? '')])) }
   })
   return { headers, records, errors }
 }
@@ -74,7 +79,7 @@ async function readXlsx(buf: Buffer): Promise<Sheet> {
   sheet.eachRow((r, n) => {
     if (n === 1) return
     const values: Record<string, string> = {}
-    headers.forEach((h, i) => (values[h] = cell(r.getCell(i + 1).value)))
+    headers.forEach((h, i) => (values[h] = fromSpreadsheetText(cell(r.getCell(i + 1).value))))
     if (Object.values(values).some((v) => v !== '')) records.push({ row: n, values })
   })
   return { headers, records, errors: [] }

@@ -1,6 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { parse } from 'csv-parse/sync'
+import ExcelJS from 'exceljs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { maskName, maskPhone } from '../../api/auth/mask.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
@@ -41,6 +43,8 @@ for (const target of targets()) {
     /** Every feature GDAL reads from the file, by household code. */
     const readBack = async (src: string) => {
       const list = features(await ogrinfo(['-ro', '-al', src]))
+      // Our CSV is made for Excel: a digit string (a code, a phone) starts with a tab there, so that Excel keeps it as text; GDAL keeps the tab.
+      if (src.endsWith('.csv')) for (const f of list) for (const k of Object.keys(f)) f[k] = f[k].replace(/^\t/, '')
       return new Map(list.map((f) => [f.code, f]))
     }
 
@@ -137,6 +141,94 @@ for (const target of targets()) {
       const staff = await loginAs(s, 'township', town)
       const mine = (await readBack((await download(staff, 'households.csv')).path)).get(sample.code)!
       expect(mine.householder).toBe(sample.householder)
+    })
+
+    it('neutralises formulas in CSV and XLSX (text kept, numbers still numbers), keeps codes as text, writes times in Beijing time', async () => {
+      const sql = s.db.sql
+      const hh = await sql`SELECT h.id, h.code, h.measures, h.last_visit_at, h.members, g.id AS grid_id, g.code AS grid_code, g.name AS grid_name,
+                                  v.code AS village_code
+                           FROM households h JOIN grids g ON g.id = h.grid_id JOIN admin_units v ON v.id = g.village_id
+                           WHERE g.code LIKE ${town.slice(0, 9) + '%'} ORDER BY h.id LIMIT 3`
+      const evil = ['=HYPERLINK("http://x","y")', '@SUM(1)', '-1+2']
+      const gridName = '+1-1'
+      // 20:30:15 UTC on the 13th: 04:30:15 on the 14th in Beijing (another day, so a UTC date would show).
+      const visit = new Date('2026-07-13T20:30:15Z')
+      try {
+        for (const [i, h] of hh.entries()) await sql`UPDATE households SET measures = ${evil[i]}, last_visit_at = ${visit} WHERE id = ${h.id}`
+        await sql`UPDATE grids SET name = ${gridName} WHERE id = ${hh[0].grid_id}`
+
+        // CSV, read as csv-parse reads it.
+        const csv = await download(commander, 'households.csv')
+        const text = csv.bytes.subarray(3).toString('utf8')
+        const records = parse(text, { columns: true }) as Record<string, string>[]
+        const byCode = new Map(records.map((r) => [r.code.replace(/^\t/, ''), r]))
+        for (const [i, h] of hh.entries()) {
+          const r = byCode.get(h.code as string)!
+          expect(r, h.code).toBeDefined()
+          expect(r.measures).toBe(`'${evil[i]}`)
+          // Codes: a quoted field starting with a tab, which Excel keeps as text (19 digits as a number would lose the last four).
+          expect(r.code).toBe(`\t${h.code}`)
+          expect(r.grid_code).toBe(`\t${h.grid_code}`)
+          expect(r.village_code).toBe(`\t${h.village_code}`)
+          expect(text).toContain(`,"\t${h.code}",`)
+          expect(r.members).toBe(String(h.members))
+          expect(r.last_visit_at).toBe('2026-07-14T04:30:15+08:00')
+        }
+        expect(byCode.get(hh[0].code as string)!.grid_name).toBe(`'${gridName}`)
+        // No cell anywhere starts with a formula character; a tab only before digits.
+        const unsafe = records.flatMap((r) => Object.entries(r).filter(([, v]) => /^[=+\-@\r]|^\t(?![0-9])/.test(v)).map(([k, v]) => `${k}: ${v}`))
+        expect(unsafe).toEqual([])
+
+        // XLSX, read as exceljs reads it: string cells, the quote kept; numbers numbers; a typed date-time in Beijing wall-clock time.
+        const xlsx = await download(commander, 'households.xlsx')
+        const book = new ExcelJS.Workbook()
+        await book.xlsx.load(xlsx.bytes as never)
+        const sheet = book.worksheets[0]
+        const col: Record<string, number> = {}
+        sheet.getRow(1).eachCell((c, i) => (col[String(c.text)] = i))
+        const rows = new Map<string, ExcelJS.Row>()
+        sheet.eachRow((r, n) => { if (n > 1) rows.set(String(r.getCell(col.code).value), r) })
+        for (const [i, h] of hh.entries()) {
+          const r = rows.get(h.code as string)!
+          expect(r, h.code).toBeDefined()
+          expect(r.getCell(col.measures).type).toBe(ExcelJS.ValueType.String)
+          expect(r.getCell(col.measures).value).toBe(`'${evil[i]}`)
+          expect(r.getCell(col.code).type).toBe(ExcelJS.ValueType.String)
+          expect(r.getCell(col.grid_code).value).toBe(h.grid_code)
+          expect(r.getCell(col.members).value).toBe(h.members)
+          expect(r.getCell(col.lon).type).toBe(ExcelJS.ValueType.Number)
+          const when = r.getCell(col.last_visit_at)
+          expect(when.type).toBe(ExcelJS.ValueType.Date)
+          expect((when.value as Date).toISOString()).toBe('2026-07-14T04:30:15.000Z')
+          expect(when.numFmt).toMatch(/yyyy-mm-dd hh:mm:ss.*\+08:00/)
+        }
+        expect(rows.get(hh[0].code as string)!.getCell(col.grid_name).value).toBe(`'${gridName}`)
+        // GDAL takes the column for a date-time.
+        const fromGdal = (await readBack(xlsx.path)).get(hh[0].code as string)!
+        expect(fromGdal.last_visit_at).toBe('2026/07/14 04:30:15')
+
+        // Not spreadsheets: GeoJSON and GeoPackage keep the text as it is; GeoJSON writes +08:00, GeoPackage UTC (its standard),
+        // a Shapefile (dates without time) the Beijing day.
+        const gj = JSON.parse((await download(commander, 'households.geojson')).bytes.toString('utf8'))
+        const f0 = gj.features.find((f: { properties: { code: string } }) => f.properties.code === hh[0].code)
+        expect(f0.properties).toMatchObject({ measures: evil[0], last_visit_at: '2026-07-14T04:30:15+08:00', grid_name: gridName })
+        const gpkg = (await readBack((await download(commander, 'households.gpkg')).path)).get(hh[0].code as string)!
+        expect(gpkg.measures).toBe(evil[0])
+        expect(gpkg.last_visit_at).toBe('2026/07/13 20:30:15+00')
+        const shp = (await readBack((await download(commander, 'households.shp.zip')).path)).get(hh[0].code as string)!
+        expect(field(shp, 'last_visit_at')).toBe('2026/07/14')
+
+        // An analysis export goes the same way: the grid's name in worker_load.
+        const wl = await commander.get(`/api/export/analysis/worker_load.csv?unit=${town}&limit=5`)
+        expect(wl.status).toBe(200)
+        const wlRows = parse(Buffer.from(await wl.arrayBuffer()).subarray(3).toString('utf8'), { columns: true }) as Record<string, string>[]
+        const g = wlRows.find((r) => r.code === `\t${hh[0].grid_code}`)!
+        expect(g, 'the grid in worker_load.csv').toBeDefined()
+        expect(g.name).toBe(`'${gridName}`)
+      } finally {
+        for (const h of hh) await sql`UPDATE households SET measures = ${h.measures}, last_visit_at = ${h.last_visit_at} WHERE id = ${h.id}`
+        await sql`UPDATE grids SET name = ${hh[0].grid_name} WHERE id = ${hh[0].grid_id}`
+      }
     })
 
     it('refuses roles without data.export, places outside the scope, and bad layers, formats and units', async () => {

@@ -120,6 +120,18 @@ for (const target of targets()) {
 
     it('round trip: our own exports come back in with no errors and no change (CSV and XLSX households, GeoJSON hazard sites)', async () => {
       const codes = (await s.db.sql`SELECT h.code FROM households h JOIN grids g ON g.id = h.grid_id WHERE g.code LIKE ${town.slice(0, 9) + '%'} ORDER BY h.code`).map((r) => r.code as string)
+      // Measures a spreadsheet would run as formulas: the export neutralises them (a leading quote), the import takes the quote off again.
+      const evil = ['=HYPERLINK("http://x","y")', '@SUM(1)', '-1+2', "'=1+1"]
+      const kept = await s.db.sql`SELECT code, measures FROM households WHERE code = ANY(${codes.slice(1, 1 + evil.length)}) ORDER BY code`
+      for (const [i, h] of kept.entries()) await s.db.sql`UPDATE households SET measures = ${evil[i]} WHERE code = ${h.code}`
+      try {
+        await roundTrip(codes)
+      } finally {
+        for (const h of kept) await s.db.sql`UPDATE households SET measures = ${h.measures} WHERE code = ${h.code}`
+      }
+    })
+
+    async function roundTrip(codes: string[]) {
       let csv = ''
       for (const fmt of ['csv', 'xlsx'] as const) {
         const ex = await commander.get(`/api/export/households.${fmt}?unit=${town}`)
@@ -138,7 +150,8 @@ for (const target of targets()) {
       // The report sees a change: one name edited (in Chinese) in the exported file.
       const [first] = await s.db.sql`SELECT code, householder FROM households WHERE code = ${codes[0]}`
       expect(first.householder).toMatch(/[\u4e00-\u9fff]/)
-      const edited = csv.replace(new RegExp(`^(\\d+,${codes[0]},)${first.householder},`, 'm'), '$1欧阳测试,')
+      // The codes are in quotes after a tab there, so that Excel keeps them as text.
+      const edited = csv.replace(new RegExp(`^(\\d+,"\\t${codes[0]}",)${first.householder},`, 'm'), '$1欧阳测试,')
       expect(edited).not.toBe(csv)
       const one = await (await post(township, 'households', { file: b64(edited), format: 'csv' })).json()
       expect(one.report.filter((x: { changed: string[] }) => x.changed.length).map((x: { code: string; changed: string[] }) => [x.code, x.changed])).toEqual([[codes[0], ['householder']]])
@@ -149,6 +162,36 @@ for (const target of targets()) {
       const body = await r.json()
       expect(r.status, JSON.stringify(body).slice(0, 400)).toBe(200)
       expect(body).toMatchObject({ rows: n, updated: n, inserted: 0 })
+    }
+
+    it('refuses a code Excel turned into a number, or a code of the wrong kind: each by row and field, nothing written', async () => {
+      const [a] = inside
+      const before = [await count('households'), await count('hazard_sites')]
+      const header = '户代码,户主,人口,风险等级,经度,纬度'
+      const body = await expectErrors(await post(township, 'households', { format: 'csv', dryRun: false, file: b64('\uFEFF' + [header,
+        `5.30602E+18,张三,3,红,${a.lon},${a.lat}`, // Excel's scientific notation: the last digits are gone
+        `${a.code.slice(0, 12)},李四,3,红,${a.lon},${a.lat}`, // a village's code, not a household's
+        `${a.code}00001,王五,3,红,${a.lon},${a.lat}`, // 20 digits
+        `H-1,赵六,3,红,${a.lon},${a.lat}`,
+        `${a.code}9991,钱七,3,红,${a.lon},${a.lat}`, // a good one
+      ].join('\n')) }), [2, 3, 4, 5])
+      const [sci, village] = body.errors
+      expect(sci.zh).toMatch(/^第 2 行 户代码“5\.30602E\+18”：.*科学计数法/)
+      expect(sci.en).toMatch(/^row 2 code "5\.30602E\+18": .*scientific notation/)
+      expect(village.zh).toMatch(/^第 3 行 户代码“\d{12}”：.*19 位数字/)
+      expect(village.en).toMatch(/^row 3 code "\d{12}": .*19 digits/)
+      // XLSX: a code typed as a number keeps only 15 significant digits in Excel.
+      const book = new ExcelJS.Workbook()
+      const sheet = book.addWorksheet('台账')
+      sheet.addRow(header.split(','))
+      sheet.addRow([Number(`${a.code}0001`), '张三', 3, '红', a.lon, a.lat])
+      sheet.addRow([`${a.code}9992`, '李四', 3, '红', a.lon, a.lat])
+      const x = await expectErrors(await post(township, 'households', { format: 'xlsx', dryRun: false, file: b64(Buffer.from(await book.xlsx.writeBuffer())) }), [2])
+      expect(x.errors[0].en).toMatch(/^row 2 code "5\.3\d*e\+18": .*scientific notation/)
+      // A hazard site's code in scientific notation.
+      await expectErrors(await post(township, 'hazard_sites', { format: 'csv', dryRun: false, file: b64(['统一编号,名称,类型,规模,经度,纬度',
+        `5.30602E+11,测试滑坡,滑坡,小型,${a.lon},${a.lat}`, `${a.code.slice(0, 6)}DZ99991,测试崩塌,崩塌,小型,${a.lon},${a.lat}`].join('\n')) }), [2], /row 2 code "5\.30602E\+11": .*scientific notation/)
+      expect([await count('households'), await count('hazard_sites')]).toEqual(before)
     })
 
     it.skipIf(!haveGdal)('hazard sites from a zipped Shapefile with Chinese fields', async () => {
@@ -198,7 +241,7 @@ for (const target of targets()) {
       await expectErrors(await post(township, 'households', { file: b64(iconv.encode(`${header}\n甲,3,红,${a.lon},${a.lat}`, 'gbk')), format: 'csv', encoding: 'utf-8' }), [1, 2])
       // Masked names from a planner's export, a code twice.
       await expectErrors(await post(township, 'households', { format: 'csv', file: csv(['户代码,' + header,
-        `X1,张**,3,红,${a.lon},${a.lat}`, `X2,李四,3,红,${a.lon},${a.lat}`, `X2,王五,3,红,${a.lon},${a.lat}`]) }), [2, 4], /masked|repeats/)
+        `${a.code}9981,张**,3,红,${a.lon},${a.lat}`, `${a.code}9982,李四,3,红,${a.lon},${a.lat}`, `${a.code}9982,王五,3,红,${a.lon},${a.lat}`]) }), [2, 4], /masked|repeats/)
       // GeoJSON that is not points.
       await expectErrors(await post(township, 'hazard_sites', { format: 'geojson', file: b64(JSON.stringify({ type: 'FeatureCollection', features: [
         { type: 'Feature', geometry: { type: 'LineString', coordinates: [[a.lon, a.lat], [a.lon + 0.01, a.lat]] }, properties: { code: 'L1', name: '线', type: '滑坡', scale: '小型' } }] })) }), [1], /not a point/)

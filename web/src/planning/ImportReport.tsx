@@ -2,23 +2,17 @@
  * An import's report, every row of it: the errors of a refused file (each
  * with its row number) or what a dry run would do to each row (insert, or
  * update and which fields change). Shown a page at a time and saved whole as
- * a CSV (UTF-8 with BOM, so Excel opens the Chinese right), so that a
- * township can go through its spreadsheet row by row.
+ * a CSV for Excel (report-csv.ts), so that a township can go through its
+ * spreadsheet row by row.
  */
 import { useState } from 'react'
 import { useI18n } from '../i18n/index.tsx'
+import { reportCsv } from './report-csv.ts'
 
 export interface ImportError { row: number; zh: string; en: string }
 export interface ImportRow { row: number; action: string; code: string; grid: string; changed?: string[] }
 
 const PAGE = 50
-
-/** One CSV cell: quoted when it holds a comma, quote or line break. */
-const cell = (v: string | number) => (/[",\n\r]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))
-
-export function reportCsv(header: string[], lines: (string | number)[][]) {
-  return '\uFEFF' + [header, ...lines].map((l) => l.map(cell).join(',')).join('\r\n') + '\r\n'
-}
 
 export function ImportReport({ errors, rows, file, onSave }: { errors?: ImportError[]; rows?: ImportRow[]; file: string; onSave(blob: Blob, name: string): void }) {
   const { t, lang } = useI18n()
