@@ -4,10 +4,9 @@ import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { basicAuth, ogcLoginRequired } from './auth/basic.ts'
-import { LOGIN_RATE } from './auth/credentials.ts'
 import { csrfCheck, loginRequired, sessionLookup } from './auth/middleware.ts'
-import { AttemptLimiter } from './auth/rate-limit.ts'
 import type { SessionStore } from './auth/sessions.ts'
+import { LoginThrottle } from './auth/throttle.ts'
 import type { Basemap } from './basemap.ts'
 import { config } from './config.ts'
 import type { Database } from './db/connect.ts'
@@ -46,6 +45,8 @@ export interface AppDeps {
   /** The built web app (web/dist), served at / when present. */
   webDist?: string
   basemap?: Basemap | null
+  /** The clock of the login throttles (tests set theirs). */
+  now?: () => Date
 }
 
 export function createApp(deps: AppDeps) {
@@ -59,12 +60,12 @@ export function createApp(deps: AppDeps) {
     app.use(path, csrfCheck)
     app.use(path, loginRequired(new Set(['/api/health', '/api/config'])))
   }
-  // Failed logins per address, counted alike for the login form and HTTP Basic.
-  const loginLimiter = new AttemptLimiter(LOGIN_RATE.max, LOGIN_RATE.windowMs)
+  // Password guesses slowed alike for the login form, the password change and HTTP Basic; counted in the database.
+  const loginThrottle = new LoginThrottle(deps.db.sql, deps.now)
   // OGC API – Features: read-only, for QGIS/GDAL too, so HTTP Basic is accepted beside the session cookie.
   app.use('/ogc/*', compress())
   app.use('/ogc/*', sessionLookup(deps.sessions))
-  app.use('/ogc/*', basicAuth(deps.db.sql, loginLimiter))
+  app.use('/ogc/*', basicAuth(deps.db.sql, loginThrottle))
   app.use('/ogc/*', ogcLoginRequired)
 
   app.get('/api/health', (c) =>
@@ -72,7 +73,7 @@ export function createApp(deps: AppDeps) {
   )
   // What the browser needs to know at run time (no rebuild to change the basemap).
   app.get('/api/config', (c) => c.json({ basemap }))
-  app.route('/', authRoutes(deps.db.sql, deps.sessions, loginLimiter))
+  app.route('/', authRoutes(deps.db.sql, deps.sessions, loginThrottle))
   app.route('/', userRoutes(deps.db.sql, deps.sessions))
   app.route('/', tileRoutes(deps.tiles, () => deps.bounds))
   app.route('/', unitRoutes(deps.db.sql))

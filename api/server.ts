@@ -26,6 +26,8 @@ export interface ServerOptions {
   /** Seed this scale when the database has no data yet (default demo). */
   seedScale?: keyof typeof scales | false
   quiet?: boolean
+  /** The clock of the login throttles (tests set theirs). */
+  now?: () => Date
 }
 
 export interface RunningServer {
@@ -69,7 +71,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     const [b] = await db.sql`SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n
                              FROM (SELECT ST_Extent(geom) AS e FROM admin_units) x`
     const bounds: [number, number, number, number] = b.w == null ? [-180, -85, 180, 85] : [b.w, b.s, b.e, b.n]
-    const app = createApp({ db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist })
+    const app = createApp({ db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist, now: opts.now })
     // The same options as createApp's (which takes config.basemap when given none).
     const security = securityHeaders({ basemap: config.basemap, frameAncestors: config.frameAncestors })
     const fastPath = { tiles, sessions, securityHeaders: await securityHeadersOf(security, '/tiles/') }

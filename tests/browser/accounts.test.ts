@@ -4,7 +4,10 @@ import { cliActor, createAccount } from '../../api/auth/accounts.ts'
 import type { Role } from '../../api/auth/policy.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
+import { en } from '../../web/src/i18n/en.ts'
 import { zh } from '../../web/src/i18n/zh.ts'
+import { THROTTLE } from '../../api/auth/throttle-rules.ts'
+import { fetchFrom, freshAddress } from '../helpers/from-address.ts'
 import { chromiumPath, collectErrors, launch, screenshot, waitForMap } from '../helpers/browser.ts'
 import { TEST_PASSWORD } from '../helpers/session.ts'
 
@@ -136,5 +139,43 @@ describe.skipIf(!exe)('accounts in Chromium', () => {
     await second.click('[data-testid=password-form] button[type=submit]')
     await waitForMap(second)
     await second.close()
+  })
+
+  it('shows an admin who is being slowed down at login, until when, and clears it', async () => {
+    // Someone guesses a planner's password from one address until the server makes them wait.
+    const victim = await account('planner', '530600000000')
+    const from = freshAddress()
+    const attempt = (password: string) => fetchFrom(from)(`${server.url}/api/auth/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: victim, password }),
+    })
+    for (let i = 0; i < THROTTLE.place.free; i++) expect((await attempt('wrong-password-1')).status).toBe(401)
+    expect((await attempt(TEST_PASSWORD)).status).toBe(429)
+
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    const errors = collectErrors(page)
+    await page.goto(server.url + '/')
+    await logIn(page, await account('admin', '530600000000'))
+    await page.getByRole('button', { name: zh.accounts.open }).click()
+    const section = page.getByTestId('throttles')
+    const row = section.locator('tr', { hasText: victim }).filter({ hasText: from })
+    await row.waitFor()
+    const text = await row.innerText()
+    expect(text).toContain(zh.throttles.scopes.account_address)
+    expect(text).toContain(String(THROTTLE.place.free))
+    expect(text).toMatch(/\d{1,2}:\d{2}/) // when it clears, in Beijing time
+    // No raw codes on screen.
+    expect(await section.innerText()).not.toMatch(/account_address|account_device|too_many|null|undefined/)
+    await screenshot(page, 'accounts-throttles-1366x768.png')
+
+    await page.getByTestId('lang-switch').click()
+    await section.getByText(en.throttles.title).waitFor()
+    expect(await row.innerText()).toContain(en.throttles.scopes.account_address)
+    await row.getByRole('button', { name: en.throttles.clear }).click()
+    await row.waitFor({ state: 'detached' })
+    expect((await server.db.sql`SELECT count(*)::int AS n FROM login_throttles WHERE username = ${victim} AND place = ${from}`)[0].n).toBe(0)
+    expect((await attempt(TEST_PASSWORD)).status).toBe(200)
+    await page.getByTestId('lang-switch').click()
+    expect(errors).toEqual([])
+    await page.close()
   })
 })
