@@ -168,17 +168,21 @@ export class LoginThrottle {
   /** The throttles in force: a wait now, or as many failures as make the next one wait. The longest waits first. */
   async list(limit = 500): Promise<ThrottleView[]> {
     const now = this.now()
+    // Per scope: the failures from which the next one waits, and the oldest last failure still remembered.
+    const of = (scope: Scope) => {
+      const rule = ruleOf(scope)
+      return { free: rule.free, since: new Date(now.getTime() - rule.forgetSeconds * 1000) }
+    }
+    const [place, address, account] = [of('account_address'), of('address'), of('account')]
     const rows = (await this.sql`
       SELECT id, scope, username, place, failures, last_failure_at, blocked_until FROM login_throttles
-      WHERE failures > 0 AND last_failure_at > ${new Date(now.getTime() - longestMemory * 1000)}
-      ORDER BY blocked_until DESC NULLS LAST, last_failure_at DESC`) as unknown as Row[]
-    const out: ThrottleView[] = []
-    for (const r of rows) {
-      const v = view(r, now)
-      if (v && (v.blockedUntil || v.failures >= ruleOf(v.scope).free)) out.push(v)
-      if (out.length >= limit) break
-    }
-    return out
+      WHERE last_failure_at > CASE scope WHEN 'address' THEN ${address.since}::timestamptz
+                                         WHEN 'account' THEN ${account.since}::timestamptz ELSE ${place.since}::timestamptz END
+        AND (blocked_until > ${now} OR failures >= CASE scope WHEN 'address' THEN ${address.free}::int
+                                                              WHEN 'account' THEN ${account.free}::int ELSE ${place.free}::int END)
+      ORDER BY blocked_until DESC NULLS LAST, last_failure_at DESC
+      LIMIT ${limit}`) as unknown as Row[]
+    return rows.map((r) => view(r, now)).filter((v): v is ThrottleView => !!v)
   }
 
   /** Clears one throttle (audited); false when there is none by that id. */

@@ -330,6 +330,15 @@ for (const target of targets()) {
       expect((await attempt(from, name, TEST_PASSWORD)).status).toBe(200)
     })
 
+    it('a burst of guesses sent at once gets no more checked than one after another', async () => {
+      const name = await account()
+      const from = freshAddress()
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt(from, name, `burst-guess-${i}`)))
+      const statuses = answers.map((r) => r.status).sort()
+      expect(statuses.filter((x) => x === 401).length).toBe(THROTTLE.place.free)
+      expect(statuses.filter((x) => x === 429).length).toBe(12 - THROTTLE.place.free)
+    })
+
     it('a stranger’s failures do not stop the owner logging in from a known device or address', async () => {
       const name = await account()
       const home = freshAddress()
