@@ -4,10 +4,9 @@ import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { basicAuth, ogcLoginRequired } from './auth/basic.ts'
-import { LOGIN_RATE } from './auth/credentials.ts'
 import { csrfCheck, loginRequired, sessionLookup } from './auth/middleware.ts'
-import { AttemptLimiter } from './auth/rate-limit.ts'
 import type { SessionStore } from './auth/sessions.ts'
+import { LoginThrottle } from './auth/throttle.ts'
 import type { Basemap } from './basemap.ts'
 import { config, proxySettingsFromEnv } from './config.ts'
 import type { Database } from './db/connect.ts'
@@ -35,7 +34,7 @@ import { userRoutes } from './routes/users.ts'
 import { securityHeaders } from './security-headers.ts'
 import { limitBodies } from './edge/body-limits.ts'
 import { refuseControlCharacters } from './edge/control-characters.ts'
-import type { ProxySettings } from './proxy.ts'
+import { clientAddressOf, type ProxySettings } from './proxy.ts'
 import type { TileService } from '../tiles/service.ts'
 
 export interface AppDeps {
@@ -53,6 +52,8 @@ export interface AppDeps {
   proxy?: ProxySettings
   /** /api/ready's check (database answers, not stopping); absent: always ready. */
   ready?: () => Promise<{ ready: boolean; stage?: string; zh?: string; en?: string }>
+  /** The clock of the login throttles (tests set theirs). */
+  now?: () => Date
 }
 
 export function createApp(deps: AppDeps) {
@@ -63,6 +64,10 @@ export function createApp(deps: AppDeps) {
   app.use('*', securityHeaders({ basemap, frameAncestors: config.frameAncestors }))
   // Before anything reads a body or looks up a session: hostile input stops here.
   app.use('*', limitBodies())
+  app.use('*', async (c, next) => {
+    c.set('clientAddress', clientAddressOf(c, proxy))
+    await next()
+  })
   for (const path of ['/api/*', '/tiles/*', '/ogc/*']) app.use(path, refuseControlCharacters())
   app.use('/api/*', compress())
   for (const path of ['/api/*', '/tiles/*']) {
@@ -70,12 +75,12 @@ export function createApp(deps: AppDeps) {
     app.use(path, csrfCheck(proxy))
     app.use(path, loginRequired(new Set(['/api/health', '/api/ready', '/api/config'])))
   }
-  // Failed logins per address, counted alike for the login form and HTTP Basic.
-  const loginLimiter = new AttemptLimiter(LOGIN_RATE.max, LOGIN_RATE.windowMs)
+  // Password guesses slowed alike for the login form, the password change and HTTP Basic; counted in the database.
+  const loginThrottle = new LoginThrottle(deps.db.sql, deps.now)
   // OGC API – Features: read-only, for QGIS/GDAL too, so HTTP Basic is accepted beside the session cookie.
   app.use('/ogc/*', compress())
   app.use('/ogc/*', sessionLookup(deps.sessions, proxy))
-  app.use('/ogc/*', basicAuth(deps.db.sql, loginLimiter))
+  app.use('/ogc/*', basicAuth(deps.db.sql, loginThrottle))
   app.use('/ogc/*', ogcLoginRequired)
 
   app.get('/api/health', (c) =>
@@ -89,7 +94,7 @@ export function createApp(deps: AppDeps) {
   })
   // What the browser needs to know at run time (no rebuild to change the basemap).
   app.get('/api/config', (c) => c.json({ basemap }))
-  app.route('/', authRoutes(deps.db.sql, deps.sessions, proxy, loginLimiter))
+  app.route('/', authRoutes(deps.db.sql, deps.sessions, proxy, loginThrottle))
   app.route('/', userRoutes(deps.db.sql, deps.sessions))
   app.route('/', tileRoutes(deps.tiles, () => deps.bounds, proxy))
   app.route('/', unitRoutes(deps.db.sql))

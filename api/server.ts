@@ -35,6 +35,8 @@ export interface ServerOptions {
   stopGraceMs?: number
   /** Called once the port answers (with "starting" until the database is ready). */
   onListening?: (url: string) => void
+  /** The clock of the login throttles (tests set theirs). */
+  now?: () => Date
 }
 
 export interface RunningServer {
@@ -110,7 +112,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
                              FROM (SELECT ST_Extent(geom) AS e FROM admin_units) x`
     const bounds: [number, number, number, number] = b.w == null ? [-180, -85, 180, 85] : [b.w, b.s, b.e, b.n]
     const ready = readiness(db, drain)
-    const app = createApp({ db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist, proxy, ready })
+    const app = createApp({ db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist, proxy, ready, now: opts.now })
     const fastPath = { tiles, sessions, securityHeaders: await securityHeadersOf(security, '/tiles/') }
     current = tileFastPath(fastPath, getRequestListener(app.fetch, { hostname: '0.0.0.0' }))
     const graceMs = opts.stopGraceMs ?? config.stopGraceMs

@@ -3,7 +3,7 @@
  * database (through a running gridwatch's socket when one holds the folder).
  *   npm run user -- add --username NAME --name 姓名 --role ROLE --unit CODE [--password P]
  *   npm run user -- list
- *   npm run user -- disable|enable|unlock --username NAME
+ *   npm run user -- disable|enable|unlock --username NAME   (unlock: clears the account's login throttles)
  *   npm run user -- reset-password --username NAME [--password P]
  * Without --password a random one is printed; it must be changed at first login.
  */
@@ -13,6 +13,7 @@ import { ZodError } from 'zod'
 import { cliActor, createAccount } from '../api/auth/accounts.ts'
 import { checkPasswordRules, hashPassword } from '../api/auth/passwords.ts'
 import { roles } from '../api/auth/policy.ts'
+import { LoginThrottle } from '../api/auth/throttle.ts'
 import { config } from '../api/config.ts'
 import { connect } from '../api/db/connect.ts'
 import { runningEmbeddedUrl } from '../api/db/embedded.ts'
@@ -66,15 +67,18 @@ try {
     const acc = await createAccount(db.sql, { username: values.username!, displayName: values.name!, role: values.role as never, unitCode: values.unit!, password }, actor, { mustChange: generated })
     console.log(`已创建 / created: ${acc.username} (${acc.role}, ${acc.unitCode})${generated ? `  初始密码 initial password: ${password} （首次登录须修改 / change at first login）` : ''}`)
   } else if (command === 'list') {
-    for (const u of await db.sql`SELECT username, display_name, role, unit_code, disabled, locked_until > now() AS locked FROM users ORDER BY username`) {
-      console.log(`${String(u.username).padEnd(16)} ${String(u.role).padEnd(12)} ${u.unit_code}  ${u.display_name}${u.disabled ? '  停用 disabled' : ''}${u.locked ? '  锁定 locked' : ''}`)
+    const throttled = new Set((await new LoginThrottle(db.sql).list()).map((t) => t.username))
+    for (const u of await db.sql`SELECT username, display_name, role, unit_code, disabled FROM users ORDER BY username`) {
+      console.log(`${String(u.username).padEnd(16)} ${String(u.role).padEnd(12)} ${u.unit_code}  ${u.display_name}${u.disabled ? '  停用 disabled' : ''}${throttled.has(u.username as string) ? '  登录受限 throttled' : ''}`)
     }
   } else if (command === 'disable' || command === 'enable') {
     await one({ disabled: command === 'disable' }, command === 'disable')
     console.log(`${command}d: ${values.username}`)
   } else if (command === 'unlock') {
-    await one({ failed_logins: 0, locked_until: null }, false)
-    console.log(`unlocked: ${values.username}`)
+    const [u] = await db.sql`SELECT 1 FROM users WHERE username = ${values.username!}`
+    if (!u) fail(`没有这个账号 / no account "${values.username}"`)
+    const n = await new LoginThrottle(db.sql).clearAccount(actor, values.username!)
+    console.log(`已清除登录限制 / login throttles cleared: ${values.username} (${n})`)
   } else {
     checkPasswordRules(password, values.username!)
     await one({ password_hash: await hashPassword(password), must_change_password: generated, password_changed_at: new Date() }, true)

@@ -42,7 +42,7 @@ export async function checkRoleScope(sql: Sql | Tx, role: Role, unitCode: string
 
 export const accountColumns = (sql: Sql | Tx) =>
   sql`id, username, display_name AS "displayName", role, unit_code AS "unitCode", disabled,
-      must_change_password AS "mustChangePassword", locked_until AS "lockedUntil", created_at AS "createdAt", version`
+      must_change_password AS "mustChangePassword", created_at AS "createdAt", version`
 
 /** Creates an account (checked as an admin's request would be); `by` is recorded in the audit log. */
 export async function createAccount(sql: Sql, input: NewAccount, by: Actor, opts: { mustChange?: boolean } = {}) {

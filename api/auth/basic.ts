@@ -1,18 +1,17 @@
 /**
  * HTTP Basic for the read-only OGC API: QGIS and GDAL keep a username and
  * password, not our session cookie. Only GET/HEAD (nothing to forge), the
- * same password check, lockout and address limit as the login form
- * (credentials.ts), no session made. A 401 here asks for credentials
+ * same password check and login throttles as the login form (credentials.ts,
+ * throttle.ts), no session made. A 401 here asks for credentials
  * (WWW-Authenticate), so a desktop client prompts for them.
  */
 import { createHash } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import type { Sql } from '../db/connect.ts'
-import { writeTx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
 import { checkCredentials } from './credentials.ts'
 import type { SessionUser } from './guard.ts'
-import type { AttemptLimiter } from './rate-limit.ts'
+import type { LoginThrottle } from './throttle.ts'
 
 /** How long a verified username+password is trusted before argon2 runs again (a client pages many times a second). */
 const CACHE_MS = 60_000
@@ -30,9 +29,9 @@ function parseBasic(header: string | undefined): { username: string; password: s
 
 const unauthorized = (zh: string, en: string) => new HttpError(401, 'not_logged_in', zh, en)
 
-export function basicAuth(sql: Sql, limiter: AttemptLimiter): MiddlewareHandler {
+export function basicAuth(sql: Sql, throttle: LoginThrottle): MiddlewareHandler {
   // sha256(username, password) → the account and its password hash when verified: a hit is re-checked
-  // against the account row (still enabled, same password hash, not locked), so a change takes effect at once.
+  // against the account row (still enabled, same password hash), so a change takes effect at once.
   const verified = new Map<string, { id: number; passwordHash: string; at: number }>()
 
   return async (c, next) => {
@@ -45,20 +44,16 @@ export function basicAuth(sql: Sql, limiter: AttemptLimiter): MiddlewareHandler 
       const hit = verified.get(key)
       let id: number | undefined
       if (hit && Date.now() - hit.at < CACHE_MS) {
-        const [ok] = await sql`SELECT 1 FROM users WHERE id = ${hit.id} AND password_hash = ${hit.passwordHash}
-                                 AND NOT disabled AND (locked_until IS NULL OR locked_until <= now())`
+        const [ok] = await sql`SELECT 1 FROM users WHERE id = ${hit.id} AND password_hash = ${hit.passwordHash} AND NOT disabled`
         if (ok) id = hit.id
         else verified.delete(key)
       }
       if (id === undefined) {
-        const acc = await checkCredentials(c, sql, limiter, creds.username, creds.password).catch((e: unknown) => {
-          // A wrong password asks again, so that QGIS shows its login box.
+        const acc = await checkCredentials(c, sql, throttle, creds.username, creds.password).catch((e: unknown) => {
+          // A wrong password asks again, so that QGIS shows its login box (a wait does not: 429).
           if (e instanceof HttpError && e.status === 401) c.header('WWW-Authenticate', BASIC_CHALLENGE)
           throw e
         })
-        if (acc.failedLogins > 0) {
-          await writeTx(sql, acc, (tx) => tx`UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ${acc.id}`)
-        }
         verified.set(key, { id: acc.id, passwordHash: acc.passwordHash, at: Date.now() })
         if (verified.size > 1000) verified.delete(verified.keys().next().value!)
         id = acc.id

@@ -17,6 +17,8 @@ declare module 'hono' {
   interface ContextVariableMap {
     user: SessionUser | undefined
     session: { tokenHash: string; csrfToken: string } | undefined
+    /** Set by the edge (app.ts) from the peer, or a trusted proxy's X-Forwarded-For. */
+    clientAddress: string | undefined
   }
 }
 

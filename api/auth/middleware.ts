@@ -65,10 +65,14 @@ export const csrfCheck = (proxy: ProxySettings): MiddlewareHandler => async (c, 
   await next()
 }
 
+// Logging in and out, and changing a password that must be changed, are before the checks below;
+// the rest of /api/auth (the admin's throttles) is not.
+const authPaths = new Set(['/api/auth/login', '/api/auth/me', '/api/auth/logout', '/api/auth/password'])
+
 /** Data (API and tiles) is for logged-in people; an account with a reset password must change it first. */
 export function loginRequired(publicPaths: Set<string>): MiddlewareHandler {
   return async (c, next) => {
-    if (publicPaths.has(c.req.path) || c.req.path.startsWith('/api/auth/')) return next()
+    if (publicPaths.has(c.req.path) || authPaths.has(c.req.path)) return next()
     const user = c.get('user')
     if (!user) throw notLoggedIn()
     if (user.mustChangePassword) {

@@ -1,27 +1,28 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
+import { getCookie, setCookie } from 'hono/cookie'
 import { z } from 'zod'
-import { requireUser } from '../auth/guard.ts'
-import { checkCredentials, clientAddress, LOCKOUT, LOGIN_RATE } from '../auth/credentials.ts'
+import { authorize, requireUser } from '../auth/guard.ts'
+import { checkCredentials, clientAddress, takeAttempt } from '../auth/credentials.ts'
 import { checkPasswordRules, hashPassword, verifyPassword } from '../auth/passwords.ts'
 import { actions, mayDo } from '../auth/policy.ts'
-import { AttemptLimiter } from '../auth/rate-limit.ts'
 import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.ts'
 import type { SessionStore } from '../auth/sessions.ts'
-import type { ProxySettings } from '../proxy.ts'
+import { DEVICE_COOKIE, deviceToken, LoginThrottle, newDeviceToken } from '../auth/throttle.ts'
+import { KNOWN_PLACE_DAYS } from '../auth/throttle-rules.ts'
+import { clientUsesHttps, type ProxySettings } from '../proxy.ts'
 import type { Sql } from '../db/connect.ts'
 import { auditEvent, writeTx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
+import { HttpError, notFound, parseId } from '../errors.ts'
 import { readJson } from '../validate.ts'
 
-// Kept here too: tests and scripts import them from the login routes.
-export { LOCKOUT, LOGIN_RATE }
+const THROTTLE_WHAT = { zh: '登录限制', en: 'login throttle' }
 
 const loginSchema = z.object({ username: z.string().trim().toLowerCase().min(1).max(64), password: z.string().min(1).max(200) })
 const passwordSchema = z.object({ current: z.string().min(1).max(200), next: z.string() })
 
-/** `limiter`: failed logins per address, shared with HTTP Basic on /ogc (see app.ts). */
-export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySettings, limiter = new AttemptLimiter(LOGIN_RATE.max, LOGIN_RATE.windowMs)) {
+/** `throttle`: password guesses slowed, shared with HTTP Basic on /ogc (see app.ts). */
+export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySettings, throttle = new LoginThrottle(sql)) {
   const app = new Hono()
 
   const me = (c: Context) => {
@@ -32,14 +33,15 @@ export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySetting
   app.post('/api/auth/login', async (c) => {
     const ip = clientAddress(c)
     const { username, password } = await readJson(c, loginSchema)
-    const u = await checkCredentials(c, sql, limiter, username, password)
+    // The browser keeps one device cookie; a first login gives it one. Where it has logged in before,
+    // a stranger's guesses at the account do not hold it up (throttle.ts).
+    const device = deviceToken(getCookie(c, DEVICE_COOKIE)) ?? newDeviceToken()
+    const u = await checkCredentials(c, sql, throttle, username, password, device)
     const actor = { id: u.id, username, role: u.role }
-    await writeTx(sql, actor, async (tx) => {
-      await tx`UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ${u.id as number}`
-      await auditEvent(tx, { action: 'login', table: 'users', rowId: String(u.id), after: { ip } })
-    })
+    await writeTx(sql, actor, (tx) => auditEvent(tx, { action: 'login', table: 'users', rowId: String(u.id), after: { ip } }))
     const { token, csrfToken } = await sessions.start(u.id as number, { ip, userAgent: c.req.header('User-Agent') })
     setSessionCookie(c, proxy, token)
+    setCookie(c, DEVICE_COOKIE, device, { httpOnly: true, sameSite: 'Strict', path: '/api/auth', secure: clientUsesHttps(c, proxy), maxAge: KNOWN_PLACE_DAYS * 86400 })
     const s = await sessions.lookup(token)
     c.set('user', s!.user)
     c.set('session', { tokenHash: s!.tokenHash, csrfToken })
@@ -59,10 +61,15 @@ export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySetting
   app.post('/api/auth/password', async (c) => {
     const user = requireUser(c)
     const body = await readJson(c, passwordSchema)
+    // A stolen session is not a licence to guess the password behind it: the same counts as a login.
+    const ip = clientAddress(c)
+    const ticket = await takeAttempt(c, throttle, { username: user.username, address: ip, device: deviceToken(getCookie(c, DEVICE_COOKIE)) }, 'password')
     const [row] = await sql`SELECT password_hash FROM users WHERE id = ${user.id}`
     if (!(await verifyPassword(row?.password_hash as string, body.current))) {
+      await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'password_check_failed', table: 'users', rowId: String(user.id), after: { ip } }))
       throw new HttpError(400, 'bad_current_password', '当前密码不正确', 'the current password is wrong')
     }
+    await throttle.succeeded(ticket, user.id)
     if (body.next === body.current) throw new HttpError(400, 'same_password', '新密码不能与当前密码相同', 'the new password must differ from the current one')
     checkPasswordRules(body.next, user.username)
     const hash = await hashPassword(body.next)
@@ -70,6 +77,19 @@ export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySetting
                                           password_changed_at = now(), version = version + 1 WHERE id = ${user.id}`)
     // Everyone else holding this account's sessions is out; this one stays.
     await sessions.endAllOf(user.id, c.get('session')!.tokenHash)
+    return c.json({ ok: true })
+  })
+
+  // Who is being made to wait, and a way to let them in (an office behind one address, a forgetful chief).
+  app.get('/api/auth/throttles', async (c) => {
+    authorize(c, 'user.manage')
+    return c.json(await throttle.list())
+  })
+
+  app.delete('/api/auth/throttles/:id', async (c) => {
+    const admin = authorize(c, 'user.manage')
+    const id = parseId(c.req.param('id'), THROTTLE_WHAT)
+    if (!(await throttle.clear(admin, id))) throw notFound(THROTTLE_WHAT, String(id))
     return c.json({ ok: true })
   })
   return app

@@ -21,7 +21,6 @@ const accountPatch = z
     disabled: z.boolean().optional(),
     /** A new password set by the admin; the person must change it at next login. */
     password: z.string().optional(),
-    unlock: z.literal(true).optional(),
   })
   .strict()
 
@@ -71,7 +70,6 @@ export function userRoutes(sql: Sql, sessions: SessionStore) {
     if (p.unitCode !== undefined) set.unit_code = p.unitCode
     if (p.disabled !== undefined) set.disabled = p.disabled
     if (passwordHash) Object.assign(set, { password_hash: passwordHash, must_change_password: true })
-    if (p.unlock) Object.assign(set, { failed_logins: 0, locked_until: null })
     if (!Object.keys(set).length) throw new HttpError(400, 'nothing_to_change', '没有要修改的字段', 'no field to change')
     const row = await writeTx(sql, admin, async (tx) => {
       const [r] = await tx`UPDATE users SET ${tx(set)}, version = version + 1 WHERE id = ${id} AND version = ${p.version}

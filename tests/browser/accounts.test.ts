@@ -4,7 +4,10 @@ import { cliActor, createAccount } from '../../api/auth/accounts.ts'
 import type { Role } from '../../api/auth/policy.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
+import { en } from '../../web/src/i18n/en.ts'
 import { zh } from '../../web/src/i18n/zh.ts'
+import { THROTTLE } from '../../api/auth/throttle-rules.ts'
+import { fetchFrom, freshAddress } from '../helpers/from-address.ts'
 import { chromiumPath, collectErrors, launch, screenshot, waitForMap } from '../helpers/browser.ts'
 import { TEST_PASSWORD } from '../helpers/session.ts'
 
@@ -17,6 +20,8 @@ describe.skipIf(!exe)('accounts in Chromium', () => {
   let township: string
   let household: { id: number; householder: string }
   let n = 0
+  // The login throttles' clock stands still here: a wait shown on screen does not run out while the page loads.
+  const clock = Date.now()
 
   const account = async (role: Role, unitCode: string) => {
     const username = `b${role.replace('_', '')}${Date.now() % 100000}${n++}`
@@ -33,7 +38,7 @@ describe.skipIf(!exe)('accounts in Chromium', () => {
 
   beforeAll(async () => {
     await ensureWebBuild({ quiet: true })
-    server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist })
+    server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist, now: () => new Date(clock) })
     browser = await launch(exe!)
     const [h] = await server.db.sql`
       SELECT h.id, h.householder, t.code AS township FROM households h JOIN grids g ON g.id = h.grid_id
@@ -136,5 +141,48 @@ describe.skipIf(!exe)('accounts in Chromium', () => {
     await second.click('[data-testid=password-form] button[type=submit]')
     await waitForMap(second)
     await second.close()
+  })
+
+  it('shows an admin who is being slowed down at login, until when, and clears it', async () => {
+    // Someone guesses a planner's password from one address until the server makes them wait.
+    const victim = await account('planner', '530600000000')
+    const from = freshAddress()
+    const attempt = (password: string) => fetchFrom(from)(`${server.url}/api/auth/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: victim, password }),
+    })
+    for (let i = 0; i < THROTTLE.place.free; i++) expect((await attempt('wrong-password-1')).status).toBe(401)
+    expect((await attempt(TEST_PASSWORD)).status).toBe(429)
+
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    const errors = collectErrors(page)
+    await page.goto(server.url + '/')
+    await logIn(page, await account('admin', '530600000000'))
+    await page.getByRole('button', { name: zh.accounts.open }).click()
+    const section = page.getByTestId('throttles')
+    const row = section.locator('tr', { hasText: victim }).filter({ hasText: from })
+    await row.waitFor()
+    const text = await row.innerText()
+    expect(text).toContain(zh.throttles.scopes.account_address)
+    expect(text).toContain(String(THROTTLE.place.free))
+    // Until when it waits, in Beijing time: the server's clock plus the first wait.
+    const until = new Date(clock + THROTTLE.place.baseSeconds * 1000).toLocaleTimeString('en-GB', { timeZone: 'Asia/Shanghai', hour12: false })
+    expect(text).toContain(until)
+    expect(text).not.toContain(zh.throttles.now)
+    // No raw codes on screen.
+    expect(await section.innerText()).not.toMatch(/account_address|account_device|too_many|null|undefined/)
+    await screenshot(page, 'accounts-throttles-1366x768.png')
+
+    // In English (the panel is a modal: closed, switched, opened again).
+    await page.getByTestId('accounts-panel').getByRole('button', { name: zh.close, exact: true }).click()
+    await page.getByTestId('lang-switch').click()
+    await page.getByRole('button', { name: en.accounts.open }).click()
+    await section.getByText(en.throttles.title).waitFor()
+    expect(await row.innerText()).toContain(en.throttles.scopes.account_address)
+    await row.getByRole('button', { name: en.throttles.clear }).click()
+    await row.waitFor({ state: 'detached' })
+    expect((await server.db.sql`SELECT count(*)::int AS n FROM login_throttles WHERE username = ${victim} AND place = ${from}`)[0].n).toBe(0)
+    expect((await attempt(TEST_PASSWORD)).status).toBe(200)
+    expect(errors).toEqual([])
+    await page.close()
   })
 })

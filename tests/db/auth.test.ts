@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LOCKOUT, LOGIN_RATE } from '../../api/routes/auth.ts'
+import { cliActor, createAccount } from '../../api/auth/accounts.ts'
+import { THROTTLE } from '../../api/auth/throttle-rules.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
+import { fetchFrom, freshAddress } from '../helpers/from-address.ts'
 import { login, loginAs, TEST_PASSWORD, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
 
@@ -228,21 +230,6 @@ for (const target of targets()) {
       expect((await admin.send('PATCH', `/api/users/${admin.userId}`, { version: me.version, disabled: true })).status).toBe(400)
     })
 
-    it(`locks an account after ${LOCKOUT.failures} failed logins, even for the right password`, async () => {
-      const victim = await loginAs(s, 'planner', CITY)
-      const attempt = (password: string) =>
-        fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: victim.username, password }) })
-      for (let i = 1; i < LOCKOUT.failures; i++) expect((await attempt('wrong-password-1')).status).toBe(401)
-      expect((await attempt('wrong-password-1')).status).toBe(423)
-      expect((await attempt(TEST_PASSWORD)).status).toBe(423)
-      const [u] = await s.db.sql`SELECT locked_until > now() AS locked FROM users WHERE id = ${victim.userId}`
-      expect(u.locked).toBe(true)
-      expect((await s.db.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'login_failed' AND row_id = ${String(victim.userId)}`)[0].n).toBe(LOCKOUT.failures)
-      // An unknown name gets the same answer as a wrong password.
-      const unknown = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'nobody-here', password: 'x' }) })
-      expect(unknown.status).toBe(401)
-    })
-
     it('sets security headers: CSP, no framing but for the wall, nosniff, HTTP-only SameSite cookies', async () => {
       const r = await commander.get(`/api/units/${A}`)
       expect(r.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
@@ -261,18 +248,222 @@ for (const target of targets()) {
   })
 }
 
-describe('login rate limit', () => {
-  it(`answers 429 after ${LOGIN_RATE.max} attempts from one address`, async () => {
-    const s = await startServer({ port: 0, databaseUrl: targets()[0].url, seedScale: false, quiet: true })
-    try {
-      const attempt = () =>
-        fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'nobody-at-all', password: 'wrong-password' }) })
-      for (let i = 0; i < LOGIN_RATE.max; i++) expect((await attempt()).status).toBe(401)
-      const r = await attempt()
-      expect(r.status).toBe(429)
-      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
-    } finally {
-      await s.close()
+/**
+ * Password guessing is slowed, never locked: growing waits per (account, address), per address and per
+ * account, kept in the database; a place where the account has logged in before (its browser's device
+ * cookie, or its address) still gets in while strangers wait. The server's clock is the test's.
+ */
+for (const target of targets()) {
+  describe(`login throttle on ${target.name}`, () => {
+    let s: RunningServer
+    let clock = Date.now()
+    const later = (seconds: number) => void (clock += seconds * 1000)
+    let admin: Client, commander: Client
+
+    beforeAll(async () => {
+      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true, now: () => new Date(clock) })
+      admin = await loginAs(s, 'admin', CITY, { from: freshAddress() })
+      commander = await loginAs(s, 'commander', CITY.slice(0, 4) + '02000000', { from: freshAddress() })
+    })
+    afterAll(() => s?.close())
+
+    /** A login attempt from `from`, with the Cookie header `cookies` when given. */
+    const attempt = (from: string, username: string, password: string, cookies?: string) =>
+      fetchFrom(from)(`${s.url}/api/auth/login`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', ...(cookies ? { Cookie: cookies } : {}) }, body: JSON.stringify({ username, password }),
+      })
+    const account = async (role: 'planner' | 'viewer' = 'planner') => {
+      const username = `th${Date.now() % 1e6}${Math.floor(Math.random() * 1e4)}`
+      await createAccount(s.db.sql, { username, displayName: '限流测试', role, unitCode: CITY, password: TEST_PASSWORD }, cliActor('test'))
+      return username
     }
+    /** The answer's status, code, messages and Retry-After. */
+    const answer = async (r: Response) => {
+      const body = r.status === 200 ? null : await r.json()
+      return { status: r.status, code: body?.error?.code, zh: body?.error?.zh, en: body?.error?.en, retryAfter: r.headers.get('retry-after') }
+    }
+
+    it('six failures answer 429 with Retry-After, not 423: the wait doubles, and the right password then gets in', async () => {
+      const name = await account()
+      const from = freshAddress()
+      const { place } = THROTTLE
+      for (let i = 1; i < place.free; i++) expect((await answer(await attempt(from, name, 'wrong-password-1'))).status).toBe(401)
+      expect((await answer(await attempt(from, name, 'wrong-password-1'))).status).toBe(401) // the 3rd: now a wait
+      let wait = place.baseSeconds
+      for (let failures = place.free; failures <= 6; failures++) {
+        const slowed = await answer(await attempt(from, name, 'wrong-password-1'))
+        expect(slowed.status, `after ${failures} failures`).toBe(429)
+        expect(slowed.code).toBe('too_many_attempts')
+        expect(Number(slowed.retryAfter)).toBe(wait)
+        expect(slowed.zh).toContain(wait < 60 ? `${wait} 秒` : `${wait / 60} 分钟`)
+        expect(slowed.en).toContain('retry in')
+        // Even the right password waits: a guess that happens to be right is not let through early.
+        expect((await attempt(from, name, TEST_PASSWORD)).status).toBe(429)
+        later(wait)
+        if (failures < 6) expect((await attempt(from, name, 'wrong-password-1')).status).toBe(401)
+        wait *= 2
+      }
+      expect((await attempt(from, name, TEST_PASSWORD)).status).toBe(200)
+      // Never 423, and the waits were not counted as failures (one audit row a real guess).
+      const [{ n }] = await s.db.sql`SELECT count(*)::int AS n FROM audit_log a JOIN users u ON a.row_id = u.id::text
+                                      WHERE a.action = 'login_failed' AND u.username = ${name}`
+      expect(n).toBe(6)
+      const rows = await s.db.sql`SELECT scope FROM login_throttles WHERE username = ${name} AND failures > 0 ORDER BY scope`
+      expect(rows.map((r) => r.scope)).toEqual(['account']) // the place is cleared by the success; the account-wide count stays
+    })
+
+    it('the wait is capped at a few minutes', async () => {
+      const name = await account()
+      const from = freshAddress()
+      for (let i = 0; i < 12; i++) {
+        const r = await attempt(from, name, 'wrong-password-1')
+        if (r.status === 429) {
+          expect(Number(r.headers.get('retry-after'))).toBeLessThanOrEqual(THROTTLE.place.capSeconds)
+          later(Number(r.headers.get('retry-after')))
+          i--
+        } else expect(r.status).toBe(401)
+      }
+      const r = await attempt(from, name, 'wrong-password-1')
+      expect(r.status).toBe(429)
+      expect(Number(r.headers.get('retry-after'))).toBe(THROTTLE.place.capSeconds)
+      later(THROTTLE.place.capSeconds)
+      expect((await attempt(from, name, TEST_PASSWORD)).status).toBe(200)
+    })
+
+    it('a burst of guesses sent at once gets no more checked than one after another', async () => {
+      const name = await account()
+      const from = freshAddress()
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt(from, name, `burst-guess-${i}`)))
+      const statuses = answers.map((r) => r.status).sort()
+      expect(statuses.filter((x) => x === 401).length).toBe(THROTTLE.place.free)
+      expect(statuses.filter((x) => x === 429).length).toBe(12 - THROTTLE.place.free)
+    })
+
+    it('a stranger’s failures do not stop the owner logging in from a known device or address', async () => {
+      const name = await account()
+      const home = freshAddress()
+      const owner = await login(s, name, TEST_PASSWORD, 0, { from: home })
+      expect(owner.cookies).toMatch(/gw_device=/)
+      const device = owner.cookies.split('; ').find((c) => c.startsWith('gw_device='))!
+      // A guess spread over many addresses: each one is new, so only the account-wide count stops it.
+      for (let i = 0; i < THROTTLE.account.free; i++) expect((await attempt(freshAddress(), name, `guess-${i}-password`)).status).toBe(401)
+      const stranger = await answer(await attempt(freshAddress(), name, 'guess-x-password'))
+      expect(stranger.status).toBe(429)
+      expect(Number(stranger.retryAfter)).toBeGreaterThan(0)
+      // The owner's browser (device cookie) gets in from anywhere, and so does the address they logged in from.
+      expect((await attempt(freshAddress(), name, TEST_PASSWORD, device)).status).toBe(200)
+      expect((await attempt(home, name, TEST_PASSWORD)).status).toBe(200)
+      // A new place of the owner's, without the cookie, is a stranger too until the wait is over.
+      const elsewhere = freshAddress()
+      expect((await attempt(elsewhere, name, TEST_PASSWORD)).status).toBe(429)
+      later(Number(stranger.retryAfter))
+      expect((await attempt(elsewhere, name, TEST_PASSWORD)).status).toBe(200)
+
+      // A stranger behind the owner's own address (one office, one NAT) slows that address for this
+      // account, not the owner's browser.
+      for (let i = 0; i < THROTTLE.place.free; i++) expect((await attempt(home, name, 'neighbour-guess-1')).status).toBe(401)
+      expect((await attempt(home, name, 'neighbour-guess-1')).status).toBe(429)
+      expect((await attempt(home, name, TEST_PASSWORD, device)).status).toBe(200)
+      // A device cookie that is not this account's (or made up) is no known device.
+      expect((await attempt(home, name, TEST_PASSWORD, 'gw_device=' + 'A'.repeat(43))).status).toBe(429)
+    })
+
+    it('unknown and known usernames get the same answers, at about the same speed', async () => {
+      const known = await account()
+      const unknown = `nobody${Date.now() % 1e6}`
+      const seen: Record<string, unknown[]> = { known: [], unknown: [] }
+      const ms: Record<string, number[]> = { known: [], unknown: [] }
+      for (const [who, name] of [['known', known], ['unknown', unknown]] as const) {
+        const from = freshAddress()
+        for (let i = 0; i < THROTTLE.place.free + 1; i++) {
+          const t0 = performance.now()
+          const r = await attempt(from, name, 'wrong-password-1')
+          ms[who].push(performance.now() - t0)
+          seen[who].push(await answer(r))
+        }
+        // Spread over addresses: the account-wide count holds for a name that does not exist too.
+        for (let i = 0; i < THROTTLE.account.free; i++) seen[who].push((await attempt(freshAddress(), name, `guess-${i}-password`)).status)
+        seen[who].push(await answer(await attempt(freshAddress(), name, 'guess-x-password')))
+      }
+      expect(seen.unknown).toEqual(seen.known)
+      expect(seen.known.at(-1)).toMatchObject({ status: 429, code: 'too_many_attempts' })
+      expect(seen.known[0]).toMatchObject({ status: 401, code: 'bad_credentials' })
+      // A wrong password on an unknown name runs argon2 on a decoy: no quick answer that tells the name is free.
+      const mean = (xs: number[]) => xs.slice(0, THROTTLE.place.free).reduce((a, b) => a + b, 0) / THROTTLE.place.free
+      expect(mean(ms.unknown)).toBeGreaterThan(mean(ms.known) * 0.5)
+    })
+
+    it('one address trying many names waits after a few failures', async () => {
+      const from = freshAddress()
+      for (let i = 0; i < THROTTLE.address.free; i++) expect((await attempt(from, `sprayed${i}x${Date.now() % 1e5}`, 'Spring-2026!')).status).toBe(401)
+      const r = await answer(await attempt(from, `sprayed-last${Date.now() % 1e5}`, 'Spring-2026!'))
+      expect(r.status).toBe(429)
+      expect(Number(r.retryAfter)).toBe(THROTTLE.address.baseSeconds)
+      // An account that has logged in from this address before is not held by the others' failures.
+      const name = await account()
+      expect((await attempt(from, name, TEST_PASSWORD)).status).toBe(429)
+      later(THROTTLE.address.baseSeconds)
+      expect((await attempt(from, name, TEST_PASSWORD)).status).toBe(200)
+      expect((await attempt(from, `sprayed-again${Date.now() % 1e5}`, 'Spring-2026!')).status).toBe(401)
+      expect((await attempt(from, `sprayed-more${Date.now() % 1e5}`, 'Spring-2026!')).status).toBe(429)
+      expect((await attempt(from, name, TEST_PASSWORD)).status).toBe(200)
+    })
+
+    it('admin can see and clear a throttle; it is audited; nobody else may', async () => {
+      const name = await account()
+      const from = freshAddress()
+      for (let i = 0; i < THROTTLE.place.free; i++) await attempt(from, name, 'wrong-password-1')
+      expect((await attempt(from, name, TEST_PASSWORD)).status).toBe(429)
+      const list = await admin.get('/api/auth/throttles')
+      expect(list.status).toBe(200)
+      const rows = (await list.json()) as { id: number; scope: string; username: string | null; address: string | null; failures: number; blockedUntil: string | null }[]
+      const mine = rows.find((r) => r.username === name && r.scope === 'account_address')
+      expect(mine).toMatchObject({ address: from, failures: THROTTLE.place.free })
+      expect(new Date(mine!.blockedUntil!).getTime()).toBe(clock + THROTTLE.place.baseSeconds * 1000)
+      // A known browser's failures are counted by its device cookie, which is a secret: listed as a device, not by its hash.
+      const owner = await login(s, name, TEST_PASSWORD, 0, { from: freshAddress() })
+      const [{ place: deviceHash }] = await s.db.sql`SELECT place FROM login_places WHERE kind = 'device' AND user_id = ${owner.userId}`
+      for (let i = 0; i < THROTTLE.place.free; i++) expect((await attempt(freshAddress(), name, 'wrong-password-2', owner.cookies)).status).toBe(401)
+      const withDevice = (await (await admin.get('/api/auth/throttles')).json()) as typeof rows
+      expect(withDevice.find((r) => r.username === name && r.scope === 'account_device')).toMatchObject({ address: null, failures: THROTTLE.place.free })
+      expect(JSON.stringify(withDevice)).not.toContain(deviceHash)
+
+      for (const who of [commander]) {
+        expect((await who.get('/api/auth/throttles')).status).toBe(403)
+        expect((await who.send('DELETE', `/api/auth/throttles/${mine!.id}`, {})).status).toBe(403)
+      }
+      expect((await fetch(`${s.url}/api/auth/throttles`)).status).toBe(401)
+      expect((await admin.send('DELETE', `/api/auth/throttles/${mine!.id}`, {}, { csrf: false })).status).toBe(403)
+      expect((await admin.send('DELETE', '/api/auth/throttles/abc', {})).status).toBe(400)
+      expect((await admin.send('DELETE', `/api/auth/throttles/${mine!.id}`, {})).status).toBe(200)
+      expect((await admin.send('DELETE', `/api/auth/throttles/${mine!.id}`, {})).status).toBe(404)
+      const [a] = await s.db.sql`SELECT actor, action, before FROM audit_log WHERE action = 'throttle_cleared' ORDER BY id DESC LIMIT 1`
+      expect(a.actor).toBe(admin.username)
+      expect(a.before).toMatchObject({ scope: 'account_address', username: name, address: from })
+      expect((await attempt(from, name, TEST_PASSWORD)).status).toBe(200)
+      const after = (await (await admin.get('/api/auth/throttles')).json()) as { username: string; scope: string }[]
+      expect(after.find((r) => r.username === name && r.scope === 'account_address')).toBeUndefined()
+    })
+
+    it('password change guesses are throttled', async () => {
+      const from = freshAddress()
+      const me = await loginAs(s, 'planner', CITY, { from })
+      const change = (current: string) => me.send('POST', '/api/auth/password', { current, next: 'Brand-new-password-7' })
+      for (let i = 0; i < THROTTLE.place.free; i++) {
+        const r = await change('not-my-password-1')
+        expect(r.status).toBe(400)
+        expect((await r.json()).error.code).toBe('bad_current_password')
+      }
+      const slowed = await change('not-my-password-1')
+      expect(slowed.status).toBe(429)
+      expect(Number(slowed.headers.get('retry-after'))).toBe(THROTTLE.place.baseSeconds)
+      expect((await slowed.json()).error.zh).toContain('秒')
+      expect((await change(TEST_PASSWORD)).status).toBe(429)
+      const [{ n }] = await s.db.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'password_check_failed' AND actor_id = ${me.userId}`
+      expect(n).toBe(THROTTLE.place.free)
+      later(THROTTLE.place.baseSeconds)
+      expect((await change(TEST_PASSWORD)).status).toBe(200)
+    })
   })
-})
+}
+

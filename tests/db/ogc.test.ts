@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { maskName, maskPhone } from '../../api/auth/mask.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
+import { THROTTLE } from '../../api/auth/throttle-rules.ts'
+import { fetchFrom, freshAddress } from '../helpers/from-address.ts'
 import { featureCount, features, gdalAvailable, ogrinfo } from '../helpers/gdal.ts'
 import { loginAs, TEST_PASSWORD, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
@@ -234,16 +236,18 @@ for (const target of targets()) {
       expect((await anon.json()).error.en).toBeTruthy()
 
       const victim = await loginAs(s, 'viewer', CITY)
-      const wrong = await fetch(`${base}/ogc/collections`, { headers: basic(victim.username, 'wrong-password-9') })
+      const from = freshAddress()
+      const wrong = await fetchFrom(from)(`${base}/ogc/collections`, { headers: basic(victim.username, 'wrong-password-9') })
       expect(wrong.status).toBe(401)
       expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic/)
-      const [u] = await s.db.sql`SELECT failed_logins FROM users WHERE id = ${victim.userId}`
-      expect(u.failed_logins).toBe(1)
+      const failures = async () =>
+        (await s.db.sql`SELECT failures FROM login_throttles WHERE scope = 'account_address' AND username = ${victim.username} AND place = ${from}`)[0]?.failures ?? 0
+      expect(await failures()).toBe(1)
       const [{ n }] = await s.db.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'login_failed' AND row_id = ${String(victim.userId)}`
       expect(n).toBe(1)
       // The right password then works, and the count starts again.
-      expect((await fetch(`${base}/ogc/collections`, { headers: basic(victim.username) })).status).toBe(200)
-      expect((await s.db.sql`SELECT failed_logins FROM users WHERE id = ${victim.userId}`)[0].failed_logins).toBe(0)
+      expect((await fetchFrom(from)(`${base}/ogc/collections`, { headers: basic(victim.username) })).status).toBe(200)
+      expect(await failures()).toBe(0)
       // Garbage in the header is no login.
       expect((await fetch(`${base}/ogc/collections`, { headers: { Authorization: 'Basic !!!' } })).status).toBe(401)
 
@@ -259,6 +263,25 @@ for (const target of targets()) {
       // Basic opens /ogc only: the rest of the API still wants the session.
       expect((await fetch(`${base}/api/units/${CITY}`, { headers: basic(planner.username) })).status).toBe(401)
       expect((await fetch(`${base}/tiles/grids.json`, { headers: basic(planner.username) })).status).toBe(401)
+    })
+
+    it('slows password guessing over HTTP Basic as the login form does: 429 with Retry-After, the same count', async () => {
+      const victim = await loginAs(s, 'viewer', CITY)
+      const get = fetchFrom(freshAddress())
+      for (let i = 0; i < THROTTLE.place.free; i++) {
+        expect((await get(`${base}/ogc/collections`, { headers: basic(victim.username, `wrong-password-${i}`) })).status).toBe(401)
+      }
+      for (const password of ['wrong-password-x', TEST_PASSWORD]) {
+        const r = await get(`${base}/ogc/collections`, { headers: basic(victim.username, password) })
+        expect(r.status).toBe(429)
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
+        // No login box for a wait: QGIS would ask for a password the server will not check.
+        expect(r.headers.get('www-authenticate')).toBeNull()
+        expect((await r.json()).error.code).toBe('too_many_attempts')
+      }
+      // The login form from that address is held as well: one count for both.
+      const form = await get(`${base}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: victim.username, password: TEST_PASSWORD }) })
+      expect(form.status).toBe(429)
     })
   })
 }

@@ -3,7 +3,9 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { projectRoot } from '../../api/config.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
-import { login } from '../helpers/session.ts'
+import { THROTTLE } from '../../api/auth/throttle-rules.ts'
+import { fetchFrom, freshAddress } from '../helpers/from-address.ts'
+import { login, loginAs, TEST_PASSWORD } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
 
 const run = promisify(execFile)
@@ -66,6 +68,26 @@ for (const target of targets()) {
       expect(fresh).toBeTruthy()
       const again = await login(s, name, fresh!)
       expect((await again.get(`/api/units/${t.code}`)).status).toBe(403)
+    })
+
+    it('unlock clears the login throttles of that account, and list shows them', async () => {
+      const me = await loginAs(s, 'planner', '530600000000')
+      const from = freshAddress()
+      const attempt = (password: string) => fetchFrom(from)(`${s.url}/api/auth/login`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: me.username, password }),
+      })
+      for (let i = 0; i < THROTTLE.place.free; i++) expect((await attempt('wrong-password-1')).status).toBe(401)
+      expect((await attempt(TEST_PASSWORD)).status).toBe(429)
+      const listed = await user('list')
+      expect(listed.out).toMatch(new RegExp(`${me.username}.*登录受限 throttled`))
+      const r = await user('unlock', '--username', me.username)
+      expect(r.code, r.out).toBe(0)
+      expect(r.out).toContain(me.username)
+      expect((await s.db.sql`SELECT count(*)::int AS n FROM login_throttles WHERE username = ${me.username}`)[0].n).toBe(0)
+      const [a] = await s.db.sql`SELECT actor FROM audit_log WHERE action = 'throttle_cleared' AND before ->> 'username' = ${me.username}`
+      expect(a.actor).toMatch(/^cli:/)
+      expect((await attempt(TEST_PASSWORD)).status).toBe(200)
+      expect((await user('unlock', '--username', 'nobody-like-this')).out).toContain('no account')
     })
   })
 }

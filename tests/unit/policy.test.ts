@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { maskName, maskPhone } from '../../api/auth/mask.ts'
 import { actions, CITY_CODE, cityWideActions, inScope, isCityWide, mayDo, permissions, roleMay, roles, scopeLevel, scopePrefix } from '../../api/auth/policy.ts'
-import { AttemptLimiter } from '../../api/auth/rate-limit.ts'
 
 describe('scopes are code prefixes', () => {
   it('reads the level from the code', () => {
@@ -77,18 +76,5 @@ describe('masking', () => {
     expect(maskPhone('13812345678')).toBe('138****5678')
     expect(maskPhone('0870-2123456')).toBe('087****3456')
     expect(maskPhone('12345')).toBe('*****')
-  })
-})
-
-describe('login attempt limiter', () => {
-  it('makes an address wait after too many failures, and forgets them when the window passes', () => {
-    const l = new AttemptLimiter(3, 60_000)
-    for (let i = 0; i < 3; i++) {
-      expect(l.wait('a', 1000)).toBe(0)
-      l.fail('a', 1000)
-    }
-    expect(l.wait('a', 1000)).toBe(60)
-    expect(l.wait('b', 1000)).toBe(0)
-    expect(l.wait('a', 61_001)).toBe(0)
   })
 })

@@ -120,5 +120,11 @@ export interface AuditEntry {
 }
 export interface Account {
   id: number; username: string; displayName: string; role: Role; unitCode: string; disabled: boolean
-  mustChangePassword: boolean; lockedUntil: string | null; createdAt: string; version: number
+  mustChangePassword: boolean; createdAt: string; version: number
+}
+/** A login throttle (api/auth/throttle.ts): who waits, from where, until when. */
+export interface Throttle {
+  id: number; scope: 'account_address' | 'account_device' | 'address' | 'account'
+  username: string | null; address: string | null; failures: number
+  blockedUntil: string | null; lastFailureAt: string; forgottenAt: string
 }

@@ -2,10 +2,11 @@ import { useState, type FormEvent } from 'react'
 import { ApiError, sendJson, type Account, type Role } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { useApi } from '../useApi.ts'
+import { ThrottlesSection } from './ThrottlesSection.tsx'
 
 const roleList: Role[] = ['admin', 'commander', 'township', 'grid_worker', 'planner', 'viewer']
 
-/** Accounts for an admin: list, create, disable/enable, reset a password, unlock. */
+/** Accounts for an admin: list, create, disable/enable, reset a password; the login throttles in force. */
 export function AccountsPanel({ onClose }: { onClose(): void }) {
   const { t, m, lang } = useI18n()
   const [reload, setReload] = useState(0)
@@ -56,9 +57,6 @@ export function AccountsPanel({ onClose }: { onClose(): void }) {
                 <td>{a.unitCode}</td>
                 <td className="buttons">
                   {a.disabled && <span className="badge">{t('accounts.disabled')}</span>}
-                  {a.lockedUntil && new Date(a.lockedUntil) > new Date() && (
-                    <button onClick={() => void patch(a, { unlock: true })}>{t('accounts.unlock')}</button>
-                  )}
                   <button onClick={() => void patch(a, { disabled: !a.disabled })}>{a.disabled ? t('accounts.enable') : t('accounts.disable')}</button>
                   <button onClick={() => {
                     const p = window.prompt(t('accounts.newPassword'))
@@ -70,6 +68,7 @@ export function AccountsPanel({ onClose }: { onClose(): void }) {
           </tbody>
         </table>
       )}
+      <ThrottlesSection reloadKey={reload} />
       <form className="create" onSubmit={create}>
         <h3>{t('accounts.create')}</h3>
         <input placeholder={t('accounts.username')} value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} required />
