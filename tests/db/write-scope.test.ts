@@ -26,6 +26,7 @@ const writeRoutes: Record<string, string> = {
   'POST /api/auth/login': 'own',
   'POST /api/auth/logout': 'own',
   'POST /api/auth/password': 'own',
+  'DELETE /api/auth/throttles/:id': 'admin (throttles are of no place: a name or an address)',
   'POST /api/users': 'the new account\'s place',
   'PATCH /api/users/:id': 'the account\'s place, now and after',
   'PATCH /api/households/:id': 'the household\'s grid',
