@@ -281,6 +281,39 @@ describe.skipIf(!exe)('grid editor in Chromium', () => {
     expect(errors).toEqual([])
   }, 300_000)
 
+  it('draws the configured basemap under the grids, as the command map does', async () => {
+    // The basemap setting as /api/config tells it (GRIDWATCH_BASEMAP), with tiles on our own origin (no network here).
+    const me = await loginAs(server, 'township', village.code.slice(0, 9) + '000')
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } })
+    const [name, value] = me.cookie.split('=')
+    await ctx.addCookies([{ name, value, url: server.url }])
+    const basemap = { tiles: [`${server.url}/test-basemap/{z}/{x}/{y}.png`], attribution: '测试底图', tileSize: 256 }
+    await ctx.route('**/api/config', (r) => r.fulfill({ json: { basemap } }))
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
+    let served = 0
+    await ctx.route('**/test-basemap/**', (r) => { served++; return r.fulfill({ body: png, contentType: 'image/png' }) })
+    const page = await ctx.newPage()
+    try {
+      await page.goto(`${server.url}/editor?village=${village.code}`)
+      await page.waitForFunction(() => (window as unknown as { __gridwatchEditor?: { ready: boolean } }).__gridwatchEditor?.ready)
+      await waitForIdle(page)
+      const style = await page.evaluate(() => {
+        const s = window.__gridwatch!.map!.getStyle()
+        return { layers: s.layers.map((l) => l.id), source: s.sources.basemap as { tiles?: string[] } | undefined }
+      })
+      expect(style.source?.tiles).toEqual(basemap.tiles)
+      // Right above the background, under everything else.
+      expect(style.layers.indexOf('basemap')).toBe(1)
+      expect(served, 'basemap tiles fetched').toBeGreaterThan(0)
+      await page.locator('.maplibregl-ctrl-attrib').getByText('测试底图').waitFor({ state: 'attached' })
+      // It can be switched off, as on the command map.
+      await page.getByTestId('layer-basemap').uncheck()
+      expect(await page.evaluate(() => window.__gridwatch!.map!.getLayoutProperty('basemap', 'visibility'))).toBe('none')
+    } finally {
+      await ctx.close()
+    }
+  }, 300_000)
+
   it('lists every grid\'s households against the 60–100 guidance in the preview, also when no household moves', async () => {
     const { page, errors } = await openEditor()
     const { grid } = await gridPairs()
@@ -331,6 +364,22 @@ describe.skipIf(!exe)('grid editor in Chromium', () => {
     await page.getByTestId('tool-reshape').click()
     expect(await save.isDisabled(), 'Save before the reshape is previewed').toBe(true)
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([])
+  }, 300_000)
+
+  it('asks for a new dry run of an import when its coordinate system changes', async () => {
+    const { page, errors } = await openEditor()
+    // The village's grids as they are, as GeoJSON: the dry run says nothing would change, and the import may go.
+    const rows = await server.db.sql`SELECT code, name, ST_AsGeoJSON(geom, 10)::json AS geom FROM grids WHERE village_id = ${village.id} AND kind = 'basic' ORDER BY code`
+    const file = { type: 'FeatureCollection', features: rows.map((r) => ({ type: 'Feature', properties: { 网格编码: r.code, 网格名称: r.name }, geometry: r.geom })) }
+    await page.getByTestId('import-file').setInputFiles({ name: 'grids.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(file)) })
+    await page.getByTestId('import-dry-run').click()
+    await page.getByTestId('import-report').getByText('与现状相同').waitFor()
+    expect(await page.getByTestId('import-save').isEnabled(), 'import after its dry run').toBe(true)
+    // Read as GCJ-02 the same file is another import (every point moves some hundred metres): not dry-run, not importable.
+    await page.getByLabel('CRS').selectOption('gcj02')
+    expect(await page.getByTestId('import-save').isDisabled(), 'import after the coordinate system changed').toBe(true)
+    expect(await page.getByTestId('import-report').count(), 'the dry run of the other system is not shown').toBe(0)
+    expect(errors).toEqual([])
   }, 300_000)
 
   it('opens from a grid\'s record on the command map for those who may edit it, and lands township staff on a village of their own', async () => {
