@@ -4,11 +4,11 @@ import { useCallback, useEffect, useRef, useState } from 'react'
 import { ApiError, getJson, sendJson, type UnitSummary } from '../api.ts'
 import { useAuth } from '../auth/AuthProvider.tsx'
 import { useI18n } from '../i18n/index.tsx'
-import { when } from '../i18n/when.ts'
 import { apiMessage } from '../panels/apiMessage.ts'
 import { useClientConfig } from './context-layers.ts'
 import { ContextToggles } from './ContextToggles.tsx'
-import { showCover, showProposal, sizeColor, sizeOf } from './cover-layers.ts'
+import { GridList } from './GridList.tsx'
+import { showCover, showProposal } from './cover-layers.ts'
 import { bboxOf, mainPolygon } from './geometry.ts'
 import { DrawHistory } from './history.ts'
 import { ImportPanel } from './ImportPanel.tsx'
@@ -16,6 +16,7 @@ import { PreviewPanel } from './PreviewPanel.tsx'
 import { drawPrecision, snapTarget } from './snap.ts'
 import type { Change, Cover, CoverGrid, Preview, Version } from './types.ts'
 import { useEditorMap } from './useEditorMap.ts'
+import { VersionHistory } from './VersionHistory.tsx'
 
 type Tool = 'reshape' | 'split' | 'add'
 const EDIT_ID = 'edit'
@@ -262,12 +263,9 @@ export function EditorPage() {
   }
 
   if (!code) return <div className="editor-page">{noVillage && <p role="alert">{m.editor.noVillage}</p>}</div>
-  const basic = cover?.grids.filter((g) => g.kind === 'basic') ?? []
   // The picked grid or micro-grid; its siblings are what it may merge with.
   const sel = cover?.grids.find((g) => g.key === selected)
   const siblings = (cover?.grids ?? []).filter((g) => sel && g.kind === sel.kind && g.parent === sel.parent && g.key !== sel.key)
-  const openGrid = sel?.kind === 'micro' ? sel.parent : sel?.key
-  const micros = (cover?.grids ?? []).filter((g) => g.kind === 'micro' && g.parent === openGrid)
   return (
     <div className="editor-page" data-testid="grid-editor">
       <div ref={el} className="editor-map" data-testid="editor-map" />
@@ -277,30 +275,7 @@ export function EditorPage() {
         {message && <p role={message.error ? 'alert' : 'status'} className={message.error ? 'bad' : undefined} data-testid="editor-message">{message.text}</p>}
         <p className="hint">{m.editor.select}</p>
         <ContextToggles map={mapReady ? mapRef.current : null} hasBasemap={!!config?.basemap} />
-        <h2>{m.editor.grids}</h2>
-        <p className="editor-legend">
-          {(['low', 'ok', 'high'] as const).map((s) => <span key={s}><i style={{ background: sizeColor[s] }} />{m.editor[s]}</span>)}
-        </p>
-        <ul className="editor-grids">
-          {basic.map((g) => (
-            <li key={g.key}>
-              <button type="button" aria-pressed={g.key === selected} data-testid={`grid-${g.code}`} className={sizeOf(g)} onClick={() => pick(g)}>
-                {g.name} · {t('editor.households', { n: g.households })}
-              </button>
-              {g.key === openGrid && (
-                <ul className="editor-micros" aria-label={m.editor.micros}>
-                  {micros.map((mg) => (
-                    <li key={mg.key}>
-                      <button type="button" aria-pressed={mg.key === selected} data-testid={`grid-${mg.code}`} className={sizeOf(mg)} onClick={() => pick(mg)}>
-                        {mg.name} · {t('editor.households', { n: mg.households })}
-                      </button>
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </li>
-          ))}
-        </ul>
+        <GridList cover={cover} selected={selected} onPick={pick} />
         <div className="editor-tools">
           <button type="button" disabled={!sel} data-testid="tool-reshape" onClick={() => startTool('reshape')}>{m.editor.reshape}</button>
           <button type="button" disabled={!sel} data-testid="tool-split" onClick={() => startTool('split')}>{m.editor.split}</button>
@@ -330,16 +305,7 @@ export function EditorPage() {
         </div>
         {previewed && cover && <PreviewPanel preview={previewed.preview} cover={cover} parent={microOf} />}
         <ImportPanel village={code} onSaved={(n) => { say(t('editor.saved', { n })); setChange(null); clearDrawing(); void reload() }} />
-        <h2>{m.editor.history}</h2>
-        <ol className="editor-history" data-testid="editor-history">
-          {versions.map((v) => (
-            <li key={v.version}>
-              {t('editor.version', { n: v.version })} · {when(v.at, lang)} · {v.actor} · {v.operation.op}
-              {v.version !== cover?.version && <button type="button" disabled={busy} onClick={() => void restore(v.version)}>{m.editor.restore}</button>}
-            </li>
-          ))}
-          {versions.length > 0 && <li>{m.editor.original} <button type="button" disabled={busy} onClick={() => void restore(0)}>{m.editor.restore}</button></li>}
-        </ol>
+        <VersionHistory versions={versions} current={cover?.version} busy={busy} onRestore={(n) => void restore(n)} />
       </aside>
     </div>
   )
