@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { restoreSeedCovers } from '../helpers/grid-covers.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
-import { chromiumPath, launch, openPage, screenshot } from '../helpers/browser.ts'
+import { chromiumPath, launch, openPage, screenshot, waitForIdle } from '../helpers/browser.ts'
 import { expectInvariants } from '../helpers/cover-invariants.ts'
 import { loginAs } from '../helpers/session.ts'
 
@@ -193,6 +193,192 @@ describe.skipIf(!exe)('grid editor in Chromium', () => {
     expect(c.smallest, 'no sliver').toBeGreaterThan(1e-10)
     const [v] = await sql`SELECT version, actor FROM grid_cover_versions WHERE village_id = ${village.id} ORDER BY version DESC LIMIT 1`
     expect(v).toEqual({ version: 1, actor: me.username })
+    expect(errors).toEqual([])
+  }, 300_000)
+
+  /** The editor on the suite's village as township staff, at a laptop's size, drawn. */
+  const openEditor = async () => {
+    const me = await loginAs(server, 'township', village.code.slice(0, 9) + '000')
+    const opened = await openPage(browser, me.cookie, `${server.url}/editor?village=${village.code}`, { width: 1366, height: 768 })
+    await opened.page.waitForFunction(() => (window as unknown as { __gridwatchEditor?: { ready: boolean } }).__gridwatchEditor?.ready)
+    await opened.page.getByTestId('editor-version').waitFor()
+    await waitForIdle(opened.page)
+    return opened
+  }
+  /** Two grids of the village sharing an edge (they may merge), and one of the first's that does not touch it (it may not). */
+  const gridPairs = async () => {
+    const pairs = await server.db.sql`
+      SELECT a.code AS a, b.code AS b, ST_Length(ST_CollectionExtract(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom)), 2)) > 0 AS edge,
+             ST_Intersects(a.geom, b.geom) AS touch
+      FROM grids a JOIN grids b ON a.village_id = b.village_id AND a.kind = 'basic' AND b.kind = 'basic' AND a.code <> b.code
+      WHERE a.village_id = ${village.id} ORDER BY a.code, b.code`
+    const apart = pairs.find((p) => !p.touch && pairs.some((q) => q.a === p.a && q.edge))
+    expect(apart, 'the village has a grid with a neighbour and a grid apart from it').toBeTruthy()
+    const merge = pairs.find((q) => q.a === apart!.a && q.edge)!
+    return { grid: merge.a as string, neighbour: merge.b as string, apart: apart!.b as string }
+  }
+
+  it('draws the command map\'s households, hazard sites and shelters under the grids, on the app\'s dark theme', async () => {
+    const { page, errors } = await openEditor()
+    // Where people live, from the command map's tiles: the whole village in view, its households drawn (one dot
+    // a household from z13, the grids' totals below, as on the command map; the test seed's villages are large).
+    const drawnAt = () => page.evaluate(() => {
+      const map = window.__gridwatch!.map!
+      const layers = ['households', 'household-agg-total'].filter((id) => map.getLayer(id))
+      return { zoom: map.getZoom(), ids: (layers.length ? map.queryRenderedFeatures({ layers }) : []).map((f) => `${f.layer.id}:${f.properties.agg}:${f.properties.id}`) }
+    })
+    const fitted = await drawnAt()
+    expect(fitted.ids.length, `households drawn at the village's zoom ${fitted.zoom.toFixed(1)}`).toBeGreaterThan(0)
+    const [centre] = await server.db.sql`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(geom) AS p FROM grids WHERE village_id = ${village.id} AND kind = 'basic' ORDER BY code LIMIT 1) c`
+    await page.evaluate((c) => window.__gridwatch!.map!.jumpTo({ center: c as [number, number], zoom: 14.5 }), [centre.x, centre.y])
+    await waitForIdle(page)
+    const close = await drawnAt()
+    const dots = close.ids.filter((id) => id.startsWith('households::')).map((id) => Number(id.split(':')[2]))
+    const [drawn] = await server.db.sql`SELECT count(*)::int AS n FROM households h JOIN grids g ON g.id = h.grid_id WHERE g.village_id = ${village.id} AND h.id = ANY(${dots}::int[])`
+    expect(drawn.n, 'the village\'s households drawn one dot each at z14.5').toBeGreaterThan(0)
+    const onMap = await page.evaluate(() => {
+      const map = window.__gridwatch!.map!
+      const style = map.getStyle()
+      const src = (id: string) => (style.sources[id] as { url?: string } | undefined)?.url ?? null
+      return {
+        layers: style.layers.map((l) => l.id),
+        sources: { households: src('households'), hazards: src('hazards'), shelters: src('shelters') },
+        colour: map.getLayer('households') ? map.getPaintProperty('households', 'circle-color') : null,
+        icons: ['shelter', 'hazard-大型'].map((n) => map.hasImage(n)),
+        background: map.getLayer('bg') ? String(map.getPaintProperty('bg', 'background-color')) : null,
+      }
+    })
+    expect(onMap.sources).toEqual({ households: `${server.url}/tiles/households.json`, hazards: `${server.url}/tiles/hazards.json`, shelters: `${server.url}/tiles/shelters.json` })
+    // 红黄绿 as on the command map, and the hazard and shelter symbols with their icons.
+    expect(JSON.stringify(onMap.colour)).toContain('"red"')
+    for (const id of ['households', 'hazards', 'shelters']) expect(onMap.layers, id).toContain(id)
+    expect(onMap.icons).toEqual([true, true])
+    // The dots sit above the grids' fill (which would hide them) and under the grids' outlines.
+    const at = (id: string) => onMap.layers.indexOf(id)
+    expect(at('grids-fill')).toBeLessThan(at('households'))
+    expect(at('households')).toBeLessThan(at('grids-line'))
+
+    // The app's dark theme: the page, the panel, the buttons and the map's background dark, their text light.
+    const lum = (rgb: string) => {
+      const [r, g, b] = rgb.match(/[\d.]+/g)!.slice(0, 3).map(Number).map((c) => c / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    }
+    const css = await page.evaluate(() => {
+      const of = (sel: string) => getComputedStyle(document.querySelector(sel)!)
+      return {
+        page: of('[data-testid="grid-editor"]').backgroundColor, panel: of('.editor-panel').backgroundColor, text: of('.editor-panel').color,
+        button: of('[data-testid="preview"]').backgroundColor, buttonText: of('[data-testid="tool-add"]').color,
+      }
+    })
+    expect(lum(css.page), `page ${css.page}`).toBeLessThan(0.05)
+    expect(lum(css.panel), `panel ${css.panel}`).toBeLessThan(0.05)
+    expect(lum(css.button), `button ${css.button}`).toBeLessThan(0.1)
+    expect(lum(css.text), `text ${css.text}`).toBeGreaterThan(0.6)
+    expect(lum(css.buttonText), `button text ${css.buttonText}`).toBeGreaterThan(0.6)
+    const hex = onMap.background?.match(/^#(..)(..)(..)$/)
+    expect(hex && lum(hex.slice(1).map((h) => parseInt(h, 16)).join(',')), `map background ${onMap.background}`).toBeLessThan(0.05)
+    await screenshot(page, 'grid-editor-context-1366x768.png')
+    expect(errors).toEqual([])
+  }, 300_000)
+
+  it('draws the configured basemap under the grids, as the command map does', async () => {
+    // The basemap setting as /api/config tells it (GRIDWATCH_BASEMAP), with tiles on our own origin (no network here).
+    const me = await loginAs(server, 'township', village.code.slice(0, 9) + '000')
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } })
+    const [name, value] = me.cookie.split('=')
+    await ctx.addCookies([{ name, value, url: server.url }])
+    const basemap = { tiles: [`${server.url}/test-basemap/{z}/{x}/{y}.png`], attribution: '测试底图', tileSize: 256 }
+    await ctx.route('**/api/config', (r) => r.fulfill({ json: { basemap } }))
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
+    let served = 0
+    await ctx.route('**/test-basemap/**', (r) => { served++; return r.fulfill({ body: png, contentType: 'image/png' }) })
+    const page = await ctx.newPage()
+    try {
+      await page.goto(`${server.url}/editor?village=${village.code}`)
+      await page.waitForFunction(() => (window as unknown as { __gridwatchEditor?: { ready: boolean } }).__gridwatchEditor?.ready)
+      await waitForIdle(page)
+      const style = await page.evaluate(() => {
+        const s = window.__gridwatch!.map!.getStyle()
+        return { layers: s.layers.map((l) => l.id), source: s.sources.basemap as { tiles?: string[] } | undefined }
+      })
+      expect(style.source?.tiles).toEqual(basemap.tiles)
+      // Right above the background, under everything else.
+      expect(style.layers.indexOf('basemap')).toBe(1)
+      expect(served, 'basemap tiles fetched').toBeGreaterThan(0)
+      await page.locator('.maplibregl-ctrl-attrib').getByText('测试底图').waitFor({ state: 'attached' })
+      // It can be switched off, as on the command map.
+      await page.getByTestId('layer-basemap').uncheck()
+      expect(await page.evaluate(() => window.__gridwatch!.map!.getLayoutProperty('basemap', 'visibility'))).toBe('none')
+    } finally {
+      await ctx.close()
+    }
+  }, 300_000)
+
+  it('lists every grid\'s households against the 60–100 guidance in the preview, also when no household moves', async () => {
+    const { page, errors } = await openEditor()
+    const { grid } = await gridPairs()
+    // The grid reshaped as it is: a valid preview that moves no household (the section was empty then).
+    await page.getByTestId(`grid-${grid}`).click()
+    await page.getByTestId('tool-reshape').click()
+    await page.getByTestId('preview').click()
+    await page.getByTestId('editor-preview').waitFor()
+    expect(await page.getByTestId('preview-verdict').innerText()).toBe('修改后网格完整：无空隙、无重叠')
+    const sizes = page.getByTestId('preview-counts')
+    expect(await sizes.locator('h3').innerText()).toContain('60–100')
+    const basic = await server.db.sql`
+      SELECT g.name, count(h.id)::int AS n FROM grids g LEFT JOIN households h ON h.grid_id = g.id
+      WHERE g.village_id = ${village.id} AND g.kind = 'basic' GROUP BY g.name ORDER BY g.name`
+    const rows = await sizes.locator('tbody tr').allInnerTexts()
+    expect(rows.length, 'one row a grid').toBe(basic.length)
+    for (const g of basic) {
+      const row = rows.find((r) => r.split('\t')[0] === g.name)
+      expect(row, `a row for ${g.name}`).toBeTruthy()
+      expect(row).toContain(`${g.n} 户`)
+      expect(row).toMatch(g.n < 60 ? /偏少/ : g.n > 100 ? /偏多/ : /适中/)
+    }
+    expect(errors).toEqual([])
+  }, 300_000)
+
+  it('keeps Save off until a valid preview of the change, and turns it off when a preview is refused', async () => {
+    const { page, errors } = await openEditor()
+    const { grid, neighbour, apart } = await gridPairs()
+    const save = page.getByTestId('save')
+    await page.getByTestId(`grid-${grid}`).click()
+    // A merge with the neighbour: previewed valid, Save on.
+    await page.getByTestId('merge-with').selectOption(neighbour)
+    await page.getByTestId('preview-verdict').getByText('修改后网格完整').waitFor()
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="save"]') as HTMLButtonElement).disabled)
+    // Then a merge with a grid it does not touch: the server refuses it (400 not_neighbours). Save goes off
+    // (it saved the refused merge's request before), the earlier preview goes, the refusal is said.
+    const refused = page.waitForResponse((r) => r.url().endsWith('/cover/preview') && r.status() === 400)
+    await page.getByTestId('merge-with').selectOption(apart)
+    await refused
+    await page.getByTestId('editor-message').waitFor()
+    expect(await save.isDisabled(), 'Save after a refused preview').toBe(true)
+    expect(await page.getByTestId('editor-preview').count(), 'no preview shown for the refused change').toBe(0)
+    // A valid preview again: Save on again.
+    await page.getByTestId('merge-with').selectOption(neighbour)
+    await page.getByTestId('preview-verdict').getByText('修改后网格完整').waitFor()
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="save"]') as HTMLButtonElement).disabled)
+    // Reshaping starts a new change: not previewed, nothing to save.
+    await page.getByTestId('tool-reshape').click()
+    expect(await save.isDisabled(), 'Save before the reshape is previewed').toBe(true)
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([])
+  }, 300_000)
+
+  it('asks for a new dry run of an import when its coordinate system changes', async () => {
+    const { page, errors } = await openEditor()
+    // The village's grids as they are, as GeoJSON: the dry run says nothing would change, and the import may go.
+    const rows = await server.db.sql`SELECT code, name, ST_AsGeoJSON(geom, 10)::json AS geom FROM grids WHERE village_id = ${village.id} AND kind = 'basic' ORDER BY code`
+    const file = { type: 'FeatureCollection', features: rows.map((r) => ({ type: 'Feature', properties: { 网格编码: r.code, 网格名称: r.name }, geometry: r.geom })) }
+    await page.getByTestId('import-file').setInputFiles({ name: 'grids.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(file)) })
+    await page.getByTestId('import-dry-run').click()
+    await page.getByTestId('import-report').getByText('与现状相同').waitFor()
+    expect(await page.getByTestId('import-save').isEnabled(), 'import after its dry run').toBe(true)
+    // Read as GCJ-02 the same file is another import (every point moves some hundred metres): not dry-run, not importable.
+    await page.getByLabel('CRS').selectOption('gcj02')
+    expect(await page.getByTestId('import-save').isDisabled(), 'import after the coordinate system changed').toBe(true)
+    expect(await page.getByTestId('import-report').count(), 'the dry run of the other system is not shown').toBe(0)
     expect(errors).toEqual([])
   }, 300_000)
 

@@ -55,7 +55,8 @@ export function ImportPanel({ village, onSaved }: { village: string; onSaved(ver
       <h2>{m.editor.importTitle}</h2>
       <p className="hint">{m.editor.importHint}</p>
       <input type="file" accept=".geojson,.json,.zip" data-testid="import-file" onChange={(e) => { setFile(e.target.files?.[0] ?? null); setAnswer(null) }} />
-      <select value={crs} onChange={(e) => setCrs(e.target.value)} aria-label="CRS">
+      {/* Another coordinate system is another import: the dry run of the last one no longer says what would be saved. */}
+      <select value={crs} onChange={(e) => { setCrs(e.target.value); setAnswer(null) }} aria-label="CRS">
         <option value="wgs84">WGS84</option><option value="cgcs2000">CGCS2000</option><option value="gcj02">GCJ-02</option>
       </select>
       <div className="editor-actions">

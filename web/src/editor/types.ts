@@ -29,7 +29,7 @@ export interface Preview {
   added: string[]
   removed: string[]
   flows: { from: string; to: string; households: number }[]
-  counts: { key: string; kind: 'basic' | 'micro'; before: number; after: number; size: 'low' | 'ok' | 'high' }[]
+  counts: { key: string; kind: 'basic' | 'micro'; parent: string | null; before: number; after: number; size: 'low' | 'ok' | 'high' }[]
   guidance: { basic: { min: number; max: number }; micro: { min: number; max: number } }
   problems: { code: string; zh: string; en: string }[]
   valid: boolean

@@ -217,3 +217,14 @@ export function gridFillColor(mode: GridMode): ExpressionSpecification {
   }
   return ['case', ['>', get('red_share'), gridRule.red], gridFill.red, ['>', get('yellow_share'), gridRule.yellow], gridFill.yellow, gridFill.green]
 }
+
+/**
+ * A part of a style: the layers named, in the style's own order, and the
+ * sources they draw from. Other screens (the grid editor) show the command
+ * map's data with the command map's symbols and colours this way, not copies.
+ */
+export function styleSubset(style: StyleSpecification, ids: readonly string[]): StyleSpecification {
+  const layers = style.layers.filter((l) => ids.includes(l.id))
+  const used = new Set(layers.map((l) => ('source' in l ? l.source : undefined)))
+  return { ...style, sources: Object.fromEntries(Object.entries(style.sources).filter(([id]) => used.has(id))), layers }
+}
