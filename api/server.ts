@@ -7,6 +7,7 @@ import { SessionStore } from './auth/sessions.ts'
 import { EventHub } from './events/hub.ts'
 import { config } from './config.ts'
 import { connect, seedPool, type Database } from './db/connect.ts'
+import { workLimiters, type WorkLimiters } from './limits/work.ts'
 import { log, progress } from './log.ts'
 import { securityHeaders, securityHeadersOf } from './security-headers.ts'
 import { tileFastPath } from './tile-fast-path.ts'
@@ -37,6 +38,8 @@ export interface RunningServer {
   tiles: TileService
   sessions: SessionStore
   events: EventHub
+  /** The app's places for expensive work (tests look at them). */
+  limits: WorkLimiters
   close(): Promise<void>
 }
 
@@ -69,7 +72,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     const [b] = await db.sql`SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n
                              FROM (SELECT ST_Extent(geom) AS e FROM admin_units) x`
     const bounds: [number, number, number, number] = b.w == null ? [-180, -85, 180, 85] : [b.w, b.s, b.e, b.n]
-    const app = createApp({ db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist })
+    const limits = workLimiters()
+    // Print renders load from here, known once the server listens.
+    let loopback: string | undefined
+    const app = createApp({ db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist, limits, loopbackOrigin: () => loopback })
     // The same options as createApp's (which takes config.basemap when given none).
     const security = securityHeaders({ basemap: config.basemap, frameAncestors: config.frameAncestors })
     const fastPath = { tiles, sessions, securityHeaders: await securityHeadersOf(security, '/tiles/') }
@@ -82,6 +88,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       )
     })
     const actual = (server.address() as AddressInfo).port
+    loopback = `http://127.0.0.1:${actual}`
     return {
       port: actual,
       url: `http://localhost:${actual}`,
@@ -90,6 +97,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       tiles,
       sessions,
       events,
+      limits,
       async close() {
         await events.close()
         // Live streams never end by themselves: close them with the server.

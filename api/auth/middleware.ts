@@ -26,7 +26,7 @@ export function sessionLookup(store: SessionStore): MiddlewareHandler {
     const s = await sessionOf(store, c.req.header('Cookie'))
     if (s) {
       c.set('user', s.user)
-      c.set('session', { tokenHash: s.tokenHash, csrfToken: s.csrfToken })
+      c.set('session', { tokenHash: s.tokenHash, csrfToken: s.csrfToken, readOnly: s.readOnly })
     }
     await next()
   }
@@ -39,6 +39,10 @@ export function sessionLookup(store: SessionStore): MiddlewareHandler {
  */
 export const csrfCheck: MiddlewareHandler = async (c, next) => {
   if (SAFE.has(c.req.method)) return next()
+  // A job's session (a print render's browser) reads for its user and writes nothing, whatever token it shows.
+  if (c.get('session')?.readOnly) {
+    throw new HttpError(403, 'read_only_session', '此会话只读（服务器任务所用），不能修改数据', 'this session is read-only (a server job\'s) and cannot change anything')
+  }
   const origin = c.req.header('Origin')
   // Behind a reverse proxy the browser's host arrives as X-Forwarded-Host.
   const host = c.req.header('X-Forwarded-Host') ?? c.req.header('Host')
