@@ -5,8 +5,8 @@
  * server's own loopback address, never to a name from the request (a forged
  * Host would have had it load, and screenshot, any address with the user's
  * cookie), under a read-only session made for the job (so the sheet shows
- * what the user may see), and may load nothing from any other origin but the
- * configured basemap. A render is a job with stages and a place in the queue
+ * what the user may see), and can reach no other origin but the configured
+ * basemap's (origins.ts). A render is a job with stages and a place in the queue
  * (api/limits/work.ts), so a client can show progress; finished files wait
  * 10 minutes.
  */
@@ -16,7 +16,7 @@ import { chromium } from 'playwright-core'
 import { SESSION_COOKIE, type SessionStore } from '../auth/sessions.ts'
 import type { Place } from '../limits/work-limiter.ts'
 import { log } from '../log.ts'
-import { mayLoad } from './origins.ts'
+import { walledArgs } from './origins.ts'
 
 export interface PrintRequest {
   unit: string
@@ -104,30 +104,25 @@ export const progressOf = (j: Job) => ({
   error: j.error ?? null, legend: j.legend ?? null, bounds: j.bounds ?? null,
 })
 
+/** The render's Chromium: WebGL without a GPU, no calls home, and no origin but `origins` (the first: this server). */
+export const renderBrowserArgs = (origins: string[]) => [
+  '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...walledArgs(origins),
+]
+
 async function render(setup: PrintSetup, userId: number, req: PrintRequest, job: Job) {
   const exe = chromiumPath()
   if (!exe) throw new Error('no Chromium on the server (apt-get install chromium, or set CHROMIUM_PATH)')
   const origin = setup.origin()
   if (!origin) throw new Error('the server is not listening yet')
-  const allowed = [origin, ...setup.alsoAllowed]
   job.stage = 'starting'
   const { css, px } = pagePixels(req.size, req.orientation)
-  const browser = await chromium.launch({
-    executablePath: exe, headless: true,
-    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  const browser = await chromium.launch({ executablePath: exe, headless: true, args: renderBrowserArgs([origin, ...setup.alsoAllowed]) })
   let session: { token: string; end(): void } | undefined
   try {
     // A PNG is the page at 300 dpi: the CSS page scaled by 300/96. A PDF is vector text around the map image.
     const scale = req.format === 'png' ? px[0] / css[0] : 2
     const ctx = await browser.newContext({ viewport: { width: css[0], height: css[1] }, deviceScaleFactor: scale })
-    await ctx.route('**/*', (route) => {
-      const url = route.request().url()
-      if (mayLoad(url, allowed)) return route.continue()
-      log.warn(`print ${job.id}: refused a request to ${url.slice(0, 200)}`)
-      return route.abort('blockedbyclient')
-    })
     session = await setup.sessions.startJob(userId, SESSION_MS)
     await ctx.addCookies([{ name: SESSION_COOKIE, value: session.token, url: origin, httpOnly: true, sameSite: 'Lax' }])
     const page = await ctx.newPage()

@@ -13,8 +13,10 @@ import type { AddressInfo } from 'node:net'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { chromium } from 'playwright-core'
 import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import { renderBrowserArgs } from '../../api/print/render.ts'
 import { printLayerGroups } from '../../api/routes/print.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { dangerColor, riskColor, shelterColor } from '../../web/src/map/colors.ts'
@@ -270,6 +272,31 @@ describe.skipIf(!exe)('print maps', { timeout: 300_000 }, () => {
       }
     } finally {
       started.mockRestore()
+      await new Promise((r) => other.close(r))
+    }
+  })
+
+  it('the render’s browser reaches its own origin and nothing else: not another port, name or address', async () => {
+    const heard: string[] = []
+    const other = http.createServer((req, res) => {
+      heard.push(req.url ?? '')
+      res.end('<html>another server</html>')
+    })
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r))
+    const elsewhere = (other.address() as AddressInfo).port
+    const own = `http://127.0.0.1:${s.port}`
+    const browser = await chromium.launch({ executablePath: exe!, headless: true, args: renderBrowserArgs([own]) })
+    try {
+      // Going there, which no CSP of ours governs: only the network wall decides.
+      const page = await browser.newPage()
+      expect((await page.goto(`${own}/api/health`))?.status()).toBe(200)
+      for (const url of [`http://127.0.0.1:${elsewhere}/navigate`, `http://localhost:${elsewhere}/navigate`, `http://localhost:${s.port}/api/health`,
+        `http://[::1]:${s.port}/api/health`, 'http://169.254.169.254/latest/meta-data/', 'http://example.com/']) {
+        await expect(page.goto(url), url).rejects.toThrow(/ERR_PROXY_CONNECTION_FAILED/)
+      }
+      expect(heard).toEqual([])
+    } finally {
+      await browser.close()
       await new Promise((r) => other.close(r))
     }
   })
