@@ -11,7 +11,10 @@ import type { Basemap } from './basemap.ts'
 import { config, proxySettingsFromEnv } from './config.ts'
 import type { Database } from './db/connect.ts'
 import { HttpError, errorBody, sendError } from './errors.ts'
+import { workLimiters, type WorkLimiters } from './limits/work.ts'
 import { log } from './log.ts'
+import { basemapOrigins } from './print/origins.ts'
+import { PrintJobs } from './print/render.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { authRoutes } from './routes/auth.ts'
 import { editRoutes } from './routes/edits.ts'
@@ -54,12 +57,22 @@ export interface AppDeps {
   ready?: () => Promise<{ ready: boolean; stage?: string; zh?: string; en?: string }>
   /** The clock of the login throttles (tests set theirs). */
   now?: () => Date
+  /**
+   * This server as its own print renders reach it, http://127.0.0.1:<port>,
+   * once it listens (startServer knows the port). Without it nothing prints:
+   * an origin from the request would let a forged Host choose the address.
+   */
+  loopbackOrigin?: () => string | undefined
+  /** Places for expensive work (print, analysis jobs, exports); one set per app by default. */
+  limits?: WorkLimiters
 }
 
 export function createApp(deps: AppDeps) {
   const app = new Hono()
   const basemap = deps.basemap === undefined ? config.basemap : deps.basemap
   const proxy = deps.proxy ?? proxySettingsFromEnv()
+  const limits = deps.limits ?? workLimiters()
+  const printJobs = new PrintJobs({ origin: deps.loopbackOrigin ?? (() => undefined), alsoAllowed: basemapOrigins(basemap), sessions: deps.sessions })
 
   app.use('*', securityHeaders({ basemap, frameAncestors: config.frameAncestors }))
   // Before anything reads a body or looks up a session: hostile input stops here.
@@ -105,10 +118,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', rainRoutes(deps.db.sql))
   app.route('/', taskRoutes(deps.db.sql))
   app.route('/', ogcRoutes(deps.db.sql, () => deps.bounds, proxy))
-  app.route('/', exportRoutes(deps.db.sql))
-  app.route('/', analysisRoutes(deps.db.sql))
+  app.route('/', exportRoutes(deps.db.sql, limits))
+  app.route('/', analysisRoutes(deps.db.sql, limits))
   app.route('/', importRoutes(deps.db.sql))
-  app.route('/', printRoutes(deps.db.sql))
+  app.route('/', printRoutes(deps.db.sql, printJobs, limits))
   app.route('/', evacuationRoutes(deps.db.sql, { copy: deps.db.copyIn }))
   app.route('/', eventRoutes(deps.events, deps.sessions))
   app.route('/', wallRoutes(deps.db.sql))

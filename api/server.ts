@@ -10,6 +10,7 @@ import { Drain } from './lifecycle/drain.ts'
 import { startingListener, type StartState } from './lifecycle/starting.ts'
 import type { ProxySettings } from './proxy.ts'
 import { connect, seedPool, type Database } from './db/connect.ts'
+import { workLimiters, type WorkLimiters } from './limits/work.ts'
 import { log, progress } from './log.ts'
 import { securityHeaders, securityHeadersOf } from './security-headers.ts'
 import { tileFastPath } from './tile-fast-path.ts'
@@ -48,6 +49,8 @@ export interface RunningServer {
   tiles: TileService
   sessions: SessionStore
   events: EventHub
+  /** The app's places for expensive work (tests look at them). */
+  limits: WorkLimiters
   /** Stops taking requests, lets running ones finish (up to the grace period), then closes the database. */
   close(): Promise<void>
 }
@@ -112,7 +115,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
                              FROM (SELECT ST_Extent(geom) AS e FROM admin_units) x`
     const bounds: [number, number, number, number] = b.w == null ? [-180, -85, 180, 85] : [b.w, b.s, b.e, b.n]
     const ready = readiness(db, drain)
-    const app = createApp({ db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist, proxy, ready, now: opts.now })
+    const limits = workLimiters()
+    // Print renders load from here: the loopback address of the port we listen on, never a name from a request.
+    const loopback = `http://127.0.0.1:${port}`
+    const app = createApp({
+      db, tiles, sessions, events, postgisVersion: v as string, bounds, webDist: opts.webDist, proxy, ready, now: opts.now, limits, loopbackOrigin: () => loopback,
+    })
     const fastPath = { tiles, sessions, securityHeaders: await securityHeadersOf(security, '/tiles/') }
     current = tileFastPath(fastPath, getRequestListener(app.fetch, { hostname: '0.0.0.0' }))
     const graceMs = opts.stopGraceMs ?? config.stopGraceMs
@@ -126,6 +134,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       tiles,
       sessions,
       events,
+      limits,
       close() {
         closing ??= (async () => {
           const { cut } = await drain.stop(server, graceMs)

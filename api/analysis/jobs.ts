@@ -5,21 +5,25 @@
  * come out (totals add up, each part is one row of the per-unit totals, the
  * worst rows of all parts sorted by the analysis's own order). Others, and
  * smaller areas, are one part: cutting them costs more than it shows (each
- * part pays the fixed cost again: bench/analysis.md). A client polls the job
- * for `done` of `total` parts, then reads the answer. Jobs live ten minutes.
+ * part pays the fixed cost again: bench/analysis.md). A job waits for its
+ * place (api/limits/work.ts) as `queued` with its `position`; a client polls
+ * it for `done` of `total` parts, then reads the answer. Finished jobs are
+ * kept ten minutes.
  */
 import { randomBytes } from 'node:crypto'
 import type { SessionUser } from '../auth/guard.ts'
 import { scopePrefix } from '../auth/policy.ts'
 import type { Sql } from '../db/connect.ts'
+import type { Place } from '../limits/work-limiter.ts'
 import { log } from '../log.ts'
 import { analysisLayer, type Analysis } from './catalog.ts'
 import { ROW_CUT, runAnalysis } from './run.ts'
 
 type Answer = Awaited<ReturnType<typeof runAnalysis>>
 export interface AnalysisJob {
-  id: string; userId: number; stage: 'running' | 'done' | 'failed'; done: number; total: number; at: number
+  id: string; userId: number; stage: 'queued' | 'running' | 'done' | 'failed'; done: number; total: number; at: number
   error?: string; result?: Answer & Record<string, unknown>
+  place: Place
 }
 
 const jobs = new Map<string, AnalysisJob>()
@@ -30,7 +34,8 @@ const childLength: Record<string, number> = { city: 6 }
 
 export const getAnalysisJob = (id: string) => jobs.get(id)
 export const jobProgress = (j: AnalysisJob) => ({
-  id: j.id, stage: j.stage, done: j.done, total: j.total, percent: j.total ? Math.round((100 * j.done) / j.total) : 0, error: j.error ?? null,
+  id: j.id, stage: j.stage, position: j.stage === 'queued' ? j.place.position() || null : null,
+  done: j.done, total: j.total, percent: j.total ? Math.round((100 * j.done) / j.total) : 0, error: j.error ?? null,
 })
 
 /**
@@ -98,16 +103,26 @@ export async function runInParts(sql: Sql, user: SessionUser, a: Analysis, param
   }
 }
 
-export function startAnalysisJob(sql: Sql, user: SessionUser, a: Analysis, params: unknown, unit: { code: string; level: string }, extra: Record<string, unknown>): AnalysisJob {
-  for (const [id, j] of jobs) if (Date.now() - j.at > KEEP_MS) jobs.delete(id)
-  const job: AnalysisJob = { id: randomBytes(12).toString('hex'), userId: user.id, stage: 'running', done: 0, total: 1, at: Date.now() }
+/** A job in the place given: it runs when the place's turn comes and gives it back when it ends, however it ends. */
+export function startAnalysisJob(sql: Sql, user: SessionUser, a: Analysis, params: unknown, unit: { code: string; level: string }, extra: Record<string, unknown>, place: Place): AnalysisJob {
+  for (const [id, j] of jobs) if ((j.stage === 'done' || j.stage === 'failed') && Date.now() - j.at > KEEP_MS) jobs.delete(id)
+  const job: AnalysisJob = { id: randomBytes(12).toString('hex'), userId: user.id, stage: place.position() ? 'queued' : 'running', done: 0, total: 1, at: Date.now(), place }
   jobs.set(job.id, job)
-  runInParts(sql, user, a, params, unit, (done, total) => Object.assign(job, { done, total })).then(
-    (r) => Object.assign(job, { stage: 'done', result: { ...extra, ...r } }),
-    (e: Error) => {
-      Object.assign(job, { stage: 'failed', error: e.message })
-      log.warn(`analysis job ${job.id} failed: ${e.message}`)
-    },
-  )
+  place.ready
+    .then(() => {
+      job.stage = 'running'
+      return runInParts(sql, user, a, params, unit, (done, total) => Object.assign(job, { done, total }))
+    })
+    .then(
+      (r) => Object.assign(job, { stage: 'done', result: { ...extra, ...r } }),
+      (e: Error) => {
+        Object.assign(job, { stage: 'failed', error: e.message })
+        log.warn(`analysis job ${job.id} failed: ${e.message}`)
+      },
+    )
+    .finally(() => {
+      job.at = Date.now()
+      place.release()
+    })
   return job
 }

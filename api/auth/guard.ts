@@ -16,7 +16,8 @@ export interface SessionUser {
 declare module 'hono' {
   interface ContextVariableMap {
     user: SessionUser | undefined
-    session: { tokenHash: string; csrfToken: string } | undefined
+    /** `readOnly`: a server job's session (sessions.ts startJob), refused every write. */
+    session: { tokenHash: string; csrfToken: string; readOnly?: boolean } | undefined
     /** Set by the edge (app.ts) from the peer, or a trusted proxy's X-Forwarded-For. */
     clientAddress: string | undefined
   }

@@ -38,7 +38,7 @@ export function sessionLookup(store: SessionStore, proxy: ProxySettings): Middle
     const s = token ? await store.lookup(token) : undefined
     if (s) {
       c.set('user', s.user)
-      c.set('session', { tokenHash: s.tokenHash, csrfToken: s.csrfToken })
+      c.set('session', { tokenHash: s.tokenHash, csrfToken: s.csrfToken, readOnly: s.readOnly })
     }
     await next()
     if (s?.renewed && token && c.req.path.startsWith('/api/') && !c.res.headers.has('Set-Cookie')) setSessionCookie(c, proxy, token)
@@ -52,6 +52,10 @@ export function sessionLookup(store: SessionStore, proxy: ProxySettings): Middle
  */
 export const csrfCheck = (proxy: ProxySettings): MiddlewareHandler => async (c, next) => {
   if (SAFE.has(c.req.method)) return next()
+  // A job's session (a print render's browser) reads for its user and writes nothing, whatever token it shows.
+  if (c.get('session')?.readOnly) {
+    throw new HttpError(403, 'read_only_session', '此会话只读（服务器任务所用），不能修改数据', 'this session is read-only (a server job\'s) and cannot change anything')
+  }
   const origin = c.req.header('Origin')
   if (origin && origin !== 'null' && originHost(origin) !== expectedHost(c, proxy)) {
     throw new HttpError(403, 'bad_origin', `拒绝来自其他网站的请求：${origin}`, `request from another site refused: ${origin}`)

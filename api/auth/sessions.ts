@@ -28,6 +28,23 @@ interface Cached {
   touchedAt: number
 }
 
+/** A session made for a server job (a print render), held in this process only. */
+interface JobSession {
+  user: SessionUser
+  csrfToken: string
+  expiresAt: number
+}
+
+export interface FoundSession {
+  user: SessionUser
+  csrfToken: string
+  tokenHash: string
+  /** A job's session: reads only (the write middleware refuses it). */
+  readOnly?: boolean
+  /** This lookup moved the session's end on (the cookie's should move too). */
+  renewed?: boolean
+}
+
 /**
  * Sessions live in the database (so every API process shares them and a
  * restart keeps people logged in); a short in-process cache spares a query per
@@ -36,6 +53,7 @@ interface Cached {
  */
 export class SessionStore {
   private cache = new Map<string, Cached>()
+  private jobs = new Map<string, JobSession>()
   private unlisten?: () => Promise<void>
 
   private constructor(private db: Database) {}
@@ -61,11 +79,34 @@ export class SessionStore {
     return { token, csrfToken }
   }
 
+  /**
+   * A read-only session for a server job acting for a user (the print
+   * render's browser), instead of lending it the user's own cookie: the
+   * user's rights, no writes, and it ends with end(), after `ttlMs`, or when
+   * the account's sessions end. In this process only: the job's browser talks
+   * to this process, and nothing of it outlives a restart.
+   */
+  async startJob(userId: number, ttlMs: number): Promise<{ token: string; end(): void }> {
+    const [row] = await this.db.sql`
+      SELECT id, username, display_name, role, unit_code, must_change_password FROM users WHERE id = ${userId} AND NOT disabled`
+    if (!row) throw new Error(`no active account ${userId} to start a job session for`)
+    const token = newToken()
+    const h = tokenHash(token)
+    this.jobs.set(h, { user: userOf(row), csrfToken: newToken(), expiresAt: Date.now() + ttlMs })
+    return { token, end: () => void this.jobs.delete(h) }
+  }
+
   /** The user and CSRF token behind a cookie token, or undefined when it is unknown, expired or the account disabled. */
   /** `renewed`: the session's end was moved on by this lookup (the cookie's should be too). */
-  async lookup(token: string): Promise<{ user: SessionUser; csrfToken: string; tokenHash: string; renewed: boolean } | undefined> {
+  async lookup(token: string): Promise<FoundSession | undefined> {
     const h = tokenHash(token)
     const now = Date.now()
+    const job = this.jobs.get(h)
+    if (job) {
+      if (now < job.expiresAt) return { user: job.user, csrfToken: job.csrfToken, tokenHash: h, readOnly: true }
+      this.jobs.delete(h)
+      return undefined
+    }
     const hit = this.cache.get(h)
     if (hit && now - hit.checkedAt < CACHE_MS) {
       const renewed = now - hit.touchedAt > TOUCH_MS
@@ -84,14 +125,7 @@ export class SessionStore {
       this.cache.delete(h)
       return undefined
     }
-    const user: SessionUser = {
-      id: row.id as number,
-      username: row.username as string,
-      displayName: row.display_name as string,
-      role: row.role as SessionUser['role'],
-      unitCode: row.unit_code as string,
-      mustChangePassword: row.must_change_password as boolean,
-    }
+    const user = userOf(row)
     this.cache.set(h, { user, csrfToken: row.csrf_token as string, checkedAt: now, touchedAt: now })
     if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!)
     return { user, csrfToken: row.csrf_token as string, tokenHash: h, renewed: true }
@@ -104,12 +138,15 @@ export class SessionStore {
 
   /** Ends one session (logout). */
   async end(h: string) {
+    this.jobs.delete(h)
     await this.db.sql`DELETE FROM sessions WHERE token_hash = ${h}`
     await this.announce(h)
   }
 
   /** Ends every session of a user except `keep` (password change, role change, account disabled). */
   async endAllOf(userId: number, keep?: string) {
+    // A job acting for the account stops too: its rights may be what changed.
+    for (const [h, j] of this.jobs) if (j.user.id === userId) this.jobs.delete(h)
     const gone = await this.db.sql`DELETE FROM sessions WHERE user_id = ${userId} AND token_hash <> ${keep ?? ''} RETURNING token_hash`
     for (const r of gone) await this.announce(r.token_hash as string)
     // The kept session's cached user (role, scope) may be stale too.
@@ -123,5 +160,16 @@ export class SessionStore {
 
   private forget(h: string) {
     this.cache.delete(h)
+  }
+}
+
+function userOf(row: Record<string, unknown>): SessionUser {
+  return {
+    id: row.id as number,
+    username: row.username as string,
+    displayName: row.display_name as string,
+    role: row.role as SessionUser['role'],
+    unitCode: row.unit_code as string,
+    mustChangePassword: row.must_change_password as boolean,
   }
 }

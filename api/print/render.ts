@@ -1,14 +1,22 @@
 /**
  * Print maps: our own web app's /print page (web/src/print/PrintPage.tsx)
- * opened in Debian's Chromium through playwright-core, under the requesting
- * user's session (so the sheet shows what they may see), then printed to PDF
- * at the paper size or captured as a PNG at 300 dpi. A render is a job with
- * stages, so a client can show progress; finished files wait 10 minutes.
+ * opened in Debian's Chromium through playwright-core, then printed to PDF at
+ * the paper size or captured as a PNG at 300 dpi. The browser goes to this
+ * server's own loopback address, never to a name from the request (a forged
+ * Host would have had it load, and screenshot, any address with the user's
+ * cookie), under a read-only session made for the job (so the sheet shows
+ * what the user may see), and can reach no other origin but the configured
+ * basemap's (origins.ts). A render is a job with stages and a place in the queue
+ * (api/limits/work.ts), so a client can show progress; finished files wait
+ * 10 minutes.
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { chromium } from 'playwright-core'
+import { SESSION_COOKIE, type SessionStore } from '../auth/sessions.ts'
+import type { Place } from '../limits/work-limiter.ts'
 import { log } from '../log.ts'
+import { walledArgs } from './origins.ts'
 
 export interface PrintRequest {
   unit: string
@@ -30,6 +38,15 @@ export interface Job {
   id: string; userId: number; stage: Stage; error?: string; file?: Buffer; type?: string; name?: string; at: number
   /** What the sheet drew: its legend's entries and the map's box (west, south, east, north). */
   legend?: string[]; bounds?: number[]
+  place: Place
+}
+
+export interface PrintSetup {
+  /** http://127.0.0.1:<port>: this server as the render's browser reaches it; undefined until it listens. */
+  origin(): string | undefined
+  /** Origins besides it the page may load from: the configured basemap's (origins.ts). */
+  alsoAllowed: string[]
+  sessions: SessionStore
 }
 
 const paperMm = { a4: [297, 210], a3: [420, 297] } as const
@@ -47,42 +64,67 @@ export function chromiumPath(): string | null {
   return fs.existsSync(p) ? p : null
 }
 
-const jobs = new Map<string, Job>()
 const KEEP_MS = 10 * 60_000
-/** One render at a time: each holds a Chromium with a 300 dpi WebGL canvas (hundreds of MB). */
-let queue: Promise<unknown> = Promise.resolve()
+/** A job's session outlives no render: the page's wait (2 minutes) and Chromium's start and printing fit well within it. */
+const SESSION_MS = 5 * 60_000
 
-export const getJob = (id: string) => jobs.get(id)
+/** The print jobs of one app; each render waits for its place (one at a time: a Chromium with a 300 dpi WebGL canvas is hundreds of MB). */
+export class PrintJobs {
+  private jobs = new Map<string, Job>()
 
-export function startPrint(origin: string, sessionToken: string, userId: number, req: PrintRequest): Job {
-  for (const [id, j] of jobs) if (Date.now() - j.at > KEEP_MS) jobs.delete(id)
-  const job: Job = { id: randomBytes(12).toString('hex'), userId, stage: 'queued', at: Date.now() }
-  jobs.set(job.id, job)
-  queue = queue.then(() => render(origin, sessionToken, req, job)).catch((e: Error) => {
-    job.stage = 'failed'
-    job.error = e.message
-    log.warn(`print ${job.id} failed: ${e.message}`)
-  })
-  return job
+  constructor(private setup: PrintSetup) {}
+
+  get = (id: string) => this.jobs.get(id)
+
+  /** Whether renders can run here at all: the server listens (the browser's origin). */
+  ready = () => this.setup.origin() !== undefined
+
+  /** A job for the user in the place given; it renders when the place's turn comes and gives it back when done, however it ends. */
+  start(place: Place, userId: number, req: PrintRequest): Job {
+    for (const [id, j] of this.jobs) if ((j.stage === 'done' || j.stage === 'failed') && Date.now() - j.at > KEEP_MS) this.jobs.delete(id)
+    const job: Job = { id: randomBytes(12).toString('hex'), userId, stage: 'queued', at: Date.now(), place }
+    this.jobs.set(job.id, job)
+    place.ready
+      .then(() => render(this.setup, userId, req, job))
+      .catch((e: Error) => {
+        job.stage = 'failed'
+        job.error = e.message
+        log.warn(`print ${job.id} failed: ${e.message}`)
+      })
+      .finally(() => {
+        job.at = Date.now()
+        place.release()
+      })
+    return job
+  }
 }
 
-export const progressOf = (j: Job) => ({ id: j.id, stage: j.stage, percent: percent[j.stage], error: j.error ?? null, legend: j.legend ?? null, bounds: j.bounds ?? null })
+export const progressOf = (j: Job) => ({
+  id: j.id, stage: j.stage, percent: percent[j.stage], position: j.stage === 'queued' ? j.place.position() || null : null,
+  error: j.error ?? null, legend: j.legend ?? null, bounds: j.bounds ?? null,
+})
 
-async function render(origin: string, sessionToken: string, req: PrintRequest, job: Job) {
+/** The render's Chromium: WebGL without a GPU, no calls home, and no origin but `origins` (the first: this server). */
+export const renderBrowserArgs = (origins: string[]) => [
+  '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...walledArgs(origins),
+]
+
+async function render(setup: PrintSetup, userId: number, req: PrintRequest, job: Job) {
   const exe = chromiumPath()
   if (!exe) throw new Error('no Chromium on the server (apt-get install chromium, or set CHROMIUM_PATH)')
+  const origin = setup.origin()
+  if (!origin) throw new Error('the server is not listening yet')
   job.stage = 'starting'
   const { css, px } = pagePixels(req.size, req.orientation)
-  const browser = await chromium.launch({
-    executablePath: exe, headless: true,
-    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  const browser = await chromium.launch({ executablePath: exe, headless: true, args: renderBrowserArgs([origin, ...setup.alsoAllowed]) })
+  let session: { token: string; end(): void } | undefined
   try {
     // A PNG is the page at 300 dpi: the CSS page scaled by 300/96. A PDF is vector text around the map image.
     const scale = req.format === 'png' ? px[0] / css[0] : 2
     const ctx = await browser.newContext({ viewport: { width: css[0], height: css[1] }, deviceScaleFactor: scale })
-    await ctx.addCookies([{ name: 'gw_session', value: sessionToken, url: origin, httpOnly: true, sameSite: 'Lax' }])
+    session = await setup.sessions.startJob(userId, SESSION_MS)
+    await ctx.addCookies([{ name: SESSION_COOKIE, value: session.token, url: origin, httpOnly: true, sameSite: 'Lax' }])
     const page = await ctx.newPage()
     const q = new URLSearchParams({ unit: req.unit, size: req.size, orient: req.orientation })
     if (req.title) q.set('title', req.title)
@@ -110,6 +152,7 @@ async function render(origin: string, sessionToken: string, req: PrintRequest, j
     job.name = `map-${req.unit}-${req.size}.${req.format}`
     job.stage = 'done'
   } finally {
+    session?.end()
     await browser.close()
   }
 }

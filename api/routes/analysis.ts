@@ -14,11 +14,12 @@ import { HttpError } from '../errors.ts'
 import { analyses, analysisIds, isAnalysisId } from '../analysis/catalog.ts'
 import { analysisRequest, runAnalysis } from '../analysis/run.ts'
 import { getAnalysisJob, jobProgress, startAnalysisJob } from '../analysis/jobs.ts'
+import { takePlace, type WorkLimiters } from '../limits/work.ts'
 
 export const unknownAnalysis = (name: string) =>
   new HttpError(404, 'unknown_analysis', `没有这个分析：${name}（可用：${analysisIds.join('、')}）`, `no such analysis: ${name} (analyses: ${analysisIds.join(', ')})`)
 
-export function analysisRoutes(sql: Sql) {
+export function analysisRoutes(sql: Sql, limits: WorkLimiters) {
   const app = new Hono()
 
   app.get('/api/analysis', (c) => {
@@ -40,14 +41,15 @@ export function analysisRoutes(sql: Sql) {
     c.header('Cache-Control', 'no-store')
     return c.json({ analysis: name, zh: a.zh, en: a.en, unit, params, ...result })
   })
-  // The same analysis as a job, for areas where it takes a while: progress by parts (counties, townships), then the answer.
+  // The same analysis as a job, for areas where it takes a while: a place in the queue, progress by parts (counties, townships), then the answer.
   app.post('/api/analysis/:name/jobs', async (c) => {
     const name = c.req.param('name')
     authorize(c, 'data.export')
     if (!isAnalysisId(name)) throw unknownAnalysis(name)
     const a = analyses[name]
     const { user, unit, params } = await analysisRequest(c, sql, a)
-    const job = startAnalysisJob(sql, user, a, params, unit, { analysis: name, zh: a.zh, en: a.en, unit, params })
+    const place = takePlace(c, limits, 'analysis', user.id)
+    const job = startAnalysisJob(sql, user, a, params, unit, { analysis: name, zh: a.zh, en: a.en, unit, params }, place)
     return c.json(jobProgress(job), 202)
   })
   app.get('/api/analysis/jobs/:id', (c) => {

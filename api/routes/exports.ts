@@ -3,15 +3,18 @@
  * of one area as a file, for roles with data.export inside their scope, names
  * masked as the records API masks them. Text formats stream straight from the
  * database cursor; GeoPackage and Shapefile are made on disk by GDAL first.
+ * Each download holds a place (api/limits/work.ts) until its body ends, fails
+ * or its client goes away; past the limits, 429.
  */
-import { Readable } from 'node:stream'
-import { Hono } from 'hono'
+import { finished, Readable } from 'node:stream'
+import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import { authorize, type SessionUser } from '../auth/guard.ts'
 import { scopePrefix } from '../auth/policy.ts'
 import type { Sql } from '../db/connect.ts'
 import { auditEvent, writeTx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
+import { takePlace, type WorkLimiters } from '../limits/work.ts'
 import { isLayerId, layerIds, layers, placeIn, type Layer } from '../layers.ts'
 import { analyses, isAnalysisId } from '../analysis/catalog.ts'
 import { analysisRequest, queryObject } from '../analysis/run.ts'
@@ -36,16 +39,39 @@ const querySchema = z.strictObject({
   unit: z.string().regex(/^[0-9]{12}$/, 'a 12-digit admin code (city, county, township or village)').optional(),
 })
 
-export function exportRoutes(sql: Sql) {
+export function exportRoutes(sql: Sql, limits: WorkLimiters) {
   const app = new Hono()
 
   /** The file of a layer (a data layer or an analysis result) for a unit, with its count ahead for progress. */
-  async function sendFile(user: SessionUser, layer: Layer, format: Format, unit: string, name: string, audit: Record<string, unknown>) {
+  async function sendFile(c: Context, user: SessionUser, layer: Layer, format: Format, unit: string, name: string, audit: Record<string, unknown>) {
     const prefix = scopePrefix(unit)
-    // Who took which data out, and where: exports can carry names and phone numbers.
-    await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: layer.id, after: { unit, format, ...audit } }))
+    // A HEAD takes nothing out: the headers only, no place, no audit.
+    if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: await headersFor(layer, format, prefix, unit, name) })
+    const place = takePlace(c, limits, 'exports', user.id)
+    try {
+      // Who took which data out, and where: exports can carry names and phone numbers.
+      await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: layer.id, after: { unit, format, ...audit } }))
+      const headers = await headersFor(layer, format, prefix, unit, name)
+      const rows = (wkt = false) => exportRows(sql, layer, user, prefix, { wkt })
+      let body: Readable
+      if (format === 'geojson') body = Readable.from(geojsonText(layer, rows()), { objectMode: false })
+      else if (format === 'csv') body = Readable.from(csvText(layer, rows(true), { excel: true, wkt: true }), { objectMode: false })
+      else if (format === 'xlsx') body = xlsxStream(layer, rows())
+      else {
+        const made = await gdalExport(layer, rows(true), format)
+        headers['Content-Length'] = String(made.size)
+        body = made.stream
+      }
+      // Read to the end, failed, or cancelled by a client gone away: the place is free again.
+      finished(body, () => place.release())
+      return new Response(Readable.toWeb(body) as ReadableStream, { status: 200, headers })
+    } catch (e) {
+      place.release()
+      throw e
+    }
+  }
 
-    const rows = (wkt = false) => exportRows(sql, layer, user, prefix, { wkt })
+  async function headersFor(layer: Layer, format: Format, prefix: string, unit: string, name: string) {
     // How many features are coming, before the first: a client shows progress against it (the size is not known ahead).
     const [{ n }] = await sql`SELECT count(*)::int AS n FROM ${sql.unsafe(layer.from)} WHERE ${placeIn(sql, layer, prefix)}`
     const headers: Record<string, string> = {
@@ -55,16 +81,7 @@ export function exportRoutes(sql: Sql) {
       'Content-Disposition': `attachment; filename="${name}-${unit}.${format}"`,
       'Cache-Control': 'no-store',
     }
-    let body: Readable
-    if (format === 'geojson') body = Readable.from(geojsonText(layer, rows()), { objectMode: false })
-    else if (format === 'csv') body = Readable.from(csvText(layer, rows(true), { excel: true, wkt: true }), { objectMode: false })
-    else if (format === 'xlsx') body = xlsxStream(layer, rows())
-    else {
-      const made = await gdalExport(layer, rows(true), format)
-      headers['Content-Length'] = String(made.size)
-      body = made.stream
-    }
-    return new Response(Readable.toWeb(body) as ReadableStream, { status: 200, headers })
+    return headers
   }
 
   const splitFile = (file: string) => /^([a-z_]+)\.(.+)$/.exec(file)
@@ -84,7 +101,7 @@ export function exportRoutes(sql: Sql) {
     const format = checkFormat(m[2])
     const a = analyses[m[1]]
     const { user, unit, params, layer } = await analysisRequest(c, sql, a)
-    return sendFile(user, layer, format, unit.code, a.id, { analysis: a.id, params })
+    return sendFile(c, user, layer, format, unit.code, a.id, { analysis: a.id, params })
   })
 
   app.get('/api/export/:file', async (c) => {
@@ -107,7 +124,7 @@ export function exportRoutes(sql: Sql) {
     authorize(c, 'data.export', unit)
     const [u] = await sql`SELECT code, name FROM admin_units WHERE code = ${unit}`
     if (!u) throw new HttpError(404, 'unknown_unit', `没有这个区划：${unit}`, `no admin unit ${unit}`)
-    return sendFile(user, layer, format, unit, layer.id, {})
+    return sendFile(c, user, layer, format, unit, layer.id, {})
   })
   return app
 }

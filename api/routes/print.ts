@@ -3,17 +3,17 @@
  * → 202 {id, stage, percent}; GET /api/print/{id} → progress; GET
  * /api/print/{id}/file → the PNG or PDF once done. Roles with data.export
  * (print maps are exports), `unit` in scope; only the job's owner sees it.
+ * Jobs wait for a place (api/limits/work.ts): past the limits, 429.
  */
 import { Hono, type Context } from 'hono'
-import { getCookie } from 'hono/cookie'
 import { z } from 'zod'
 import { authorize } from '../auth/guard.ts'
-import { SESSION_COOKIE } from '../auth/sessions.ts'
 import type { Sql } from '../db/connect.ts'
 import { auditEvent, writeTx } from '../db/write.ts'
 import { HttpError } from '../errors.ts'
 import { analyses, isAnalysisId } from '../analysis/catalog.ts'
-import { chromiumPath, getJob, progressOf, startPrint } from '../print/render.ts'
+import { takePlace, type WorkLimiters } from '../limits/work.ts'
+import { chromiumPath, progressOf, type PrintJobs } from '../print/render.ts'
 import { readJson } from '../validate.ts'
 
 const lon = z.number().min(-180).max(180)
@@ -33,7 +33,7 @@ const body = z.strictObject({
   analysis: z.strictObject({ name: z.string(), params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}) }).optional(),
 })
 
-export function printRoutes(sql: Sql) {
+export function printRoutes(sql: Sql, jobs: PrintJobs, limits: WorkLimiters) {
   const app = new Hono()
   app.post('/api/print', async (c) => {
     authorize(c, 'data.export')
@@ -52,14 +52,20 @@ export function printRoutes(sql: Sql) {
     const [u] = await sql`SELECT code FROM admin_units WHERE code = ${req.unit}`
     if (!u) throw new HttpError(404, 'unknown_unit', `没有这个区划：${req.unit}`, `no admin unit ${req.unit}`)
     if (!chromiumPath()) throw new HttpError(503, 'chromium_missing', '服务器未安装 Chromium，无法出图', 'Chromium is not installed on the server, so maps cannot be printed')
-    await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: 'print', after: req }))
-    const job = startPrint(new URL(c.req.url).origin, getCookie(c, SESSION_COOKIE)!, user.id, req)
-    return c.json(progressOf(job), 202)
+    if (!jobs.ready()) throw new HttpError(503, 'print_unavailable', '服务器尚未就绪，暂不能出图', 'the server is not ready to print yet')
+    const place = takePlace(c, limits, 'print', user.id)
+    try {
+      await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: 'print', after: req }))
+    } catch (e) {
+      place.release()
+      throw e
+    }
+    return c.json(progressOf(jobs.start(place, user.id, req)), 202)
   })
 
   const own = (c: Context) => {
     const user = authorize(c, 'data.export')
-    const job = getJob(c.req.param('id') ?? '')
+    const job = jobs.get(c.req.param('id') ?? '')
     if (!job || job.userId !== user.id) throw new HttpError(404, 'not_found', '没有这个出图任务（或已过期）', 'no such print job (or it has expired)')
     return job
   }

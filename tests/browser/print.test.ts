@@ -8,18 +8,22 @@
  * 400 before any render.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { chromium } from 'playwright-core'
 import { PNG } from 'pngjs'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import { renderBrowserArgs } from '../../api/print/render.ts'
 import { printLayerGroups } from '../../api/routes/print.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { dangerColor, riskColor, shelterColor } from '../../web/src/map/colors.ts'
 import { layerGroups } from '../../web/src/map/style.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { artifactsDir, chromiumPath } from '../helpers/browser.ts'
-import { loginAs, type Client } from '../helpers/session.ts'
+import { login, loginAs, TEST_PASSWORD, type Client } from '../helpers/session.ts'
 
 const exe = chromiumPath()
 
@@ -92,6 +96,8 @@ describe.skipIf(!exe)('print maps', { timeout: 300_000 }, () => {
     s = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist })
     planner = await loginAs(s, 'planner', '530600000000')
     dir = await mkdtemp(path.join(os.tmpdir(), 'gridwatch-print-'))
+    // The sheets are kept to look at; a fresh checkout has no artifacts folder yet.
+    await mkdir(artifactsDir, { recursive: true })
     // A county with households (the test data fills one): a map of an empty county proves little.
     const [c] = await s.db.sql`SELECT code, name FROM admin_units u WHERE level = 'county'
       AND EXISTS (SELECT 1 FROM grids g WHERE starts_with(g.code, substr(u.code, 1, 6))) ORDER BY code LIMIT 1`
@@ -217,6 +223,82 @@ describe.skipIf(!exe)('print maps', { timeout: 300_000 }, () => {
     for (const r of ['red', 'yellow', 'green'].filter((x) => !households.includes(x))) expect(text).not.toContain(label[r])
     expect(text).not.toContain('避险点')
     expect(text).not.toContain('隐患点')
+  })
+
+  it('never loads from the Host a request names: the render reads the server’s own loopback address under a session of its own, gone after the job', async () => {
+    // Another server on this machine, standing in for whatever a forged Host could name: it must never hear from the render.
+    const heard: { url?: string; cookie?: string }[] = []
+    const other = http.createServer((req, res) => {
+      heard.push({ url: req.url, cookie: req.headers.cookie })
+      res.end('<html><script>window.__printReady = true</script></html>')
+    })
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r))
+    const forged = `127.0.0.1:${(other.address() as AddressInfo).port}`
+    const owner = await loginAs(s, 'planner', '530600000000')
+    const started = vi.spyOn(s.sessions, 'startJob')
+    try {
+      const body = JSON.stringify({ unit: county.code, format: 'png', size: 'a4', layers: ['grids', 'labels'] })
+      // fetch() will not send a Host of our choosing: node:http will.
+      const posted = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/api/print', headers: {
+          Host: forged, 'X-Forwarded-Host': forged, Cookie: owner.cookie, 'X-CSRF-Token': owner.csrfToken, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body),
+        } }, (res) => {
+          let text = ''
+          res.on('data', (d) => (text += d))
+          res.on('end', () => resolve({ status: res.statusCode!, body: text }))
+        })
+        req.on('error', reject)
+        req.end(body)
+      })
+      expect(posted.status, posted.body).toBe(202)
+      const { id } = JSON.parse(posted.body)
+      // The caller logs out at once: the render does not ride on their cookie.
+      expect((await owner.send('POST', '/api/auth/logout', {})).status).toBe(200)
+      const again = await login(s, owner.username, TEST_PASSWORD)
+      let p = { stage: 'queued', error: null as string | null }
+      for (let i = 0; i < 480 && p.stage !== 'done' && p.stage !== 'failed'; i++) {
+        await new Promise((res) => setTimeout(res, 500))
+        p = await (await again.get(`/api/print/${id}`)).json()
+      }
+      expect(heard).toEqual([])
+      expect(p.stage, p.error ?? '').toBe('done')
+      expect((await again.get(`/api/print/${id}/file`)).headers.get('content-type')).toBe('image/png')
+      // One session made for the job, as its owner; dead now that the job is over.
+      expect(started).toHaveBeenCalledTimes(1)
+      expect(started.mock.calls[0][0]).toBe(owner.userId)
+      const { token } = await started.mock.results[0].value
+      for (const path of [`/api/units/${county.code}`, '/tiles/households/14/0/0.mvt']) {
+        expect((await fetch(s.url + path, { headers: { Cookie: `gw_session=${token}` } })).status, path).toBe(401)
+      }
+    } finally {
+      started.mockRestore()
+      await new Promise((r) => other.close(r))
+    }
+  })
+
+  it('the render’s browser reaches its own origin and nothing else: not another port, name or address', async () => {
+    const heard: string[] = []
+    const other = http.createServer((req, res) => {
+      heard.push(req.url ?? '')
+      res.end('<html>another server</html>')
+    })
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r))
+    const elsewhere = (other.address() as AddressInfo).port
+    const own = `http://127.0.0.1:${s.port}`
+    const browser = await chromium.launch({ executablePath: exe!, headless: true, args: renderBrowserArgs([own]) })
+    try {
+      // Going there, which no CSP of ours governs: only the network wall decides.
+      const page = await browser.newPage()
+      expect((await page.goto(`${own}/api/health`))?.status()).toBe(200)
+      for (const url of [`http://127.0.0.1:${elsewhere}/navigate`, `http://localhost:${elsewhere}/navigate`, `http://localhost:${s.port}/api/health`,
+        `http://[::1]:${s.port}/api/health`, 'http://169.254.169.254/latest/meta-data/', 'http://example.com/']) {
+        await expect(page.goto(url), url).rejects.toThrow(/ERR_PROXY_CONNECTION_FAILED/)
+      }
+      expect(heard).toEqual([])
+    } finally {
+      await browser.close()
+      await new Promise((r) => other.close(r))
+    }
   })
 
   it('refuses bad requests before rendering, and roles that may not export', async () => {

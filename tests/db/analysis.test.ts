@@ -269,6 +269,52 @@ for (const target of targets()) {
       expect((await viewer.send('POST', `/api/analysis/worker_load/jobs?unit=${county}`, {})).status).toBe(403)
     })
 
+    it('analysis jobs wait their turn: 2 a user and 10 in all queued or running (then 429 with Retry-After), a queued job tells its place, each place freed as its job ends', async () => {
+      const places = s.limits.analysis
+      expect(places.held()).toBe(0)
+      // Work of other people holds both running places, so the jobs posted here wait.
+      const busy = [places.enter(-1), places.enter(-2)]
+      const post = (who: Client) => who.send('POST', `/api/analysis/worker_load/jobs?unit=${CITY}&limit=10`, {})
+      const j1 = await (await post(planner)).json()
+      const j2 = await (await post(planner)).json()
+      expect([j1.stage, j1.position, j2.stage, j2.position]).toEqual(['queued', 1, 'queued', 2])
+      const over = await post(planner)
+      const refusal = await over.json()
+      expect(over.status, JSON.stringify(refusal)).toBe(429)
+      expect(refusal.error.code).toBe('too_many_jobs')
+      expect(refusal.error.zh).toMatch(/2/)
+      expect(refusal.error.en).toMatch(/2/)
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0)
+      const other = await loginAs(s, 'planner', CITY)
+      const j3 = await (await post(other)).json()
+      expect([j3.stage, j3.position]).toEqual(['queued', 3])
+      // The rest of the ten places, then nobody gets in.
+      while (places.held() < 10) busy.push(places.enter(-100 - places.held()))
+      const third = await loginAs(s, 'planner', CITY)
+      const full = await post(third)
+      expect(full.status).toBe(429)
+      expect((await full.json()).error.code).toBe('server_busy')
+      expect(Number(full.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect((await (await planner.get(`/api/analysis/jobs/${j2.id}`)).json()).position).toBe(2)
+
+      // The places free up: the jobs run in their order and end; their places come back.
+      for (const b of busy) if (!('refused' in b)) b.release()
+      const finished = async (who: Client, id: string) => {
+        let p = await (await who.get(`/api/analysis/jobs/${id}`)).json()
+        for (let i = 0; i < 200 && (p.stage === 'queued' || p.stage === 'running'); i++) {
+          await new Promise((r) => setTimeout(r, 50))
+          p = await (await who.get(`/api/analysis/jobs/${id}`)).json()
+        }
+        return p
+      }
+      for (const [who, j] of [[planner, j1], [planner, j2], [other, j3]] as const) {
+        const p = await finished(who, j.id)
+        expect([p.stage, p.position, p.result.totals.households > 0], p.error).toEqual(['done', null, true])
+      }
+      expect(places.held()).toBe(0)
+      expect((await post(planner)).status).toBe(202)
+    })
+
     it('refuses bad parameters (400), unknown analyses and units (404), roles and areas that may not (403)', async () => {
       const bad = [
         'worker_load?limit=abc', 'worker_load?limit=0', 'worker_load?limit=1.5', 'worker_load?limit=5&limit=6', 'worker_load?lmit=5',

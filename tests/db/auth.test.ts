@@ -230,6 +230,45 @@ for (const target of targets()) {
       expect((await admin.send('PATCH', `/api/users/${admin.userId}`, { version: me.version, disabled: true })).status).toBe(400)
     })
 
+    it('a job session (a print render’s) reads as its user, writes nothing, and ends with the job, its time or the account’s sessions', async () => {
+      const job = await s.sessions.startJob(townA.userId, 60_000)
+      expect(job.token).not.toBe(townA.cookie.split('=')[1])
+      const as = (token: string, method: string, path: string, body?: unknown, csrf?: string) => fetch(s.url + path, {
+        method, body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { Cookie: `gw_session=${token}`, 'Content-Type': 'application/json', ...(csrf ? { 'X-CSRF-Token': csrf } : {}) },
+      })
+      expect((await as(job.token, 'GET', `/api/units/${A}`)).status).toBe(200)
+      expect((await as(job.token, 'GET', `/api/households/${hA}`)).status).toBe(200)
+      expect((await as(job.token, 'GET', '/tiles/households/14/0/0.mvt')).status).not.toBe(401)
+      const me = await (await as(job.token, 'GET', '/api/auth/me')).json()
+      expect(me.user.id).toBe(townA.userId)
+      // Its user may edit these, but not through it, even with its own CSRF token.
+      const ga = await gridState(gA.id)
+      const ha = await householdState(hA)
+      await refused(() => as(job.token, 'PATCH', `/api/grids/${gA.id}`, { version: ga.version, name: '任务会话改名' }, me.csrfToken), 403, 'read_only_session')
+      await refused(() => as(job.token, 'PATCH', `/api/households/${hA}`, { version: ha.version, measures: '任务会话' }, me.csrfToken), 403, 'read_only_session')
+      await refused(() => as(job.token, 'POST', '/api/print', { unit: A, format: 'png' }, me.csrfToken), 403, 'read_only_session')
+      await refused(() => as(job.token, 'POST', '/api/auth/logout', {}, me.csrfToken), 403, 'read_only_session')
+      expect((await as(job.token, 'GET', `/api/units/${A}`)).status).toBe(200)
+      job.end()
+      expect((await as(job.token, 'GET', `/api/units/${A}`)).status).toBe(401)
+      expect((await as(job.token, 'GET', '/tiles/households/14/0/0.mvt')).status).toBe(401)
+
+      // A job that overruns its time loses its session all the same.
+      const short = await s.sessions.startJob(townA.userId, 100)
+      expect((await as(short.token, 'GET', `/api/units/${A}`)).status).toBe(200)
+      await new Promise((r) => setTimeout(r, 150))
+      expect((await as(short.token, 'GET', `/api/units/${A}`)).status).toBe(401)
+      // Ending an account's sessions (password or role change, disabled) ends its jobs' too.
+      const other = await loginAs(s, 'township', A)
+      const running = await s.sessions.startJob(other.userId, 60_000)
+      const [u] = await s.db.sql`SELECT version FROM users WHERE id = ${other.userId}`
+      expect((await admin.send('PATCH', `/api/users/${other.userId}`, { version: u.version, disabled: true })).status).toBe(200)
+      expect((await as(running.token, 'GET', `/api/units/${A}`)).status).toBe(401)
+      // And a disabled account gets none.
+      await expect(s.sessions.startJob(other.userId, 60_000)).rejects.toThrow()
+    })
+
     it('sets security headers: CSP, no framing but for the wall, nosniff, HTTP-only SameSite cookies', async () => {
       const r = await commander.get(`/api/units/${A}`)
       expect(r.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")

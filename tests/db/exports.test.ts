@@ -1,9 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { parse } from 'csv-parse/sync'
 import ExcelJS from 'exceljs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { maskName, maskPhone } from '../../api/auth/mask.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { featureCount, features, gdalAvailable, ogrinfo } from '../helpers/gdal.ts'
@@ -296,3 +297,84 @@ for (const target of targets()) {
     })
   })
 }
+
+/** Places for exports are the API process's bookkeeping: one database is enough. */
+describe('export limits', () => {
+  let s: RunningServer
+  let a: Client, b: Client, c: Client
+  const held = (who?: Client) => s.limits.exports.held(who?.userId)
+  /** Waits (up to 5 s) until `check` holds. */
+  async function until(check: () => boolean) {
+    for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50))
+    return check()
+  }
+  /** Places taken by other work (as downloads under way would hold them), given back by the test. */
+  function occupy(userIds: number[]) {
+    const places = userIds.map((u) => s.limits.exports.enter(u))
+    for (const p of places) expect('refused' in p).toBe(false)
+    return () => places.forEach((p) => !('refused' in p) && p.release())
+  }
+  async function expect429(r: Response, code: string) {
+    const body = await r.json()
+    expect(r.status, JSON.stringify(body)).toBe(429)
+    expect(body.error.code).toBe(code)
+    expect(body.error.zh).toMatch(/导出/)
+    expect(body.error.en).toMatch(/export/)
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
+  }
+
+  beforeAll(async () => {
+    s = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true })
+    ;[a, b, c] = await Promise.all([loginAs(s, 'planner', CITY), loginAs(s, 'planner', CITY), loginAs(s, 'commander', CITY)])
+  })
+  afterAll(() => s?.close())
+
+  it('2 exports at once a user and 4 in all, analysis exports too; past them 429 with Retry-After and a zh/en message', async () => {
+    expect(held()).toBe(0)
+    const free = occupy([a.userId, a.userId])
+    await expect429(await a.get(`/api/export/shelters.csv?unit=${CITY}`), 'too_many_jobs')
+    await expect429(await a.get(`/api/export/analysis/worker_load.csv?unit=${CITY}`), 'too_many_jobs')
+    // Someone else still may.
+    const other = await b.get(`/api/export/shelters.csv?unit=${CITY}`)
+    expect(other.status).toBe(200)
+    await other.text()
+    free()
+    const full = occupy([-1, -2, -3, -4])
+    await expect429(await c.get(`/api/export/households.geojson?unit=${CITY}`), 'server_busy')
+    await expect429(await c.get(`/api/export/analysis/worker_load.geojson?unit=${CITY}`), 'server_busy')
+    full()
+    expect(held()).toBe(0)
+  })
+
+  it('a download holds its place until it is read to the end, fails, or its client goes away; a HEAD holds none', async () => {
+    // Read to the end.
+    const done = await b.get(`/api/export/shelters.geojson?unit=${CITY}`)
+    expect(done.status).toBe(200)
+    expect((await done.json()).type).toBe('FeatureCollection')
+    expect(await until(() => held() === 0)).toBe(true)
+    // Gone away mid-download: the answer has begun, the body is left unread and the connection closed.
+    for (const file of [`households.geojson?unit=${CITY}`, `households.csv?unit=${CITY}`, `analysis/shelter_distance.xlsx?unit=${CITY}&distance=500`]) {
+      const under = await new Promise<{ status: number; req: http.ClientRequest; heldThen: number }>((resolve, reject) => {
+        const req = http.get(`${s.url}/api/export/${file}`, { headers: { Cookie: a.cookie } }, (res) => {
+          res.pause()
+          resolve({ status: res.statusCode!, req, heldThen: held(a) })
+        })
+        req.on('error', reject)
+      })
+      expect([under.status, under.heldThen], file).toEqual([200, 1])
+      under.req.destroy()
+      expect(await until(() => held(a) === 0), file).toBe(true)
+    }
+    // A HEAD sends no file and takes no place.
+    const head = await c.fetch(`/api/export/households.geojson?unit=${CITY}`, { method: 'HEAD' })
+    expect([head.status, Number(head.headers.get('x-feature-count')) > 0, held(c)]).toEqual([200, true, 0])
+    // An export that fails (GeoPackage without GDAL; with it, one read to the end) gives its place back too.
+    await (await c.get(`/api/export/shelters.gpkg?unit=${CITY}`)).arrayBuffer()
+    expect(await until(() => held(c) === 0)).toBe(true)
+    // And the database is free for the next one: the abandoned cursors let go of the connection.
+    const after = await a.get(`/api/export/households.csv?unit=${CITY}`)
+    expect(after.status).toBe(200)
+    expect((await after.text()).split('\n').length).toBeGreaterThan(100)
+    expect(await until(() => held() === 0)).toBe(true)
+  })
+})

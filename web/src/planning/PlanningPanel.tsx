@@ -18,7 +18,7 @@ export interface AnalysisResult {
   analysis: string; zh: string; en: string; rows: Record<string, unknown>[]; truncated: boolean; columns: Field[]
   totals: Record<string, number>; totalsZh: Record<string, string>; geojson: GeoJSON.FeatureCollection
 }
-interface AnalysisJob { id: string; stage: 'running' | 'done' | 'failed'; done: number; total: number; percent: number; error: string | null; result?: AnalysisResult | null }
+interface AnalysisJob { id: string; stage: 'queued' | 'running' | 'done' | 'failed'; position: number | null; done: number; total: number; percent: number; error: string | null; result?: AnalysisResult | null }
 interface ImportAnswer { ok: boolean; dryRun: boolean; rows: number; inserted: number; updated: number; report: ImportRow[] }
 
 const formats = ['geojson', 'csv', 'xlsx', 'gpkg', 'shp.zip'] as const
@@ -62,8 +62,10 @@ export function PlanningPanel({ unitCode, view, visible, onResult, onClose }: Pa
     try {
       // A job: a city or county is worked out part by part (counties, townships), with the count of parts done shown.
       let job = await sendJson<AnalysisJob>('POST', `/api/analysis/${name}/jobs?${query()}`, {})
-      while (job.stage === 'running') {
-        if (job.total > 1) setStatus(t('planning.runningParts', { done: job.done, total: job.total }))
+      while (job.stage === 'queued' || job.stage === 'running') {
+        // Jobs wait their turn on the server: its place in the line, then its parts.
+        if (job.position) setStatus(t('planning.queued', { position: job.position }))
+        else if (job.total > 1) setStatus(t('planning.runningParts', { done: job.done, total: job.total }))
         await new Promise((res) => setTimeout(res, 500))
         job = await getJson<AnalysisJob>(`/api/analysis/jobs/${job.id}`)
       }
@@ -79,7 +81,11 @@ export function PlanningPanel({ unitCode, view, visible, onResult, onClose }: Pa
     setStatus(t('planning.exporting', { fmt }))
     try {
       const res = await fetch(`/api/export/analysis/${name}.${fmt}?${query()}`)
-      if (!res.ok) throw new ApiError(res.status, `HTTP ${res.status}`, `HTTP ${res.status}`, false)
+      if (!res.ok) {
+        // The server's own message (too many exports at once: 429), not a bare status.
+        const e = (await res.json().catch(() => null) as { error?: { code?: string; zh?: string; en?: string } } | null)?.error
+        throw new ApiError(res.status, e?.zh ?? `HTTP ${res.status}`, e?.en ?? `HTTP ${res.status}`, false, e?.code)
+      }
       const total = Number(res.headers.get('x-feature-count') ?? 0)
       // Progress: features are counted as their ends arrive (a line each in GeoJSON and CSV); binary formats show bytes.
       const reader = res.body!.getReader()
@@ -103,13 +109,13 @@ export function PlanningPanel({ unitCode, view, visible, onResult, onClose }: Pa
 
   async function print() {
     try {
-      let job = await sendJson<{ id: string; stage: string; percent: number; error: string | null }>('POST', '/api/print', {
+      let job = await sendJson<{ id: string; stage: string; percent: number; position: number | null; error: string | null }>('POST', '/api/print', {
         unit: unitCode, format: printOpts.format, size: printOpts.size, lang,
         bbox: view ?? undefined, layers: (Object.keys(visible) as LayerGroup[]).filter((g) => visible[g]),
         analysis: result ? { name: result.analysis, params: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== '')) } : undefined,
       })
       while (job.stage !== 'done' && job.stage !== 'failed') {
-        setStatus(t('planning.printing', { percent: job.percent }))
+        setStatus(job.position ? t('planning.printQueued', { position: job.position }) : t('planning.printing', { percent: job.percent }))
         await new Promise((r) => setTimeout(r, 1000))
         job = await getJson(`/api/print/${job.id}`)
       }
