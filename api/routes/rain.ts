@@ -9,17 +9,13 @@ import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings, type R
 import { rowsFromBody, type RainKind } from '../rain/rows.ts'
 import { scopePrefix } from '../auth/policy.ts'
 
-/** Largest request body for rain input (a day of readings from every gauge in the city fits). */
-const MAX_BODY = 16 * 1024 * 1024
-
 /**
  * The rows of a rain POST: a JSON array, or an object holding the array
  * under the kind's name; for readings also CSV (text/csv, header station,hour,mm).
  */
 async function readRows(c: Context, kind: RainKind): Promise<RawRow[]> {
   const type = c.req.header('Content-Type') ?? ''
-  const length = Number(c.req.header('Content-Length') ?? 0)
-  if (length > MAX_BODY) throw new HttpError(413, 'too_large', `请求体过大（上限 ${MAX_BODY / 1024 / 1024} MB）`, `body too large (at most ${MAX_BODY / 1024 / 1024} MB)`)
+  // Its size is limited at the edge (api/edge/body-limits.ts: 16 MB, chunked bodies too).
   const csv = kind === 'readings'
   if (csv && /^text\/csv\b/i.test(type)) return rowsFromBody(await c.req.text(), 'csv', kind)
   if (!/^application\/json\b/i.test(type)) {
