@@ -1,18 +1,21 @@
+import { corsReads, parseCorsOrigins } from './edge/cors.ts'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { serveStatic } from '@hono/node-server/serve-static'
-import { basicAuth, ogcLoginRequired } from './auth/basic.ts'
+import { basicAuth, ogcLoginRequired } from './auth/http-basic.ts'
 import { csrfCheck, loginRequired, sessionLookup } from './auth/middleware.ts'
 import type { SessionStore } from './auth/sessions.ts'
+import { tokenAuth } from './auth/token-auth.ts'
 import { LoginThrottle } from './auth/throttle.ts'
-import type { Basemap } from './basemap.ts'
-import { config, proxySettingsFromEnv } from './config.ts'
-import type { Database } from './db/connect.ts'
-import { HttpError, errorBody, sendError } from './errors.ts'
+import type { Basemap } from '../core/basemap.ts'
+import { config } from '../core/config.ts'
+import type { Database } from '../db/connect.ts'
+import { HttpError, errorBody } from '../core/errors.ts'
+import { sendError } from './error-answer.ts'
 import { workLimiters, type WorkLimiters } from './limits/work.ts'
-import { log } from './log.ts'
+import { log } from '../core/log.ts'
 import { basemapOrigins } from './print/origins.ts'
 import { PrintJobs } from './print/render.ts'
 import { auditRoutes } from './routes/audit.ts'
@@ -21,24 +24,31 @@ import { editRoutes } from './routes/edits.ts'
 import { exportRoutes } from './routes/exports.ts'
 import { gridEditorRoutes } from './routes/grid-editor.ts'
 import { analysisRoutes } from './routes/analysis.ts'
-import { importRoutes } from './routes/imports.ts'
+import { importRoutes } from './routes/ledger-import.ts'
 import { printRoutes } from './routes/print.ts'
 import { ogcRoutes } from './routes/ogc.ts'
 import { evacuationRoutes } from './routes/evacuation.ts'
 import { wallRoutes } from './routes/wall.ts'
+import { reportRoutes } from './routes/reports.ts'
 import { eventRoutes } from './routes/events.ts'
+import { fieldRoutes } from './routes/field.ts'
 import type { EventHub } from './events/hub.ts'
 import { rainRoutes } from './routes/rain.ts'
 import { recordRoutes } from './routes/records.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { tileRoutes } from './routes/tiles.ts'
 import { unitRoutes } from './routes/units.ts'
+import { hexagonRoutes } from './routes/hexagons.ts'
 import { userRoutes } from './routes/users.ts'
+import { tokenRoutes } from './routes/tokens.ts'
 import { securityHeaders } from './security-headers.ts'
 import { limitBodies } from './edge/body-limits.ts'
 import { refuseControlCharacters } from './edge/control-characters.ts'
-import { clientAddressOf, type ProxySettings } from './proxy.ts'
+import { noteAnswer } from './edge/access-log.ts'
+import { markWrites } from './edge/read-your-writes.ts'
+import { clientAddressOf, proxySettingsFromEnv, type ProxySettings } from './proxy.ts'
 import type { TileService } from '../tiles/service.ts'
+import { systemClock, type Clock } from './clock.ts'
 
 export interface AppDeps {
   db: Database
@@ -55,8 +65,6 @@ export interface AppDeps {
   proxy?: ProxySettings
   /** /api/ready's check (database answers, not stopping); absent: always ready. */
   ready?: () => Promise<{ ready: boolean; stage?: string; zh?: string; en?: string }>
-  /** The clock of the login throttles (tests set theirs). */
-  now?: () => Date
   /**
    * This server as its own print renders reach it, http://127.0.0.1:<port>,
    * once it listens (startServer knows the port). Without it nothing prints:
@@ -65,6 +73,10 @@ export interface AppDeps {
   loopbackOrigin?: () => string | undefined
   /** Places for expensive work (print, analysis jobs, exports); one set per app by default. */
   limits?: WorkLimiters
+  /** Origins whose pages may read tiles, the OGC API and exports (default: GRIDWATCH_CORS_ORIGINS). */
+  corsOrigins?: readonly string[]
+  /** Now, for overdue checklists, current rain, storm ends and login throttles (tests fix it; default the system clock). */
+  clock?: Clock
 }
 
 export function createApp(deps: AppDeps) {
@@ -77,22 +89,32 @@ export function createApp(deps: AppDeps) {
   app.use('*', securityHeaders({ basemap, frameAncestors: config.frameAncestors }))
   // Before anything reads a body or looks up a session: hostile input stops here.
   app.use('*', limitBodies())
+  // Before any login check: a preflight carries no session.
+  const corsOrigins = deps.corsOrigins ?? parseCorsOrigins(config.corsOrigins)
+  for (const path of ['/tiles/*', '/ogc/*', '/api/export/*']) app.use(path, corsReads(corsOrigins))
   app.use('*', async (c, next) => {
     c.set('clientAddress', clientAddressOf(c, proxy))
     await next()
+    // For the access line (api/edge/access-log.ts): the route that answered and who asked.
+    noteAnswer(c)
   })
   for (const path of ['/api/*', '/tiles/*', '/ogc/*']) app.use(path, refuseControlCharacters())
   app.use('/api/*', compress())
   for (const path of ['/api/*', '/tiles/*']) {
     app.use(path, sessionLookup(deps.sessions, proxy))
+    // Desktop GIS clients' personal access tokens: reads of tiles and exports only (auth/token-auth.ts).
+    app.use(path, tokenAuth(deps.sessions.tokens))
     app.use(path, csrfCheck(proxy))
     app.use(path, loginRequired(new Set(['/api/health', '/api/ready', '/api/config'])))
   }
+  // A write's answer tells its writer how far a replica must have replayed for their next reads (db/replica.ts).
+  app.use('/api/*', markWrites(deps.db.reads, proxy))
   // Password guesses slowed alike for the login form, the password change and HTTP Basic; counted in the database.
-  const loginThrottle = new LoginThrottle(deps.db.sql, deps.now)
+  const loginThrottle = new LoginThrottle(deps.db.sql, deps.clock)
   // OGC API – Features: read-only, for QGIS/GDAL too, so HTTP Basic is accepted beside the session cookie.
   app.use('/ogc/*', compress())
   app.use('/ogc/*', sessionLookup(deps.sessions, proxy))
+  app.use('/ogc/*', tokenAuth(deps.sessions.tokens))
   app.use('/ogc/*', basicAuth(deps.db.sql, loginThrottle))
   app.use('/ogc/*', ogcLoginRequired)
 
@@ -109,28 +131,37 @@ export function createApp(deps: AppDeps) {
   app.get('/api/config', (c) => c.json({ basemap }))
   app.route('/', authRoutes(deps.db.sql, deps.sessions, proxy, loginThrottle))
   app.route('/', userRoutes(deps.db.sql, deps.sessions))
+  app.route('/', tokenRoutes(deps.db.sql, deps.sessions.tokens))
   app.route('/', tileRoutes(deps.tiles, () => deps.bounds, proxy))
-  app.route('/', unitRoutes(deps.db.sql))
+  app.route('/', unitRoutes(deps.db.reads))
+  app.route('/', hexagonRoutes(deps.db, deps.clock ?? systemClock))
   app.route('/', recordRoutes(deps.db.sql))
   app.route('/', editRoutes(deps.db.sql))
   app.route('/', gridEditorRoutes(deps.db.sql))
   app.route('/', auditRoutes(deps.db.sql))
-  app.route('/', rainRoutes(deps.db.sql))
-  app.route('/', taskRoutes(deps.db.sql))
-  app.route('/', ogcRoutes(deps.db.sql, () => deps.bounds, proxy))
-  app.route('/', exportRoutes(deps.db.sql, limits))
-  app.route('/', analysisRoutes(deps.db.sql, limits))
+  const clock = deps.clock ?? systemClock
+  app.route('/', rainRoutes(deps.db.sql, clock))
+  app.route('/', taskRoutes(deps.db.sql, clock))
+  // Heavy reads go through deps.db.reads (the read replica when configured and caught up); their writes (audit) to the primary.
+  app.route('/', ogcRoutes(deps.db.reads, () => deps.bounds, proxy))
+  app.route('/', exportRoutes(deps.db.sql, deps.db.reads, limits))
+  app.route('/', analysisRoutes(deps.db.sql, deps.db.reads, limits))
   app.route('/', importRoutes(deps.db.sql))
   app.route('/', printRoutes(deps.db.sql, printJobs, limits))
   app.route('/', evacuationRoutes(deps.db.sql, { copy: deps.db.copyIn }))
   app.route('/', eventRoutes(deps.events, deps.sessions))
-  app.route('/', wallRoutes(deps.db.sql))
+  app.route('/', wallRoutes(deps.db.sql, clock))
+  app.route('/', reportRoutes(deps.db.sql, clock, { copy: deps.db.copyIn }))
+  app.route('/', fieldRoutes(deps.db.sql, clock))
 
   app.all('/api/*', (c) => c.json(errorBody('not_found', `没有这个接口：${c.req.path}`, `no such API route: ${c.req.path}`), 404))
 
   if (deps.webDist && fs.existsSync(path.join(deps.webDist, 'index.html'))) {
     const root = path.relative(process.cwd(), deps.webDist)
+    // The field app (/m, its own page and bundle): /m/ is its scope, the service worker's too.
+    app.get('/m', (c) => c.redirect('/m/'))
     app.use('/*', serveStatic({ root }))
+    app.get('/m/*', serveStatic({ root, path: 'm/index.html' }))
     // The app routes (/screen, /editor…) are the single page's.
     app.get('*', serveStatic({ root, path: 'index.html' }))
   }

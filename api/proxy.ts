@@ -9,6 +9,7 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context } from 'hono'
+import { config } from '../core/config.ts'
 
 export type TrustProxy = { kind: 'none' } | { kind: 'all' } | { kind: 'list'; addresses: Set<string> }
 
@@ -41,7 +42,10 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy {
   return { kind: 'list', addresses: new Set(v.split(/[\s,]+/).filter(Boolean).map(normaliseAddress)) }
 }
 
-const normaliseAddress = (a: string) => a.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '')
+/** The proxy settings of the environment; throws (at start) on a malformed GRIDWATCH_PUBLIC_URL. */
+export const proxySettingsFromEnv = (): ProxySettings => ({ publicOrigin: parsePublicUrl(config.publicUrl), trust: parseTrustProxy(config.trustProxy) })
+
+export const normaliseAddress = (a: string) => a.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '')
 const isLoopback = (a: string) => a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a)
 
 export function peerAddress(c: Context): string | null {

@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
-import type { Basemap } from './basemap.ts'
+import type { Basemap } from '../core/basemap.ts'
 
 /** Origins the browser may load basemap tiles from (nothing else leaves our server). */
 export function basemapOrigins(basemap: Basemap | null | undefined): string[] {

@@ -16,9 +16,9 @@ import { analyses, analysisIds, analysisLayer, type AnalysisId } from '../api/an
 import { runInParts } from '../api/analysis/jobs.ts'
 import { runAnalysis } from '../api/analysis/run.ts'
 import type { SessionUser } from '../api/auth/guard.ts'
-import { scopePrefix } from '../api/auth/policy.ts'
-import { projectRoot } from '../api/config.ts'
-import { connect, type Sql } from '../api/db/connect.ts'
+import { scopePrefix } from '../core/units.ts'
+import { projectRoot } from '../core/config.ts'
+import { connect, type Sql } from '../db/connect.ts'
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, only: { type: 'string' } } })
 if (!process.env.DATABASE_URL) {
@@ -34,6 +34,7 @@ const params: Record<AnalysisId, Record<string, string>> = {
   hazards_unmonitored: {},
   grids_without_worker: {},
   households_without_cadre: {},
+  report_closure: { days: '30', target: '90' },
 }
 
 /**
@@ -76,6 +77,14 @@ const reference: Record<AnalysisId, (p: string) => string> = {
     SELECT count(*) AS households, coalesce(sum(h.members), 0) AS people, coalesce(sum(h.vulnerable), 0) AS vulnerable
     FROM households h JOIN grids g ON g.id = h.grid_id
     WHERE g.code LIKE '${p}%' AND NOT EXISTS (SELECT 1 FROM grid_workers c WHERE c.id = h.cadre_id AND c.role = '包保责任人')`,
+  report_closure: (p) => `
+    WITH r AS (SELECT substr(grid_code, 1, 12) AS v, count(*) AS filed, count(*) FILTER (WHERE state = 'closed') AS closed,
+                      count(*) FILTER (WHERE state IN ('reported', 'acknowledged', 'dispatched') AND due_at <= now()) AS overdue
+               FROM reports WHERE state <> 'merged' AND received_at >= now() - interval '30 days' GROUP BY 1),
+         x AS (SELECT coalesce(r.filed, 0) AS filed, coalesce(r.closed, 0) AS closed, coalesce(r.overdue, 0) AS overdue
+               FROM admin_units u LEFT JOIN r ON r.v = u.code WHERE u.level = 'village' AND u.code LIKE '${p}%')
+    SELECT count(*) AS villages, sum(filed) AS filed, sum(closed) AS closed, sum(overdue) AS open_overdue,
+           count(*) FILTER (WHERE filed > 0 AND 100.0 * closed / filed < 90) AS below FROM x`,
 }
 
 const seconds = async <T>(f: () => Promise<T>) => {

@@ -13,8 +13,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { cliActor, createAccount } from '../api/auth/accounts.ts'
-import { projectRoot } from '../api/config.ts'
-import { writeTx } from '../api/db/write.ts'
+import { projectRoot } from '../core/config.ts'
+import { writeTx } from '../db/write.ts'
 import { startServer } from '../api/server.ts'
 
 const FORMATS = ['csv', 'geojson', 'xlsx', 'gpkg', 'shp.zip'] as const

@@ -1,31 +1,76 @@
 /**
- * Page benchmark: time from opening http://…/ in headless Chromium to the
- * first idle map with our data drawn, over fresh browser contexts (empty
- * caches). Reference in the same run: fetching the same tile and API URLs the
- * page asked for, 6 at a time like a browser, from this process. Writes
- * bench/page.md (or --out). Uses DATABASE_URL, else the embedded database.
+ * Page benchmark, in headless Chromium with SwiftShader (software WebGL), over
+ * fresh browser contexts (empty caches):
+ * - open → drawn: a logged-in city viewer opens http://…/; time from
+ *   navigation start to the first idle map with our data drawn. Reference in
+ *   the same run: fetching the same tile and API URLs the page asked for, 6 at
+ *   a time like a browser, from this process.
+ * - login → drawn: the login form filled in and sent by a viewer of one county
+ *   (the map then flies to the county and outlines it, as for a county
+ *   commander); time from sending the form to the first drawn map, and the
+ *   JavaScript the page fetched until then, by chunk, raw and gzipped (what
+ *   the command map's first screen costs to download).
+ * Writes bench/page.md (or --out). Uses DATABASE_URL, else the embedded database.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { parseArgs } from 'node:util'
-import { projectRoot } from '../api/config.ts'
+import type { BrowserContext } from 'playwright-core'
+import { projectRoot } from '../core/config.ts'
 import { startServer } from '../api/server.ts'
 import { benchSession } from './bench/session.ts'
 import { chromiumPath, launch } from '../tests/helpers/browser.ts'
 import { ensureWebBuild, webDist } from './web-build.ts'
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, runs: { type: 'string', default: '5' }, size: { type: 'string', default: '1920x1080' } } })
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' }, runs: { type: 'string', default: '5' }, size: { type: 'string', default: '1920x1080' },
+    // Another build of web/ (an older commit's, to compare against): served as it is, not rebuilt.
+    web: { type: 'string' },
+  },
+})
 const exe = chromiumPath()
 if (!exe) throw new Error('no Chromium: apt-get install chromium, or set CHROMIUM_PATH')
-await ensureWebBuild()
-const server = await startServer({ port: 0, webDist })
+const loadAtStart = os.loadavg()
+const dist = values.web ? path.resolve(values.web) : webDist
+if (!values.web) await ensureWebBuild()
+const server = await startServer({ port: 0, webDist: dist })
 const browser = await launch(exe)
 const session = await benchSession(server)
+// A county with households: on the embedded demo the only one.
+const [county] = await server.db.sql<{ code: string }[]>`
+  SELECT left(g.code, 6) || '000000' AS code FROM households h JOIN grids g ON g.id = h.grid_id ORDER BY h.id LIMIT 1`
+const countySession = await benchSession(server, { unitCode: county.code })
 const [cookieName, cookieValue] = session.cookie.split('=')
 const [width, height] = values.size!.split('x').map(Number)
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
-const runs: { draw: number; fetchAll: number; requests: number }[] = []
+
+/** The JavaScript files a context asks for (the page's chunks and MapLibre's worker), in order. */
+function scriptsOf(ctx: BrowserContext) {
+  const files: string[] = []
+  ctx.on('request', (r) => {
+    const p = new URL(r.url()).pathname
+    if (p.endsWith('.js') && !files.includes(p)) files.push(p)
+  })
+  return files
+}
+const sizes = new Map<string, { raw: number; gz: number }>()
+function sizeOf(file: string) {
+  let s = sizes.get(file)
+  if (!s) {
+    const body = fs.readFileSync(path.join(dist, file))
+    s = { raw: body.length, gz: gzipSync(body, { level: 9 }).length }
+    sizes.set(file, s)
+  }
+  return s
+}
+/** A chunk's name without its content hash: maplibre-B1nGdrBw.js → maplibre. */
+const chunkName = (file: string) => path.basename(file, '.js').replace(/-[A-Za-z0-9_-]{8}$/, '')
+
+const opened: { draw: number; fetchAll: number; requests: number }[] = []
 for (let i = 0; i < Number(values.runs); i++) {
   server.tiles.cache.clear()
   const ctx = await browser.newContext({ viewport: { width, height } })
@@ -47,23 +92,74 @@ for (let i = 0; i < Number(values.runs); i++) {
   await Promise.all(Array.from({ length: 6 }, async () => {
     for (let u = queue.shift(); u; u = queue.shift()) await (await fetch(u, { headers: { cookie: session.cookie } })).arrayBuffer()
   }))
-  runs.push({ draw, fetchAll: performance.now() - t0, requests: new Set(urls).size })
+  opened.push({ draw, fetchAll: performance.now() - t0, requests: new Set(urls).size })
+}
+
+const logins: { ms: number; js: string[]; later: string[] }[] = []
+for (let i = 0; i < Number(values.runs); i++) {
+  server.tiles.cache.clear()
+  const ctx = await browser.newContext({ viewport: { width, height } })
+  const js = scriptsOf(ctx)
+  const page = await ctx.newPage()
+  await page.goto(server.url + '/')
+  await page.locator('input[name=username]').fill(countySession.username)
+  await page.locator('input[name=password]').fill(countySession.password)
+  // The moment the form is sent, on the page's clock (that of firstDrawMs).
+  await page.evaluate(() => document.querySelector('[data-testid=login-form]')!.addEventListener('submit', () => {
+    (window as unknown as { loginMs: number }).loginMs = performance.now()
+  }, { capture: true }))
+  await page.locator('[data-testid=login-form] button[type=submit]').click()
+  await page.waitForFunction(() => window.__gridwatch?.firstDrawMs !== undefined, null, { timeout: 120_000 })
+  const { loginMs, firstDrawMs } = await page.evaluate(() => ({ loginMs: (window as unknown as { loginMs: number }).loginMs, firstDrawMs: window.__gridwatch!.firstDrawMs }))
+  const before = [...js]
+  // What comes after the first draw (the outline's deck.gl): waited for, then listed apart.
+  await page.waitForFunction(() => new Promise((r) => window.__gridwatch!.map!.once('idle', () => r(true))), null, { timeout: 60_000 }).catch(() => {})
+  await page.waitForTimeout(1500)
+  logins.push({ ms: firstDrawMs! - loginMs!, js: before, later: js.filter((f) => !before.includes(f)) })
+  await ctx.close()
 }
 await browser.close()
 await session.end()
+await countySession.end()
+const loadAtEnd = os.loadavg()
 
 const f = (x: number) => x.toFixed(0)
+const kb = (n: number) => (n / 1024).toFixed(0)
+const total = (files: string[]) => files.map(sizeOf).reduce((a, s) => ({ raw: a.raw + s.raw, gz: a.gz + s.gz }), { raw: 0, gz: 0 })
+const first = logins[0]
+const firstJs = total(first.js)
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
 const lines = [
   '# Page benchmark',
   '',
-  `Run ${new Date().toISOString()} on ${server.db.kind} (${server.tiles.encoder} tiles), Chromium headless with SwiftShader (software WebGL), ${width}×${height}, ${runs.length} fresh contexts, server tile cache cleared before each.`,
+  `Run ${new Date().toISOString()}${values.web ? ` with the build in ${values.web}` : ''} on ${server.db.kind} (${server.tiles.encoder} tiles), Chromium headless with SwiftShader (software WebGL), ${width}×${height}, ${opened.length} + ${logins.length} fresh contexts, server tile cache cleared before each. Load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end (${os.cpus().length} cores).`,
+  '',
+  '## Open → drawn (logged in, city viewer)',
+  '',
   '"Open → drawn" = navigation start to the first idle map with our features drawn (`window.__gridwatch.firstDrawMs`).',
   '"Data alone" = the same /api and /tiles URLs fetched 6 at a time from Node in the same run; the ratio shows what the browser adds.',
   '',
   '| run | open → drawn ms | data alone ms | ratio | requests |',
   '|---|---|---|---|---|',
-  ...runs.map((r, i) => `| ${i + 1} | ${f(r.draw)} | ${f(r.fetchAll)} | ${(r.draw / r.fetchAll).toFixed(1)} | ${r.requests} |`),
-  `| p50 | ${f(pct(runs.map((r) => r.draw), 50))} | ${f(pct(runs.map((r) => r.fetchAll), 50))} | ${(pct(runs.map((r) => r.draw), 50) / pct(runs.map((r) => r.fetchAll), 50)).toFixed(1)} | |`,
+  ...opened.map((r, i) => `| ${i + 1} | ${f(r.draw)} | ${f(r.fetchAll)} | ${(r.draw / r.fetchAll).toFixed(1)} | ${r.requests} |`),
+  `| p50 | ${f(pct(opened.map((r) => r.draw), 50))} | ${f(pct(opened.map((r) => r.fetchAll), 50))} | ${(pct(opened.map((r) => r.draw), 50) / pct(opened.map((r) => r.fetchAll), 50)).toFixed(1)} | |`,
+  '',
+  `## Login → drawn (viewer of ${county.code}: the map flies to the county and outlines it)`,
+  '',
+  '"Login → drawn" = the login form sent (its submit event) to the first idle map with our features drawn (`firstDrawMs`), the page opened fresh just before.',
+  '',
+  '| run | login → drawn ms | JS until drawn: files | raw KB | gzip KB |',
+  '|---|---|---|---|---|',
+  ...logins.map((r, i) => { const t = total(r.js); return `| ${i + 1} | ${f(r.ms)} | ${r.js.length} | ${kb(t.raw)} | ${kb(t.gz)} |` }),
+  `| p50 | ${f(pct(logins.map((r) => r.ms), 50))} | | | |`,
+  '',
+  `The command map's JavaScript until its first map is drawn (run 1): ${kb(firstJs.raw)} KB raw, **${kb(firstJs.gz)} KB gzipped** (gzip -9 of each file; the server sends them as they are):`,
+  '',
+  '| chunk | raw KB | gzip KB |',
+  '|---|---|---|',
+  ...first.js.map((file) => `| ${chunkName(file)} | ${kb(sizeOf(file).raw)} | ${kb(sizeOf(file).gz)} |`),
+  '',
+  `Fetched after the first draw (run 1): ${first.later.length ? first.later.map((file) => `${chunkName(file)} (${kb(sizeOf(file).gz)} KB gzipped)`).join(', ') : 'nothing'}.`,
   '',
 ]
 const out = values.out ?? path.join(projectRoot, 'bench', server.db.kind === 'embedded' ? 'page-embedded.md' : 'page.md')

@@ -16,7 +16,7 @@ import { getRequestListener } from '@hono/node-server'
 import { parseArgs } from 'node:util'
 import { fork } from 'node:child_process'
 import type { ClientReply, ClientRequest } from './bench/http-client.ts'
-import { projectRoot } from '../api/config.ts'
+import { projectRoot } from '../core/config.ts'
 import { startServer } from '../api/server.ts'
 import { benchSession } from './bench/session.ts'
 import { tileLayers, tileLayerByName } from '../tiles/registry.ts'
@@ -26,8 +26,13 @@ import { packTile, renderTile } from '../tiles/service.ts'
 import { tilesCovering, type TileCoord } from '../tiles/tile-math.ts'
 
 const { values } = parseArgs({
-  options: { out: { type: 'string' }, requests: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '32' } },
+  options: {
+    out: { type: 'string' }, requests: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '32' },
+    // A quick look at some layers only (comma-separated names); the report says so.
+    layers: { type: 'string' },
+  },
 })
+const onlyLayers = values.layers ? new Set(values.layers.split(',')) : undefined
 
 const loadAtStart = os.loadavg()[0]
 const server = await startServer({ port: 0, seedScale: 'demo' })
@@ -48,7 +53,7 @@ for (let z = 5; z <= 16; z++) {
   for (const p of points) {
     const [t] = tilesCovering([p.lon, p.lat, p.lon, p.lat], z)
     for (const layer of tileLayers) {
-      if (z < layer.minzoom || z > layer.maxzoom) continue
+      if (z < layer.minzoom || z > layer.maxzoom || (onlyLayers && !onlyLayers.has(layer.name))) continue
       const key = `${layer.name}/${z}/${t.x}/${t.y}`
       if (!seen.has(key)) {
         seen.add(key)
@@ -113,7 +118,7 @@ function ask<T extends ClientReply['type']>(msg: ClientRequest & { type: T }): P
 // Warm the database's own caches once so that cold means "tile cache cold", not "disk cold".
 for (const r of requests) await ask({ type: 'one', url: url(r) })
 
-interface Row { z: number; http: number; hono: number; sql: number; unprepared: number; pack: number; floor: number; bytes: number; gzip: number }
+interface Row { layer: string; z: number; http: number; hono: number; sql: number; unprepared: number; pack: number; floor: number; bytes: number; gzip: number }
 const median = (xs: number[]) => pct(xs, 50)
 const ROUNDS = 5
 const rows: Row[] = []
@@ -155,7 +160,7 @@ for (const r of requests) {
     for (let i = 0; i < steps.length; i++) await steps[(i + round) % steps.length]()
   }
   t.http.shift() // the sizing request
-  rows.push({ z: r.t.z, http: median(t.http), hono: median(t.hono), sql: median(t.sql), unprepared: median(t.unprepared), pack: median(t.pack), floor: median(t.floor), bytes, gzip })
+  rows.push({ layer: r.layer, z: r.t.z, http: median(t.http), hono: median(t.hono), sql: median(t.sql), unprepared: median(t.unprepared), pack: median(t.pack), floor: median(t.floor), bytes, gzip })
 }
 
 // Cached: every tile in the cache, then many concurrent clients over loopback.
@@ -199,12 +204,22 @@ const p50 = (rs: Row[], v: (r: Row) => number) => pct(rs.map(v), 50)
 const sum = (rs: Row[], v: (r: Row) => number) => rs.reduce((a, r) => a + v(r), 0)
 const ratioSum = (rs: Row[], v: (r: Row) => number) => f2(sum(rs, v) / sum(rs, (r) => r.sql))
 const TARGET = 1.2
+// Issue #17: every tile at every zoom made cold within 100 ms and at most 300 KB uncompressed.
+const COLD_MS = 100
+const MAX_BYTES = 300 * 1024
+const overTarget = rows.filter((r) => r.http > COLD_MS || r.bytes > MAX_BYTES)
+const byLayerZoom = new Map<string, Row[]>()
+for (const r of rows) byLayerZoom.set(`${r.layer}\t${r.z}`, [...(byLayerZoom.get(`${r.layer}\t${r.z}`) ?? []), r])
+const layerRows = [...byLayerZoom].sort(([a], [b]) => {
+  const [la, za] = a.split('\t'), [lb, zb] = b.split('\t')
+  return tileLayers.findIndex((l) => l.name === la) - tileLayers.findIndex((l) => l.name === lb) || Number(za) - Number(zb)
+})
 const unreachable = rows.filter((r) => (r.sql + r.floor) / r.sql > TARGET)
 const lines = [
   `# Tile benchmark`,
   '',
   `Run ${new Date().toISOString()} on ${server.db.kind} (${encoder} encoder), ${(await sql`SELECT count(*)::int AS n FROM households`)[0].n} households,`,
-  `${requests.length} tiles (${tileLayers.length} layers, zooms 5–16: the 3 densest grids and each seeded county's label point).`,
+  `${requests.length} tiles (${onlyLayers ? `layers ${[...onlyLayers].join(', ')} only` : `${tileLayers.length} layers`}, zooms 5–16: the 3 densest grids and each seeded county's label point).`,
   'Cold = tile cache cleared before each request (database warm); "SQL" = the same tile made directly',
   `(${encoder === 'st_asmvt' ? 'raw ST_AsMVT query' : 'feature query + JS encoder'}) in the same run, by the server's own function (tiles/service.ts renderTile:`,
   'the same statement, sent the same way — prepared — through the same postgres.js pool); ratio p50 = p50 of per-tile HTTP / SQL;',
@@ -217,9 +232,24 @@ const lines = [
   ...zooms.map(([z, rs]) =>
     `| ${z} | ${rs.length} | ${f(p50(rs, (r) => r.http))} | ${f(pct(rs.map((r) => r.http), 95))} | ${f(Math.max(...rs.map((r) => r.http)))} | ${f(p50(rs, (r) => r.sql))} | ${f2(p50(rs, (r) => r.http / r.sql))} | ${ratioSum(rs, (r) => r.http)} | ${f2(p50(rs, (r) => (r.sql + r.floor) / r.sql))} | ${f(p50(rs, (r) => r.http - r.sql))} | ${Math.max(...rs.map((r) => r.bytes))} | ${Math.max(...rs.map((r) => r.gzip))} |`),
   '',
+  `**Targets (issue #17): every tile ≤ ${COLD_MS} ms cold and ≤ ${MAX_BYTES / 1024} KB uncompressed** — ${overTarget.length} of ${rows.length} tiles over`
+    + (overTarget.length ? `: ${overTarget.sort((a, b) => b.http - a.http).slice(0, 12).map((r) => `${r.layer} z${r.z} (${f(r.http)} ms, ${(r.bytes / 1024).toFixed(0)} KB)`).join(', ')}${overTarget.length > 12 ? ', …' : ''}.` : '.'),
+  '',
   '"floor ratio" = (SQL + floor) / SQL per tile: the ratio a server doing nothing but the SQL would reach over this transport.',
   `Target ≤ ${TARGET}×: ${rows.filter((r) => r.http / r.sql <= TARGET).length} of ${rows.length} tiles reach it; for ${unreachable.length} tiles`,
   `(SQL p50 ${f2(p50(unreachable, (r) => r.sql))} ms, max ${f2(Math.max(0, ...unreachable.map((r) => r.sql)))} ms) the floor alone is above it, i.e. SQL < floor / ${f2(TARGET - 1)} ≈ ${f(p50(rows, (r) => r.floor) / (TARGET - 1))} ms at the median floor.`,
+  '',
+  '## Per layer and zoom',
+  '',
+  'The tiles of each layer at each zoom: cold HTTP (tile cache cleared) and the SQL reference (the same tile by renderTile), in ms;',
+  'bytes uncompressed (what the ≤ 300 KB target is about) and as sent (gzip); "ratio Σ" = total HTTP / total SQL.',
+  '',
+  '| layer | zoom | tiles | HTTP cold p50 ms | p95 ms | max ms | SQL p50 ms | SQL max ms | ratio Σ | max bytes | max gzip bytes |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...layerRows.map(([k, rs]) => {
+    const [layer, z] = k.split('\t')
+    return `| ${layer} | ${z} | ${rs.length} | ${f(p50(rs, (r) => r.http))} | ${f(pct(rs.map((r) => r.http), 95))} | ${f(Math.max(...rs.map((r) => r.http)))} | ${f(p50(rs, (r) => r.sql))} | ${f(Math.max(...rs.map((r) => r.sql)))} | ${ratioSum(rs, (r) => r.http)} | ${Math.max(...rs.map((r) => r.bytes))} | ${Math.max(...rs.map((r) => r.gzip))} |`
+  }),
   '',
   '## Where the overhead goes',
   '',

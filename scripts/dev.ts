@@ -3,8 +3,8 @@
  * Vite's dev server with hot reload in front of it, proxying /api and /tiles.
  */
 import path from 'node:path'
-import { config, projectRoot } from '../api/config.ts'
-import { log } from '../api/log.ts'
+import { config, projectRoot } from '../core/config.ts'
+import { log } from '../core/log.ts'
 import { startServer } from '../api/server.ts'
 import { runUntilStopped } from './run-until-stopped.ts'
 

@@ -16,7 +16,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { HttpError } from '../api/errors.ts'
+import { HttpError } from '../core/errors.ts'
 import { rainKinds, type RainKind } from '../api/rain/rows.ts'
 import { openRainSink, sinkOptions, type RainBody } from './lib/rain-sink.ts'
 

@@ -19,7 +19,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { projectRoot } from '../api/config.ts'
+import { projectRoot } from '../core/config.ts'
 import { timeline, type Storm } from '../data/storms/build.ts'
 import { openRainSink, sinkOptions } from './lib/rain-sink.ts'
 

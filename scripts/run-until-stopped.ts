@@ -1,4 +1,4 @@
-import { log } from '../api/log.ts'
+import { log } from '../core/log.ts'
 
 /**
  * Runs a long-lived command: `start` brings it up and returns how to close

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util'
-import { connect, seedPool } from '../api/db/connect.ts'
-import { progress } from '../api/log.ts'
+import { connect, seedPool } from '../db/connect.ts'
+import { progress } from '../core/log.ts'
 import { migrate } from '../data/migrate.ts'
 import { seed } from '../data/seed/generate.ts'
 import { scales } from '../data/seed/scales.ts'
-import { seedDemoStorm } from '../data/storms/history.ts'
+import { seedDemoStorm } from '../api/demo/storm.ts'
 
 const usage = 'npm run seed -- --scale demo|full|test [--seed N]'
 const { values } = parseArgs({

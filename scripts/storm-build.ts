@@ -8,9 +8,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { config, projectRoot } from '../api/config.ts'
-import { connect } from '../api/db/connect.ts'
-import { runningEmbeddedUrl } from '../api/db/embedded.ts'
+import { config, projectRoot } from '../core/config.ts'
+import { connect } from '../db/connect.ts'
+import { runningEmbeddedUrl } from '../db/embedded.ts'
 import { buildStorm } from '../data/storms/build.ts'
 
 const { values } = parseArgs({

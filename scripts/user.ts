@@ -1,7 +1,8 @@
 /**
  * Accounts from the command line, against DATABASE_URL or the embedded
  * database (through a running gridwatch's socket when one holds the folder).
- *   npm run user -- add --username NAME --name 姓名 --role ROLE --unit CODE [--password P]
+ *   npm run user -- add --username NAME --name 姓名 --role ROLE --unit CODE [--password P] [--cadre ID]
+ *     (--cadre: a grid worker's account for the cadre 包保责任人 of roster entry ID, who sees the households they answer for)
  *   npm run user -- list
  *   npm run user -- disable|enable|unlock --username NAME   (unlock: clears the account's login throttles)
  *   npm run user -- reset-password --username NAME [--password P]
@@ -12,16 +13,16 @@ import { parseArgs } from 'node:util'
 import { ZodError } from 'zod'
 import { cliActor, createAccount } from '../api/auth/accounts.ts'
 import { checkPasswordRules, hashPassword } from '../api/auth/passwords.ts'
-import { roles } from '../api/auth/policy.ts'
+import { roles } from '../core/policy.ts'
 import { LoginThrottle } from '../api/auth/throttle.ts'
-import { config } from '../api/config.ts'
-import { connect } from '../api/db/connect.ts'
-import { runningEmbeddedUrl } from '../api/db/embedded.ts'
-import { writeTx } from '../api/db/write.ts'
-import { HttpError } from '../api/errors.ts'
+import { config } from '../core/config.ts'
+import { connect } from '../db/connect.ts'
+import { runningEmbeddedUrl } from '../db/embedded.ts'
+import { writeTx } from '../db/write.ts'
+import { HttpError } from '../core/errors.ts'
 import { migrate } from '../data/migrate.ts'
 
-const usage = `npm run user -- add --username NAME --name 姓名 --role ${roles.join('|')} --unit CODE [--password P]
+const usage = `npm run user -- add --username NAME --name 姓名 --role ${roles.join('|')} --unit CODE [--password P] [--cadre ROSTER_ID]
 npm run user -- list
 npm run user -- disable|enable|unlock --username NAME
 npm run user -- reset-password --username NAME [--password P]`
@@ -30,7 +31,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     username: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, unit: { type: 'string' },
-    password: { type: 'string' }, help: { type: 'boolean' },
+    password: { type: 'string' }, cadre: { type: 'string' }, help: { type: 'boolean' },
   },
 })
 const command = positionals[0]
@@ -64,7 +65,9 @@ try {
   }
   if (command === 'add') {
     if (!values.name || !values.role || !values.unit) fail('add 需要 --name --role --unit / add needs --name, --role and --unit')
-    const acc = await createAccount(db.sql, { username: values.username!, displayName: values.name!, role: values.role as never, unitCode: values.unit!, password }, actor, { mustChange: generated })
+    if (values.cadre !== undefined && !/^[1-9][0-9]{0,9}$/.test(values.cadre)) fail(`--cadre 须为花名册编号 / --cadre must be a roster id, got "${values.cadre}"`)
+    const workerId = values.cadre === undefined ? undefined : Number(values.cadre)
+    const acc = await createAccount(db.sql, { username: values.username!, displayName: values.name!, role: values.role as never, unitCode: values.unit!, password, workerId }, actor, { mustChange: generated })
     console.log(`已创建 / created: ${acc.username} (${acc.role}, ${acc.unitCode})${generated ? `  初始密码 initial password: ${password} （首次登录须修改 / change at first login）` : ''}`)
   } else if (command === 'list') {
     const throttled = new Set((await new LoginThrottle(db.sql).list()).map((t) => t.username))

@@ -1,6 +1,6 @@
 import { fromGeojsonVt } from '@maplibre/vt-pbf'
 import type { Geometry } from 'geojson'
-import type { MvtLayer } from './registry.ts'
+import type { MvtLayer } from './layer-types.ts'
 import { EXTENT } from './sql.ts'
 import { toTileGeometry, type Bounds, type TileGeometry } from './tile-geometry.ts'
 

@@ -1,4 +1,4 @@
-import type { TileLayer } from './registry.ts'
+import type { TileLayer } from './layer-types.ts'
 
 /**
  * Open transfers on the map (kind 'evac': every status change notifies the

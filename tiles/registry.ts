@@ -1,37 +1,5 @@
 import { evacLayer } from './evac-layer.ts'
-
-/**
- * The tile layers: for each, the SQL that makes its features at each zoom
- * band: `columns` (with `fid`, the feature id, and the properties), `geom`
- * (an EPSG:3857 geometry expression) and `from` (tables and conditions; the
- * tile's bounding-box filter on `geom` is added by the encoders). `kind` names
- * what the features are, so that a change to that kind of thing drops exactly
- * the cached tiles that show it.
- */
-export interface Band {
-  minzoom: number
-  maxzoom: number
-  kind: string
-  columns: string
-  geom: string
-  from: string
-  where?: string
-}
-
-export interface MvtLayer {
-  name: string
-  geometry: 'point' | 'line' | 'polygon'
-  fields: Record<string, 'String' | 'Number' | 'Boolean'>
-  description: string
-  bands: Band[]
-}
-
-export interface TileLayer {
-  name: string
-  minzoom: number
-  maxzoom: number
-  layers: MvtLayer[]
-}
+import type { Band, MvtLayer, TileLayer } from './layer-types.ts'
 
 const rollupCols = `coalesce(r.households, 0) AS households, coalesce(r.red, 0) AS red, coalesce(r.yellow, 0) AS yellow,
   coalesce(r.green, 0) AS green, coalesce(r.people, 0) AS people`
@@ -78,6 +46,32 @@ const householdAggBand = (level: 'township' | 'village' | 'grid', minzoom: numbe
         from: `admin_units a JOIN household_rollups r ON r.level = '${level}' AND r.unit_id = a.id`,
         where: `a.level = '${level}' AND r.households > 0`,
       }),
+})
+
+// Hazard sites below z10: per county / township, active sites by danger level
+// (hazard_rollups, kept current by triggers), at the unit's label point, the
+// highest danger level present as its danger_level; and each active site as a
+// bare point (id, danger level, status: ~30 bytes, not ~85): the map draws the
+// larger ones and, from /api/rain/state, a halo on any site past its critical
+// rainfall by feature state, which needs the site's feature. An aggregate's
+// feature id is its 12-digit admin code, so that it never takes a site's state.
+const hazardAggBand = (level: 'county' | 'township', minzoom: number, maxzoom: number): Band => ({
+  minzoom,
+  maxzoom,
+  kind: 'hazard',
+  columns: `s.fid, s.agg, s.id, s.code, s.name, s.danger_level, s.status, s.sites, s.extra_large, s.large, s.medium, s.small,
+          s.threatened_households, s.threatened_people`,
+  geom: 's.geom',
+  from: `(SELECT h.id::bigint AS fid, '' AS agg, h.id, NULL::text AS code, NULL::text AS name, h.danger_level, h.status,
+                 NULL::int AS sites, NULL::int AS extra_large, NULL::int AS large, NULL::int AS medium, NULL::int AS small,
+                 NULL::int AS threatened_households, NULL::int AS threatened_people, h.geom_3857 AS geom
+          FROM hazard_sites h WHERE h.status = 'active'
+          UNION ALL
+          SELECT a.code::bigint, '${level}', a.id, a.code, a.name,
+                 hazard_top_danger(r.extra_large, r.large, r.medium), NULL,
+                 r.sites, r.extra_large, r.large, r.medium, r.small, r.threatened_households, r.threatened_people, a.label_3857
+          FROM admin_units a JOIN hazard_rollups r ON r.level = '${level}' AND r.unit_id = a.id
+          WHERE a.level = '${level}' AND r.sites > 0) s`,
 })
 
 const countFields = { households: 'Number', red: 'Number', yellow: 'Number', green: 'Number', people: 'Number' } as const
@@ -170,11 +164,16 @@ export const tileLayers: TileLayer[] = [
       {
         name: 'hazards',
         geometry: 'point',
-        description: '地质灾害隐患点 / geological hazard sites',
-        fields: { id: 'Number', code: 'String', name: 'String', type: 'String', scale: 'String', danger_level: 'String', threatened_households: 'Number', threatened_people: 'Number', status: 'String' },
+        description: '地质灾害隐患点（z10 起逐点全属性；低级别为县/乡汇总点及各点的等级）/ geological hazard sites (every field from z10; county/township counts and each site\'s danger level below)',
+        fields: {
+          id: 'Number', code: 'String', name: 'String', type: 'String', scale: 'String', danger_level: 'String', threatened_households: 'Number',
+          threatened_people: 'Number', status: 'String', agg: 'String', sites: 'Number', extra_large: 'Number', large: 'Number', medium: 'Number', small: 'Number',
+        },
         bands: [
+          hazardAggBand('county', 5, 7),
+          hazardAggBand('township', 8, 9),
           {
-            minzoom: 5,
+            minzoom: 10,
             maxzoom: 16,
             kind: 'hazard',
             columns: `s.id AS fid, s.id, s.code, s.name, s.type, s.scale, s.danger_level, s.threatened_households,
@@ -236,51 +235,102 @@ export const tileLayers: TileLayer[] = [
 
 // Rain per grid and hazard site (rain_state, api/rain/engine.ts): colour by
 // rainstorm signal or warning, the 1–24 h sums, on-alert flags. Kind 'rain':
-// every rain update notifies the extent it changed.
-const rainCols = `coalesce(r.colour, 'none') AS colour, coalesce(r.signal_colour, 'none') AS signal,
-  coalesce(r.warning_colour, 'none') AS warning, r.rain_1h::float8 AS rain_1h, r.rain_3h::float8 AS rain_3h,
-  r.rain_6h::float8 AS rain_6h, r.rain_12h::float8 AS rain_12h, r.rain_24h::float8 AS rain_24h, r.on_alert AS alert`
+// every rain update notifies the extent it changed, and the server's sweep
+// (api/rain/sweep.ts) when rain stops being current with time. Rain that is
+// not current (core/rules/rain-current.ts) has colour 'stale' and no alert: its last
+// colour is history, never drawn as a live signal; data_at says how old it is.
+// Whether a row's rain is current at $4: the rule (rain_state_current) applied
+// once per tile to each lag there is (rain_current_lags), not per row and
+// column: a WITH keeps the planner from copying the call into every use or
+// running it again for every row it joins.
+const rainNow = `CROSS JOIN (WITH rc AS MATERIALIZED (SELECT rain_current_lags($4::timestamptz) AS lags, (SELECT state_as_of FROM rain_cache) AS as_of)
+                              SELECT * FROM rc) rc`
+const rainCur = `r.lag_hours = ANY (rc.lags)`
+const rainCols = `CASE WHEN ${rainCur} THEN coalesce(r.colour, 'none') ELSE 'stale' END AS colour,
+  CASE WHEN ${rainCur} THEN coalesce(r.signal_colour, 'none') ELSE 'stale' END AS signal,
+  CASE WHEN ${rainCur} THEN coalesce(r.warning_colour, 'none') ELSE 'stale' END AS warning,
+  r.rain_1h::float8 AS rain_1h, r.rain_3h::float8 AS rain_3h,
+  r.rain_6h::float8 AS rain_6h, r.rain_12h::float8 AS rain_12h, r.rain_24h::float8 AS rain_24h, r.on_alert AND ${rainCur} AS alert,
+  ${rainCur} AS current,
+  extract(epoch FROM rc.as_of - (r.lag_hours - 1) * interval '1 hour')::float8 AS data_at`
 const rainFields = {
   id: 'Number', code: 'String', colour: 'String', signal: 'String', warning: 'String', rain_1h: 'Number', rain_3h: 'Number',
-  rain_6h: 'Number', rain_12h: 'Number', rain_24h: 'Number', alert: 'Boolean',
+  rain_6h: 'Number', rain_12h: 'Number', rain_24h: 'Number', alert: 'Boolean', current: 'Boolean', data_at: 'Number',
 } as const
+// Low zooms: rain per county / township / village from rain_rollups (kept current by
+// triggers on rain_state, apart by lag): the units whose rain is current at $4
+// count as live (by colour, and on alert), the others only as stale: stale rain
+// never makes a live colour or alarm here either. colour = the highest live
+// colour, 'none' without one, 'stale' when none of the unit's rain is current;
+// data_at = the newest of its data.
+const rainAggFields = {
+  ...rainFields, agg: 'String', name: 'String', units: 'Number', blue: 'Number', yellow: 'Number', orange: 'Number', red: 'Number',
+  alerts: 'Number', stale: 'Number',
+} as const
+const rainAggBand = (kind: 'grid' | 'site', level: 'county' | 'township' | 'village', minzoom: number, maxzoom: number): Band => ({
+  minzoom,
+  maxzoom,
+  kind: 'rain',
+  columns: `a.id AS fid, '${level}' AS agg, a.id, a.code, a.name, x.units, x.blue, x.yellow, x.orange, x.red, x.alerts, x.stale,
+          CASE WHEN x.red > 0 THEN 'red' WHEN x.orange > 0 THEN 'orange' WHEN x.yellow > 0 THEN 'yellow' WHEN x.blue > 0 THEN 'blue'
+               WHEN x.live > 0 THEN 'none' ELSE 'stale' END AS colour,
+          x.alerts > 0 AS alert, x.live > 0 AS current,
+          extract(epoch FROM rc.as_of - (x.lag_hours - 1) * interval '1 hour')::float8 AS data_at`,
+  geom: 'a.label_3857',
+  // Per unit in the tile, its few rows (one per lag) by primary key: a plan that adds up every unit's rows
+  // first and joins after is the one a prepared statement's generic plan picked, and it ran it once per unit.
+  from: `admin_units a ${rainNow} CROSS JOIN LATERAL (
+           SELECT sum(r.units)::int AS units, coalesce(sum(r.units) FILTER (WHERE ${rainCur}), 0)::int AS live,
+                  coalesce(sum(r.blue) FILTER (WHERE ${rainCur}), 0)::int AS blue, coalesce(sum(r.yellow) FILTER (WHERE ${rainCur}), 0)::int AS yellow,
+                  coalesce(sum(r.orange) FILTER (WHERE ${rainCur}), 0)::int AS orange, coalesce(sum(r.red) FILTER (WHERE ${rainCur}), 0)::int AS red,
+                  coalesce(sum(r.on_alert) FILTER (WHERE ${rainCur}), 0)::int AS alerts,
+                  coalesce(sum(r.units) FILTER (WHERE NOT ${rainCur}), 0)::int AS stale, min(r.lag_hours) AS lag_hours
+           FROM rain_rollups r WHERE r.level = '${level}' AND r.unit_id = a.id AND r.kind = '${kind}') x`,
+  where: `a.level = '${level}' AND x.units > 0`,
+})
 tileLayers.push({
   name: 'rain',
+  clock: true,
   minzoom: 5,
   maxzoom: 16,
   layers: [
     {
       name: 'rain_points',
       geometry: 'point',
-      description: '有预警颜色的网格（注记点）/ grids with a signal or warning colour, as points (low zooms)',
-      fields: rainFields,
-      bands: [{
-        minzoom: 5, maxzoom: 9, kind: 'rain',
-        columns: `g.id AS fid, g.id, g.code, ${rainCols}`, geom: 'g.label_3857',
-        from: `grids g JOIN rain_state r ON r.kind = 'grid' AND r.unit_id = g.id`, where: 'r.colour IS NOT NULL',
-      }],
+      description: '县/乡/村网格雨情汇总（按预警颜色计网格数）/ rain per county (z5–7), township (z8–9) and village (z10–11): grids by signal colour',
+      fields: rainAggFields,
+      bands: [rainAggBand('grid', 'county', 5, 7), rainAggBand('grid', 'township', 8, 9), rainAggBand('grid', 'village', 10, 11)],
     },
     {
       name: 'rain_grids',
       geometry: 'polygon',
-      description: '网格雨情 / rain per basic grid',
+      // From z12: a z10 tile of grid outlines is as heavy as the grids layer's (~200 KB, ~2,000 polygons);
+      // the map draws rain on the grids layer itself (feature state), this layer is for other clients.
+      description: '网格雨情（z12 起）/ rain per basic grid (from z12)',
       fields: rainFields,
       bands: [{
-        minzoom: 10, maxzoom: 16, kind: 'rain',
+        minzoom: 12, maxzoom: 16, kind: 'rain',
         columns: `g.id AS fid, g.id, g.code, ${rainCols}`, geom: 'g.geom_3857',
-        from: `grids g JOIN rain_state r ON r.kind = 'grid' AND r.unit_id = g.id`,
+        from: `grids g JOIN rain_state r ON r.kind = 'grid' AND r.unit_id = g.id ${rainNow}`,
+        // Implied by the join, said for the planner: the tile's geometry test runs on the grids before the
+        // join, and there are five micro-grids for every basic grid.
+        where: `g.kind = 'basic'`,
       }],
     },
     {
       name: 'rain_sites',
       geometry: 'point',
-      description: '隐患点雨情（超临界雨量即预警）/ rain per hazard site (on alert past its critical rainfall)',
-      fields: rainFields,
-      bands: [{
-        minzoom: 5, maxzoom: 16, kind: 'rain',
-        columns: `s.id AS fid, s.id, s.code, ${rainCols}`, geom: 's.geom_3857',
-        from: `hazard_sites s JOIN rain_state r ON r.kind = 'site' AND r.unit_id = s.id`,
-      }],
+      description: '隐患点雨情（超临界雨量即预警；z10 以下为县/乡汇总）/ rain per hazard site (on alert past its critical rainfall; county/township counts below z10)',
+      fields: rainAggFields,
+      bands: [
+        rainAggBand('site', 'county', 5, 7),
+        rainAggBand('site', 'township', 8, 9),
+        {
+          minzoom: 10, maxzoom: 16, kind: 'rain',
+          columns: `s.id AS fid, s.id, s.code, ${rainCols}`, geom: 's.geom_3857',
+          from: `hazard_sites s JOIN rain_state r ON r.kind = 'site' AND r.unit_id = s.id ${rainNow}`,
+        },
+      ],
     },
   ],
 })

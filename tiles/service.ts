@@ -1,12 +1,13 @@
 import { hash } from 'node:crypto'
 import { promisify } from 'node:util'
 import { gzip as gzipCb, gzipSync } from 'node:zlib'
-import type { Database } from '../api/db/connect.ts'
-import { HttpError } from '../api/errors.ts'
-import { log } from '../api/log.ts'
+import type { Database } from '../db/connect.ts'
+import { HttpError } from '../core/errors.ts'
+import { log } from '../core/log.ts'
 import { TileCache, type CachedTile, type Change } from './cache.ts'
 import { encodeTile, type FeatureRow } from './encode-js.ts'
-import { tileLayerByName, type MvtLayer, type TileLayer } from './registry.ts'
+import { tileLayerByName } from './registry.ts'
+import type { MvtLayer, TileLayer } from './layer-types.ts'
 import { featureQuery, mvtQuery } from './sql.ts'
 import { isValidTile, tileBounds3857, type TileCoord } from './tile-math.ts'
 
@@ -36,22 +37,23 @@ export async function detectEncoder(db: Database): Promise<Encoder> {
  * them alike; `prepare: false` is there for the benchmark to show the difference.
  */
 export async function renderTile(
-  db: Database,
+  db: Pick<Database, 'sql'>,
   layer: TileLayer,
   t: TileCoord,
   encoder: Encoder,
-  { prepare = true }: { prepare?: boolean } = {},
+  { prepare = true, now = new Date() }: { prepare?: boolean; now?: Date } = {},
 ): Promise<Uint8Array> {
+  const params = layer.clock ? [t.z, t.x, t.y, now.toISOString()] : [t.z, t.x, t.y]
   if (encoder === 'st_asmvt') {
     const q = mvtQuery(layer, t.z)
     if (!q) return new Uint8Array(0)
-    const [row] = await db.sql.unsafe(q, [t.z, t.x, t.y], { prepare })
+    const [row] = await db.sql.unsafe(q, params, { prepare })
     return row.mvt as Uint8Array
   }
   const layers: { layer: MvtLayer; rows: FeatureRow[] }[] = []
   for (const l of layer.layers) {
     const q = featureQuery(l, t.z)
-    if (q) layers.push({ layer: l, rows: (await db.sql.unsafe(q, [t.z, t.x, t.y], { prepare })) as unknown as FeatureRow[] })
+    if (q) layers.push({ layer: l, rows: (await db.sql.unsafe(q, params, { prepare })) as unknown as FeatureRow[] })
   }
   return encodeTile(layers, tileBounds3857(t))
 }
@@ -64,12 +66,14 @@ export class TileService {
     private db: Database,
     readonly encoder: Encoder,
     cacheBytes?: number,
+    /** Now, for layers whose SQL depends on it (rain: how current it is). */
+    private clock: () => Date = () => new Date(),
   ) {
     this.cache = new TileCache(cacheBytes)
   }
 
-  static async create(db: Database, opts: { cacheBytes?: number } = {}) {
-    const service = new TileService(db, await detectEncoder(db), opts.cacheBytes)
+  static async create(db: Database, opts: { cacheBytes?: number; clock?: () => Date } = {}) {
+    const service = new TileService(db, await detectEncoder(db), opts.cacheBytes, opts.clock)
     await db.listen('gridwatch_tiles', (payload) => {
       try {
         const dropped = service.cache.invalidate(JSON.parse(payload) as Change[])
@@ -91,7 +95,11 @@ export class TileService {
     return layer
   }
 
-  async tile(name: string, t: TileCoord): Promise<CachedTile> {
+  /**
+   * `after`: the reader's mark (a WAL position after their own write, api/edge/read-your-writes.ts), so that a
+   * tile made from a replica is no older than it; the change notices this process heard are always waited for.
+   */
+  async tile(name: string, t: TileCoord, after?: bigint): Promise<CachedTile> {
     const layer = this.layer(name)
     if (!isValidTile(t)) {
       throw new HttpError(400, 'bad_tile', `瓦片坐标无效：${t.z}/${t.x}/${t.y}`, `invalid tile ${t.z}/${t.x}/${t.y}: z must be 0–22 and x, y within 0…2^z−1`)
@@ -102,10 +110,11 @@ export class TileService {
     // Concurrent requests for the same tile share one database query, unless
     // a change came in since that query started.
     const generation = this.cache.generation
-    const pendingKey = `${key}@${generation}`
+    // A reader with a mark does not take a render begun without it (it may be older than their write).
+    const pendingKey = after ? `${key}@${generation}@${after}` : `${key}@${generation}`
     let p = this.pending.get(pendingKey)
     if (!p) {
-      p = this.make(layer, t).then((tile) => {
+      p = this.make(layer, t, after).then((tile) => {
         this.cache.set(name, t.z, t.x, t.y, tile, generation)
         return tile
       })
@@ -115,9 +124,16 @@ export class TileService {
     return p
   }
 
-  private async make(layer: TileLayer, t: TileCoord): Promise<CachedTile> {
+  /**
+   * Rendered on the read replica when it has replayed every change notice heard (db/replica.ts): a change's
+   * notice drops the tiles it touches, and the tile made again must not come from before that change, or the
+   * stale tile would be cached until the next change.
+   */
+  private async make(layer: TileLayer, t: TileCoord, after?: bigint): Promise<CachedTile> {
     const outOfRange = t.z < layer.minzoom || t.z > layer.maxzoom
-    return packTile(outOfRange ? new Uint8Array(0) : await renderTile(this.db, layer, t, this.encoder))
+    if (outOfRange) return packTile(new Uint8Array(0))
+    const now = this.clock()
+    return packTile(await this.db.reads.run(after, (sql) => renderTile({ sql }, layer, t, this.encoder, { now })))
   }
 }
 

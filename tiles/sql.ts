@@ -1,4 +1,5 @@
-import { bandAt, type Band, type MvtLayer, type TileLayer } from './registry.ts'
+import { bandAt } from './registry.ts'
+import type { Band, MvtLayer, TileLayer } from './layer-types.ts'
 
 export const EXTENT = 4096
 export const BUFFER = 64

@@ -1,4 +1,4 @@
-import { bboxClip } from '@turf/turf'
+import { bboxClip } from '@turf/bbox-clip'
 import type { Geometry, LineString, MultiLineString, MultiPolygon, Polygon, Position } from 'geojson'
 import { BUFFER, EXTENT } from './sql.ts'
 

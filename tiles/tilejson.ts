@@ -1,4 +1,4 @@
-import type { TileLayer } from './registry.ts'
+import type { TileLayer } from './layer-types.ts'
 
 /** TileJSON 3.0 for one layer; `baseUrl` is our public origin, or '' for tile paths relative to where the client reached us. */
 export function tileJson(layer: TileLayer, baseUrl: string, bounds: [number, number, number, number]) {

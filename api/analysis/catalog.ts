@@ -1,7 +1,7 @@
 /**
  * Coverage analyses for planners, each one SQL query over the live tables,
  * parameterised (distances, load limits) and cut to one admin unit. Each is
- * turned into a Layer (api/layers.ts) so that the JSON answer, the map layer
+ * turned into a Layer (api/datasets.ts) so that the JSON answer, the map layer
  * and every export format share one definition and one code path.
  *
  * Parameters reach the SQL as literals: they are zod-checked numbers, booleans
@@ -10,7 +10,7 @@
  * each aggregate rather than computing the whole city and filtering after.
  */
 import { z } from 'zod'
-import type { Field, FieldType, Layer } from '../layers.ts'
+import type { Field, FieldType, Layer } from '../datasets.ts'
 
 const f = (name: string, type: FieldType, zh: string): Field => ({ name, type, zh })
 
@@ -30,7 +30,7 @@ const workersJoin = (g: string, prefix: string) => `LEFT JOIN (
     FROM grid_workers gw JOIN grids wg ON wg.id = gw.grid_id WHERE gw.role IN ('网格员', '网格长') AND starts_with(wg.code, ${lit(prefix)})
     GROUP BY 1) w ON w.basic_id = ${g}.id`
 
-export interface Analysis<P extends z.ZodType = any> {
+export interface Analysis<P extends z.ZodType = z.ZodType> {
   id: string
   zh: string
   en: string
@@ -54,7 +54,7 @@ export interface Analysis<P extends z.ZodType = any> {
 /** Keeps each analysis's parameter type for its query (the catalog itself holds them all alike). */
 const define = <P extends z.ZodType>(a: Analysis<P>): Analysis => a as unknown as Analysis
 
-/** A digit-only prefix (api/auth/policy.ts scopePrefix), checked again here because it is spliced. */
+/** A digit-only prefix (core/units.ts scopePrefix), checked again here because it is spliced. */
 const lit = (prefix: string) => {
   if (!/^[0-9]{1,15}$/.test(prefix)) throw new Error(`bad prefix ${prefix}`)
   return `'${prefix}'`
@@ -234,6 +234,36 @@ const householdsWithoutCadre = define({
     WHERE c.id IS NULL AND starts_with(g.code, ${lit(prefix)}) ${p.vulnerable_only ? 'AND h.vulnerable > 0' : ''}`,
 })
 
+/** Reports counted in a period: by when they reached the server; a duplicate merged into another is not counted twice. */
+const reportClosure = define({
+  id: 'report_closure', zh: '问题上报办结率', en: 'Problem reports closed, per village, over a period; villages below a target rate',
+  params: z.strictObject({ days: int(1, 366, 30), target: int(0, 100, 90) }),
+  geometry: 'MultiPolygon',
+  fields: [f('id', 'integer', '编号'), f('code', 'string', '村代码'), f('name', 'string', '村'), f('township_name', 'string', '乡镇'),
+    f('filed', 'integer', '上报件数'), f('closed', 'integer', '已办结'), f('closure_rate', 'number', '办结率(%)'),
+    f('median_ack_minutes', 'number', '受理用时中位数(分钟)'), f('open_overdue', 'integer', '超时未办结'), f('below_target', 'boolean', '低于目标')],
+  totals: { villages: 'count(*)', filed: 'coalesce(sum(a.filed), 0)', closed: 'coalesce(sum(a.closed), 0)',
+    open_overdue: 'coalesce(sum(a.open_overdue), 0)', below: 'count(*) FILTER (WHERE a.below_target)' },
+  totalsZh: { villages: '村', filed: '上报件数', closed: '已办结', open_overdue: '超时未办结', below: '低于目标的村' },
+  order: 'a.below_target DESC, a.closure_rate NULLS LAST, a.open_overdue DESC, a.id',
+  flag: 'below_target',
+  // A grid's code begins with its village's 12 digits: the reports of a village are found by that prefix.
+  query: (p, prefix) => `
+    SELECT x.*, (x.filed > 0 AND x.closure_rate < ${p.target}) AS below_target
+    FROM (SELECT v.id, v.code, v.name, t.name AS township_name, count(r.id)::int AS filed,
+                 count(r.id) FILTER (WHERE r.state = 'closed')::int AS closed,
+                 CASE WHEN count(r.id) > 0 THEN round(100.0 * count(r.id) FILTER (WHERE r.state = 'closed') / count(r.id), 1)::float8 END AS closure_rate,
+                 round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM r.acknowledged_at - r.received_at) / 60))::numeric, 1)::float8
+                   AS median_ack_minutes,
+                 count(r.id) FILTER (WHERE r.state IN ('reported', 'acknowledged', 'dispatched') AND r.due_at <= now())::int AS open_overdue,
+                 v.code AS _place, v.geom
+          FROM admin_units v JOIN admin_units t ON t.id = v.parent_id
+          LEFT JOIN reports r ON starts_with(r.grid_code, v.code) AND r.state <> 'merged'
+                             AND r.received_at >= now() - interval '1 day' * ${p.days}
+          WHERE v.level = 'village' AND starts_with(v.code, ${lit(prefix)})
+          GROUP BY v.id, t.name) x`,
+})
+
 export const analyses = {
   worker_load: workerLoad,
   shelter_distance: shelterDistance,
@@ -241,6 +271,7 @@ export const analyses = {
   hazards_unmonitored: hazardsUnmonitored,
   grids_without_worker: gridsWithoutWorker,
   households_without_cadre: householdsWithoutCadre,
+  report_closure: reportClosure,
 } as const satisfies Record<string, Analysis>
 
 export type AnalysisId = keyof typeof analyses

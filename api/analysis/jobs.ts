@@ -12,10 +12,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { SessionUser } from '../auth/guard.ts'
-import { scopePrefix } from '../auth/policy.ts'
-import type { Sql } from '../db/connect.ts'
+import { scopePrefix } from '../../core/units.ts'
+import type { Sql } from '../../db/connect.ts'
 import type { Place } from '../limits/work-limiter.ts'
-import { log } from '../log.ts'
+import { log } from '../../core/log.ts'
 import { analysisLayer, type Analysis } from './catalog.ts'
 import { ROW_CUT, runAnalysis } from './run.ts'
 

@@ -3,24 +3,17 @@
  * browser), the totals over every row, the totals per child unit (the level
  * below: county → townships → villages → grids), and a GeoJSON layer.
  */
-import type { Context } from 'hono'
 import { z } from 'zod'
-import { authorize, type SessionUser } from '../auth/guard.ts'
-import { scopePrefix } from '../auth/policy.ts'
-import type { Sql } from '../db/connect.ts'
-import { HttpError } from '../errors.ts'
-import { featureText, layerQuery, maskRow, type Layer, type Row } from '../layers.ts'
+import { authorizeUser, type SessionUser } from '../auth/guard.ts'
+import { scopePrefix } from '../../core/units.ts'
+import type { Sql } from '../../db/connect.ts'
+import { HttpError } from '../../core/errors.ts'
+import { featureText, layerQuery, maskRow, type Layer, type Row } from '../datasets.ts'
 import { analysisLayer, type Analysis } from './catalog.ts'
+import { requireUnit } from '../units/known.ts'
 
 /** Rows sent to the browser at most; totals and exports cover all of them. */
 export const ROW_CUT = 5000
-
-/** The query string as an object; a parameter given twice becomes a list, which every schema refuses. */
-export function queryObject(c: Context): Record<string, string | string[]> {
-  const raw: Record<string, string | string[]> = {}
-  for (const [k, v] of new URL(c.req.url).searchParams) raw[k] = k in raw ? [raw[k]].flat().concat(v) : v
-  return raw
-}
 
 const unitSchema = z.string().regex(/^[0-9]{12}$/, 'a 12-digit admin code (city, county, township or village)').optional()
 
@@ -33,19 +26,19 @@ function badInput(error: z.ZodError): HttpError {
  * The analysis's parameters and area from the query (`unit` plus the analysis's own), checked: the
  * role first (data.export), then the parameters (400), then the area (403 outside scope, 404 unknown).
  */
-export async function analysisRequest(c: Context, sql: Sql, a: Analysis) {
-  const user = authorize(c, 'data.export')
-  const { unit: rawUnit, ...rest } = queryObject(c)
+export async function analysisRequest(sql: Sql, user: SessionUser, input: { analysis: Analysis; query: Record<string, string | string[]> }) {
+  const a = input.analysis
+  authorizeUser(user, 'data.export')
+  const { unit: rawUnit, ...rest } = input.query
   const u = unitSchema.safeParse(rawUnit)
   if (!u.success) throw badInput(new z.ZodError(u.error.issues.map((i) => ({ ...i, path: ['unit'] }))))
   const p = a.params.safeParse(rest)
   if (!p.success) throw badInput(p.error)
   const unit = u.data ?? user.unitCode.slice(0, 12)
-  authorize(c, 'data.export', unit)
-  const [row] = await sql`SELECT code, name, level FROM admin_units WHERE code = ${unit}`
-  if (!row) throw new HttpError(404, 'unknown_unit', `没有这个区划：${unit}`, `no admin unit ${unit}`)
+  authorizeUser(user, 'data.export', unit)
+  const row = await requireUnit(sql, unit)
   const prefix = scopePrefix(unit)
-  return { user, unit: row as { code: string; name: string; level: string }, params: p.data as Record<string, unknown>, layer: analysisLayer(a, p.data, prefix) }
+  return { user, unit: row, params: p.data as Record<string, unknown>, layer: analysisLayer(a, p.data, prefix) }
 }
 
 const childLength = { city: 6, county: 9, township: 12, village: 15 } as const

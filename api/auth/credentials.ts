@@ -4,9 +4,9 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context } from 'hono'
-import type { Sql } from '../db/connect.ts'
-import { auditEvent, writeTx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
+import type { Sql } from '../../db/connect.ts'
+import { auditEvent, writeTx } from '../../db/write.ts'
+import { HttpError } from '../../core/errors.ts'
 import { verifyPassword } from './passwords.ts'
 import type { Attempt, LoginThrottle, Ticket } from './throttle.ts'
 import { TooManyAttempts } from './throttle-rules.ts'

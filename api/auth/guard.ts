@@ -1,6 +1,8 @@
 import type { Context } from 'hono'
-import { HttpError } from '../errors.ts'
-import { inScope, isCityWide, roleMay, type Action, type Role } from './policy.ts'
+import { HttpError } from '../../core/errors.ts'
+import { actionWords, roleWords } from '../../core/words.ts'
+import { roleMay, type Action, type Role } from '../../core/policy.ts'
+import { inScope, isCityWide } from '../../core/units.ts'
 
 /** The person behind a request, as the session middleware found them. */
 export interface SessionUser {
@@ -22,6 +24,10 @@ declare module 'hono' {
     clientAddress: string | undefined
   }
 }
+
+/** 403 for a role that may not do `action`, naming both in words. */
+export const forbiddenRole = (role: Role, action: Action) =>
+  new HttpError(403, 'forbidden_role', `您的角色（${roleWords[role].zh}）无权${actionWords[action].zh}`, `your role (${roleWords[role].en}) may not ${actionWords[action].en}`)
 
 export const notLoggedIn = () =>
   new HttpError(401, 'not_logged_in', '请先登录（会话已过期或未登录）', 'please log in (no session, or it has expired)')
@@ -48,9 +54,13 @@ export const cityLevelOnly = (scope: string, what: { zh: string; en: string }) =
  * else 401 (nobody logged in) or 403 naming what is missing.
  */
 export function authorize(c: Context, action: Action, targetCode?: string): SessionUser {
-  const user = requireUser(c)
+  return authorizeUser(requireUser(c), action, targetCode)
+}
+
+/** authorize() for a user already known (a batch of actions from the field app, each checked on its own). */
+export function authorizeUser(user: SessionUser, action: Action, targetCode?: string): SessionUser {
   if (!roleMay(user.role, action)) {
-    throw new HttpError(403, 'forbidden_role', `当前角色无权执行此操作（${action}）`, `your role (${user.role}) may not do this (${action})`)
+    throw forbiddenRole(user.role, action)
   }
   if (targetCode !== undefined && !inScope(user.unitCode, targetCode)) throw forbiddenScope(user.unitCode, targetCode)
   return user
@@ -61,7 +71,12 @@ export function authorize(c: Context, action: Action, targetCode?: string): Sess
  * city shares (`what`, for the message): the role, and a city-wide scope.
  */
 export function authorizeCityWide(c: Context, action: Action, what: { zh: string; en: string }): SessionUser {
-  const user = authorize(c, action)
+  return authorizeUserCityWide(requireUser(c), action, what)
+}
+
+/** authorizeCityWide() for a user already known. */
+export function authorizeUserCityWide(user: SessionUser, action: Action, what: { zh: string; en: string }): SessionUser {
+  authorizeUser(user, action)
   if (!isCityWide(user.unitCode)) throw cityLevelOnly(user.unitCode, what)
   return user
 }

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { parse as parseCookies } from 'hono/utils/cookie'
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 import { expectedHost, type ProxySettings } from '../proxy.ts'
 import { notLoggedIn } from './guard.ts'
 import { setSessionCookie } from './session-cookie.ts'

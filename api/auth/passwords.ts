@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2'
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 
 /** argon2id with the library's defaults (19 MiB, 2 passes): ~50 ms a hash here. */
 export const hashPassword = (plain: string) => hash(plain)

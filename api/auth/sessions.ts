@@ -1,6 +1,7 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Database } from '../db/connect.ts'
+import type { Database } from '../../db/connect.ts'
 import type { SessionUser } from './guard.ts'
+import { AccessTokenStore } from './token-store.ts'
 
 /** Idle time after which a session ends; each request moves it on (a wall screen stays logged in). */
 export const SESSION_IDLE_MS = 12 * 3600_000
@@ -55,17 +56,25 @@ export class SessionStore {
   private cache = new Map<string, Cached>()
   private jobs = new Map<string, JobSession>()
   private unlisten?: () => Promise<void>
+  /**
+   * The personal access tokens of desktop GIS clients (token-store.ts): kept here so that every
+   * place that has the sessions (the app, the tile fast path) has them too, and an account whose
+   * sessions end has its tokens' cached user dropped as well.
+   */
+  tokens!: AccessTokenStore
 
   private constructor(private db: Database) {}
 
   static async create(db: Database) {
     const store = new SessionStore(db)
     store.unlisten = await db.listen(CHANNEL, (payload) => store.forget(payload))
+    store.tokens = await AccessTokenStore.create(db)
     return store
   }
 
   async close() {
     await this.unlisten?.()
+    await this.tokens?.close()
   }
 
   /** Starts a session; returns the cookie token (never stored) and its CSRF token. */
@@ -151,6 +160,8 @@ export class SessionStore {
     for (const r of gone) await this.announce(r.token_hash as string)
     // The kept session's cached user (role, scope) may be stale too.
     if (keep) await this.announce(keep)
+    // So may the account's tokens' (a disabled account's tokens stop at once).
+    await this.tokens.accountChanged(userId)
   }
 
   private async announce(h: string) {

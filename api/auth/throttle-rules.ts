@@ -3,7 +3,7 @@
  * that grows with each failure, counted per key — one account from one place, one address over all
  * names, one account over all places. Pure rules; api/auth/throttle.ts keeps the counts in the database.
  */
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 
 export interface ThrottleRule {
   /** Failures before the first wait: the failure numbered `free` is the first one that is made to wait. */

@@ -5,8 +5,8 @@
  * checked before the first failure is written: the row lock lines them up and the wait starts in time.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import type { Sql } from '../db/connect.ts'
-import { auditEvent, writeTx, type Actor } from '../db/write.ts'
+import type { Sql } from '../../db/connect.ts'
+import { auditEvent, writeTx, type Actor } from '../../db/write.ts'
 import {
   afterFailure, countNow, KNOWN_PLACE_DAYS, ruleOf, secondsUntil, THROTTLE, tooManyAttempts,
   type Count, type Scope,

@@ -7,7 +7,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { errorBody } from '../errors.ts'
+import { errorBody } from '../../core/errors.ts'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -15,11 +15,16 @@ const MiB = 1024 * KiB
 /** First match wins; paths are the API's. */
 export const BODY_LIMITS: readonly { path: RegExp; bytes: number; what: string }[] = [
   { path: /^\/api\/auth\//, bytes: 4 * KiB, what: 'login and password change' },
-  // A file of up to 32 MB as base64 (api/routes/imports.ts), with the request's other fields.
+  { path: /^\/api\/tokens(\/|$)/, bytes: 4 * KiB, what: 'access tokens (a name)' },
+  // A file of up to 32 MB as base64 (api/routes/ledger-import.ts), with the request's other fields.
   { path: /^\/api\/import\//, bytes: 33 * MiB, what: 'imports (households, hazard sites, grids)' },
   { path: /^\/api\/rain\/(readings|stations|forecasts|warnings)$/, bytes: 16 * MiB, what: 'rain input (a day of readings from every gauge of the city)' },
   { path: /^\/api\/villages\/[^/]+\/cover(\/|$)/, bytes: 4 * MiB, what: 'grid editor (a redrawn grid with its vertices)' },
   { path: /^\/api\/evacuation\/orders$/, bytes: 2 * MiB, what: 'evacuation orders (an area drawn on the map)' },
+  // The phone sends its outbox in batches of at most 8 MB: a few photos (≤ 2 MB each, base64) with the ticks and visits.
+  // A call log of up to 2000 reports as base64 CSV (api/reports/import.ts).
+  { path: /^\/api\/reports\/import$/, bytes: 8 * MiB, what: 'reports by import (a CSV of up to 2000 rows)' },
+  { path: /^\/api\/field\/sync$/, bytes: 8 * MiB, what: 'the field app\'s outbox (actions with photos)' },
 ]
 export const DEFAULT_BODY_LIMIT = 64 * KiB
 

@@ -5,11 +5,13 @@
  * line breaks and tabs (a note, a measure); names in paths and queries may not.
  */
 import type { MiddlewareHandler } from 'hono'
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 
 /** C0 controls and DEL, except tab, line feed and carriage return. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/
 /** In a path or query parameter not even those. */
+// eslint-disable-next-line no-control-regex -- as above
 const IN_NAME = /[\u0000-\u001F\u007F]/
 
 export interface Found {

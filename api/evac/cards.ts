@@ -1,9 +1,9 @@
 import type { SessionUser } from '../auth/guard.ts'
 import { mayReadPersonal } from '../auth/guard.ts'
 import { maskPersonal } from '../auth/mask.ts'
-import { scopePrefix } from '../auth/policy.ts'
-import type { Sql } from '../db/connect.ts'
-import { notFound } from '../errors.ts'
+import { scopePrefix } from '../../core/units.ts'
+import type { Sql } from '../../db/connect.ts'
+import { notFound } from '../../core/errors.ts'
 import { orderHouseholds } from './progress.ts'
 
 const HAZARD = { zh: '隐患点', en: 'hazard site' }
@@ -99,6 +99,7 @@ export async function ladderProposals(sql: Sql, user: SessionUser) {
       GROUP BY 1, 2, 3)
     SELECT * FROM (
       SELECT s.event_id AS "eventId", s.step, s.township, a.name AS "townshipName", s.due,
+             -- core/rules/ladder.ts proposedStage
              CASE WHEN s.step = '2h' OR s.everyone THEN 'everyone' ELSE 'vulnerable' END AS stage,
              (SELECT array_agg(z.id ORDER BY z.id) FROM hazard_sites z
               WHERE z.admin_code LIKE left(s.township, 9) || '%' AND z.status = 'active' AND z.threatened_households > 0) AS sites

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { Tx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
+import type { Tx } from '../../db/write.ts'
+import { HttpError } from '../../core/errors.ts'
 
 /** One evac_households row of a new order. */
 export interface TransferRow {

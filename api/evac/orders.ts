@@ -1,53 +1,20 @@
-import { z } from 'zod'
 import type { SessionUser } from '../auth/guard.ts'
-import { inScope } from '../auth/policy.ts'
-import type { Sql } from '../db/connect.ts'
-import { writeTx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
-import { log } from '../log.ts'
+import { commonUnit, inScope } from '../../core/units.ts'
+import type { Sql } from '../../db/connect.ts'
+import { writeTx, type Tx } from '../../db/write.ts'
+import { HttpError } from '../../core/errors.ts'
+import { log } from '../../core/log.ts'
 import { publish } from '../events/publish.ts'
-import { assignShelters, nearestShelters, type Place } from './assign.ts'
+import { assignShelters, nearestShelters, type Place } from '../../core/rules/shelters.ts'
 import { insertTransferRows } from './insert-rows.ts'
 import { pickHouseholds } from './pick.ts'
-import { notifyEvacTiles } from './updates.ts'
-
-export const ORDER = { zh: '转移指令', en: 'transfer order' }
+import type { OrderInput } from './order-body.ts'
+import { notifyEvacTiles } from './tile-notice.ts'
 
 /** How far a household is sent to a shelter other than its planned one. */
 export const SHELTER_REACH_M = 8000
 /** More than SHELTER_REACH_M in degrees of latitude, and of longitude as far north as Zhaotong (~29°N). */
 const REACH_DEGREES = 0.1
-
-const position = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)])
-const ring = z.array(position).min(4).max(5000)
-const area = z.union([
-  z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1).max(50) }).strict(),
-  z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1).max(50)).min(1).max(50) }).strict(),
-])
-const code = z.string().regex(/^[0-9]{12}$/, '须为12位区划代码 / a 12-digit admin code')
-const id = z.number().int().positive().max(2147483647)
-
-export const orderBody = z
-  .object({
-    title: z.string().trim().min(1).max(80).optional(),
-    stage: z.enum(['vulnerable', 'everyone']),
-    trigger: z.object({ kind: z.enum(['warning', 'site_alert', 'forecast', 'manual']), ref: z.record(z.string(), z.unknown()).optional() }).strict(),
-    sites: z.array(id).max(5000).default([]),
-    /** Every active hazard site inside these admin units (what a commander means by "the sites of this township"). */
-    sitesIn: z.array(code).max(200).default([]),
-    grids: z.array(id).max(50000).default([]),
-    units: z.array(code).max(200).default([]),
-    area: area.optional(),
-    /** Minutes from now, or an ISO time with offset. */
-    deadline: z.union([z.number().int().min(5).max(7 * 24 * 60), z.iso.datetime({ offset: true })]).default(120),
-    note: z.string().max(500).optional(),
-    dryRun: z.boolean().default(false),
-  })
-  .strict()
-  .refine((b) => b.sites.length + b.sitesIn.length + b.grids.length + b.units.length > 0 || b.area, {
-    message: '须指定隐患点、网格、区域或所画范围 / name hazard sites, grids, areas or a drawn area',
-  })
-export type OrderBody = z.infer<typeof orderBody>
 
 export interface OrderSummary {
   households: number
@@ -64,23 +31,16 @@ export interface OrderSummary {
   uncertifiedPlanned: number
 }
 
-/** The smallest admin unit holding every grid code: village, township, county or the city. */
-export function commonUnit(gridCodes: string[]): string {
-  const same = (n: number) => gridCodes.every((g) => g.slice(0, n) === gridCodes[0].slice(0, n))
-  const c = gridCodes[0]
-  if (same(12)) return c.slice(0, 12)
-  if (same(9)) return c.slice(0, 9) + '000'
-  if (same(6)) return c.slice(0, 6) + '000000'
-  return c.slice(0, 4) + '00000000'
-}
-
 /**
  * Issues (or, with dryRun, previews) a transfer order: the households it
  * reaches, each with its shelter, route and answerable cadre, in one
  * transaction. Orders are issued one at a time so two never promise the same
  * shelter places.
  */
-export async function issueOrder(sql: Sql, user: SessionUser, b: OrderBody, opts: { copy: boolean } = { copy: false }): Promise<{ order: Record<string, unknown> | null; summary: OrderSummary }> {
+export async function issueOrder(sql: Sql, user: SessionUser, b: OrderInput, opts: { copy: boolean } = { copy: false },
+  /** More to write in the order's transaction once it is in (a report's timeline step): both or neither. */
+  alsoIn?: (tx: Tx, order: { id: number; title: string }) => Promise<void>,
+): Promise<{ order: Record<string, unknown> | null; summary: OrderSummary }> {
   for (const u of [...b.units, ...b.sitesIn]) {
     if (!inScope(user.unitCode, u) && !inScope(u, user.unitCode)) {
       throw new HttpError(403, 'forbidden_scope', `超出您的管辖范围（${user.unitCode}）：${u}`, `outside your area (${user.unitCode}): ${u}`)
@@ -152,6 +112,7 @@ export async function issueOrder(sql: Sql, user: SessionUser, b: OrderBody, opts
         shelterId, routeId: shelterId != null && shelterId === p.planned ? p.routeId : null, cadreId: p.cadreId }
     }), opts.copy)
     await notifyEvacTiles(tx, order.id as number)
+    if (alsoIn) await alsoIn(tx, { id: order.id as number, title })
     await publish(tx, 'evac.order', unitCode, { orderId: order.id, action: 'issued', title, stage: b.stage, ...summaryPayload(summary) })
     return { order, summary }
   })

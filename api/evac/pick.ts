@@ -1,9 +1,9 @@
 import type { SessionUser } from '../auth/guard.ts'
-import { scopePrefix } from '../auth/policy.ts'
-import type { Tx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
-import type { Candidate } from './assign.ts'
-import type { OrderBody } from './orders.ts'
+import { scopePrefix } from '../../core/units.ts'
+import type { Tx } from '../../db/write.ts'
+import { HttpError } from '../../core/errors.ts'
+import type { Candidate } from '../../core/rules/shelters.ts'
+import type { OrderInput } from './order-body.ts'
 
 /** A household an order reaches, as read in one pass: what the shelter assignment needs and what its row keeps. */
 export interface Picked extends Candidate {
@@ -52,7 +52,7 @@ export function parsePacked(packed: string | null): Int32Array {
  * it. One statement, and one text value back rather than 100,000s of rows:
  * joins, not per-row subqueries, and no temporary table written and read again.
  */
-export async function pickHouseholds(tx: Tx, user: SessionUser, b: OrderBody): Promise<Picked[]> {
+export async function pickHouseholds(tx: Tx, user: SessionUser, b: OrderInput): Promise<Picked[]> {
   const area = b.area ? JSON.stringify(b.area) : null
   if (area) {
     const [v] = await tx<{ ok: boolean; why: string }[]>`

@@ -1,11 +1,11 @@
 import type { SessionUser } from '../auth/guard.ts'
 import { mayReadPersonal } from '../auth/guard.ts'
 import { maskPersonal } from '../auth/mask.ts'
-import { inScope, scopePrefix } from '../auth/policy.ts'
-import type { Sql } from '../db/connect.ts'
-import { HttpError, notFound } from '../errors.ts'
-import { ORDER } from './orders.ts'
-import { safeStatuses, statuses } from './status.ts'
+import { inScope, scopePrefix } from '../../core/units.ts'
+import type { Sql } from '../../db/connect.ts'
+import { HttpError, notFound } from '../../core/errors.ts'
+import { ORDER } from './order-body.ts'
+import { safeStatuses, statuses } from '../../core/rules/transfer.ts'
 
 const SAFE = safeStatuses as string[]
 

@@ -1,13 +1,12 @@
 import { z } from 'zod'
-import { authorize } from '../auth/guard.ts'
-import type { SessionUser } from '../auth/guard.ts'
-import type { Sql } from '../db/connect.ts'
-import { writeTx, type Tx } from '../db/write.ts'
-import { HttpError, notFound } from '../errors.ts'
+import { authorizeUser, type SessionUser } from '../auth/guard.ts'
+import type { Sql } from '../../db/connect.ts'
+import { writeTx, type Tx } from '../../db/write.ts'
+import { HttpError, notFound } from '../../core/errors.ts'
 import { publish } from '../events/publish.ts'
-import type { Context } from 'hono'
-import { checkTransition, statusNames, statuses, type Status } from './status.ts'
-import { ORDER } from './orders.ts'
+import { checkTransition, statusNames, statuses, type Status } from '../../core/rules/transfer.ts'
+import { ORDER } from './order-body.ts'
+import { notifyEvacTiles } from './tile-notice.ts'
 
 export const TRANSFER = { zh: '该指令中的住户', en: 'household in this order' }
 
@@ -37,75 +36,66 @@ async function activeOrder(tx: Tx, orderId: number) {
   return o
 }
 
-/**
- * Tiles showing these households of the order (all of them when none are
- * named), their shelters and routes are stale now; the tile cache drops them
- * (kind 'evac').
- */
-export async function notifyEvacTiles(tx: Tx, orderId: number, householdIds?: number[]) {
-  if (!householdIds) {
-    // The whole order: its unit, widened by the reach to shelters outside it (api/evac/orders.ts SHELTER_REACH_M < 0.1°).
-    await tx`
-      SELECT pg_notify('gridwatch_tiles', json_build_array(json_build_array('evac', ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x)))::text)
-      FROM (SELECT ST_Expand(ST_Envelope(a.geom), 0.1) AS x FROM evac_orders o JOIN admin_units a ON a.code = o.unit_code WHERE o.id = ${orderId}) y`
-    return
-  }
-  const which = tx`AND e.household_id = ANY(${householdIds}::int[])`
-  await tx`
-    SELECT pg_notify('gridwatch_tiles', json_build_array(json_build_array('evac', ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x)))::text)
-    FROM (SELECT ST_Extent(g) AS x FROM (
-            SELECT h.geom AS g FROM evac_households e JOIN households h ON h.id = e.household_id WHERE e.order_id = ${orderId} ${which}
-            UNION ALL
-            SELECT s.geom FROM shelters s WHERE s.id IN (SELECT e.shelter_id FROM evac_households e WHERE e.order_id = ${orderId} ${which})
-            UNION ALL
-            SELECT r.geom FROM routes r WHERE r.id IN (SELECT e.route_id FROM evac_households e WHERE e.order_id = ${orderId} ${which})
-          ) y) z WHERE x IS NOT NULL`
-}
-
 const actorName = (u: SessionUser) => `${u.displayName}（${u.username}）`
 
 /** One household's status in one order. */
-export async function setStatus(c: Context, sql: Sql, orderId: number, householdId: number, b: z.infer<typeof statusBody>) {
-  const user = authorize(c, 'evacuation.update')
-  return writeTx(sql, user, async (tx) => {
-    await activeOrder(tx, orderId)
-    const [row] = await tx<{ status: Status; gridCode: string; members: number }[]>`
-      SELECT status, grid_code AS "gridCode", members FROM evac_households
-      WHERE order_id = ${orderId} AND household_id = ${householdId} FOR UPDATE`
-    if (!row) throw notFound(TRANSFER, String(householdId))
-    authorize(c, 'evacuation.update', row.gridCode)
-    if (b.from && b.from !== row.status) {
-      throw new HttpError(409, 'status_conflict', `该户状态已被他人改为"${statusNames[row.status].zh}"，请刷新后再改`,
-        `someone else changed this household to "${statusNames[row.status].en}" meanwhile; reload and retry`)
-    }
-    checkTransition(row.status, b.status, b.reason)
-    if (b.people !== undefined && b.status !== 'at_shelter') {
-      throw new HttpError(400, 'people_only_at_shelter', '只有"已到避险点"时才登记人数', 'people are counted only on arrival at the shelter')
-    }
-    const people = b.status === 'at_shelter' ? (b.people ?? row.members) : null
-    const [r] = await tx`
-      WITH up AS (
-        UPDATE evac_households SET status = ${b.status}, people = coalesce(${people}::int, CASE WHEN ${b.status} = 'returned' THEN people END),
-               reason = ${b.reason ?? null}, open = ${b.status !== 'returned'}, updated_at = now(), updated_by = ${actorName(user)},
-               version = version + 1
-        WHERE order_id = ${orderId} AND household_id = ${householdId}
-        RETURNING household_id, status, people, updated_at, version)
-      INSERT INTO evac_status_log (order_id, household_id, from_status, to_status, people, reason, actor, actor_id)
-      SELECT ${orderId}, household_id, ${row.status}, status, people, ${b.reason ?? null}, ${actorName(user)}, ${user.id} FROM up
-      RETURNING household_id AS "householdId", to_status AS status, people, at`.catch((e: { code?: string }) => {
-      // The unique "one open transfer" index: back from returned while another order holds the household.
-      if (e.code === '23505') throw new HttpError(409, 'already_in_transfer', '该户已在其他转移指令中', 'this household is under another open transfer order now')
-      throw e
-    })
-    await notifyEvacTiles(tx, orderId, [householdId])
-    await publish(tx, 'evac.status', row.gridCode, { orderId, households: [householdId], from: row.status, status: b.status, by: user.displayName })
-    return { orderId, ...r, from: row.status }
+export async function setStatus(sql: Sql, user: SessionUser, orderId: number, householdId: number, b: z.infer<typeof statusBody>) {
+  authorizeUser(user, 'evacuation.update')
+  const { gridCode: _, ...out } = await writeTx(sql, user, (tx) => moveHousehold(tx, user, orderId, householdId, b))
+  return out
+}
+
+/**
+ * Moves one household of an order along its transfer, in the writer's area:
+ * the rules of checkTransition, `from` guarding against a change made by
+ * someone else meanwhile (409 status_conflict, with the status it has now).
+ * `doneAt`: when it was done (the field app's phone time; default now).
+ */
+export async function moveHousehold(tx: Tx, user: SessionUser, orderId: number, householdId: number, b: z.infer<typeof statusBody>, doneAt?: Date) {
+  authorizeUser(user, 'evacuation.update')
+  await activeOrder(tx, orderId)
+  const [row] = await tx<{ status: Status; gridCode: string; members: number }[]>`
+    SELECT status, grid_code AS "gridCode", members FROM evac_households
+    WHERE order_id = ${orderId} AND household_id = ${householdId} FOR UPDATE`
+  if (!row) throw notFound(TRANSFER, String(householdId))
+  authorizeUser(user, 'evacuation.update', row.gridCode)
+  if (b.from && b.from !== row.status) throw new StatusConflict(row.status)
+  checkTransition(row.status, b.status, b.reason)
+  if (b.people !== undefined && b.status !== 'at_shelter') {
+    throw new HttpError(400, 'people_only_at_shelter', '只有"已到避险点"时才登记人数', 'people are counted only on arrival at the shelter')
+  }
+  const people = b.status === 'at_shelter' ? (b.people ?? row.members) : null
+  const at = doneAt ? doneAt.toISOString() : null
+  const [r] = await tx<{ householdId: number; status: Status; people: number | null; at: Date }[]>`
+    WITH up AS (
+      UPDATE evac_households SET status = ${b.status}, people = coalesce(${people}::int, CASE WHEN ${b.status} = 'returned' THEN people END),
+             reason = ${b.reason ?? null}, open = ${b.status !== 'returned'}, updated_at = coalesce(${at}::timestamptz, now()),
+             updated_by = ${actorName(user)}, version = version + 1
+      WHERE order_id = ${orderId} AND household_id = ${householdId}
+      RETURNING household_id, status, people, updated_at, version)
+    INSERT INTO evac_status_log (order_id, household_id, from_status, to_status, people, reason, actor, actor_id, at)
+    SELECT ${orderId}, household_id, ${row.status}, status, people, ${b.reason ?? null}, ${actorName(user)}, ${user.id}, updated_at FROM up
+    RETURNING household_id AS "householdId", to_status AS status, people, at`.catch((e: { code?: string }) => {
+    // The unique "one open transfer" index: back from returned while another order holds the household.
+    if (e.code === '23505') throw new HttpError(409, 'already_in_transfer', '该户已在其他转移指令中', 'this household is under another open transfer order now')
+    throw e
   })
+  await notifyEvacTiles(tx, orderId, [householdId])
+  await publish(tx, 'evac.status', row.gridCode, { orderId, households: [householdId], from: row.status, status: b.status, by: user.displayName })
+  return { orderId, ...r, from: row.status, gridCode: row.gridCode }
+}
+
+/** 409: the household's status is no longer the one the writer saw; `current` says what it is now. */
+export class StatusConflict extends HttpError {
+  constructor(readonly current: Status) {
+    super(409, 'status_conflict', `该户状态已被他人改为"${statusNames[current].zh}"，请刷新后再改`,
+      `someone else changed this household to "${statusNames[current].en}" meanwhile; reload and retry`)
+  }
 }
 
 /** Every household of one grid in the order that is at `from` moves to `status` at once (e.g. the whole grid notified). */
-export async function setGridStatus(c: Context, sql: Sql, orderId: number, b: z.infer<typeof bulkBody>) {
-  const user = authorize(c, 'evacuation.update', b.grid)
+export async function setGridStatus(sql: Sql, user: SessionUser, orderId: number, b: z.infer<typeof bulkBody>) {
+  authorizeUser(user, 'evacuation.update', b.grid)
   checkTransition(b.from, b.status, b.reason)
   return writeTx(sql, user, async (tx) => {
     await activeOrder(tx, orderId)
@@ -136,13 +126,13 @@ export async function setGridStatus(c: Context, sql: Sql, orderId: number, b: z.
 }
 
 /** Closing an order ends every transfer in it (rows stay for the record; the households can be ordered again). */
-export async function closeOrder(c: Context, sql: Sql, orderId: number, version: number) {
-  const user = authorize(c, 'order.issue')
+export async function closeOrder(sql: Sql, user: SessionUser, orderId: number, version: number) {
+  authorizeUser(user, 'order.issue')
   return writeTx(sql, user, async (tx) => {
     const [o] = await tx<{ unitCode: string; status: string; version: number }[]>`
       SELECT unit_code AS "unitCode", status, version FROM evac_orders WHERE id = ${orderId} FOR UPDATE`
     if (!o) throw notFound(ORDER, String(orderId))
-    authorize(c, 'order.issue', o.unitCode)
+    authorizeUser(user, 'order.issue', o.unitCode)
     if (o.version !== version) {
       throw new HttpError(409, 'version_conflict', `转移指令已被他人修改（当前版本 ${o.version}，您的版本 ${version}），请刷新后重试`,
         `the order was changed meanwhile (now version ${o.version}, yours ${version}); reload and retry`)

@@ -1,5 +1,5 @@
-import type { Database } from '../db/connect.ts'
-import { inScope } from '../auth/policy.ts'
+import type { Database } from '../../db/connect.ts'
+import { inScope } from '../../core/units.ts'
 import type { LiveEvent } from './publish.ts'
 
 type Listener = (e: LiveEvent) => void

@@ -1,4 +1,4 @@
-import type { Tx } from '../db/write.ts'
+import type { Tx } from '../../db/write.ts'
 
 export interface LiveEvent {
   id: number
@@ -20,4 +20,23 @@ export async function publish(tx: Tx, kind: string, unitCode: string, payload: R
     INSERT INTO live_events (kind, unit_code, payload) VALUES (${kind}, ${unitCode}, ${tx.json(payload as never)}) RETURNING id`
   await tx`SELECT pg_notify('gridwatch_events', ${String(id)})`
   return Number(id)
+}
+
+/**
+ * Several events in one go (a sweep moving many reports): one lock, one
+ * insert, one NOTIFY — the feed reads every row past its last id, so one
+ * notification brings them all. Ids keep the events' order.
+ */
+export async function publishMany(tx: Tx, events: { kind: string; unitCode: string; payload: Record<string, unknown> }[]): Promise<void> {
+  if (!events.length) return
+  await tx`SELECT pg_advisory_xact_lock(hashtext('gridwatch.live_events'))`
+  const [{ last }] = await tx<{ last: string }[]>`
+    WITH ins AS (
+      INSERT INTO live_events (kind, unit_code, payload)
+      SELECT kind, unit_code, payload::jsonb FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.unitCode)}::text[],
+                                                 ${events.map((e) => JSON.stringify(e.payload))}::text[]) WITH ORDINALITY AS x(kind, unit_code, payload, n)
+      ORDER BY n
+      RETURNING id)
+    SELECT max(id) AS last FROM ins`
+  await tx`SELECT pg_notify('gridwatch_events', ${String(last)})`
 }

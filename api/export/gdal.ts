@@ -20,9 +20,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { HttpError } from '../errors.ts'
-import type { FieldType, Layer, Row } from '../layers.ts'
+import { HttpError } from '../../core/errors.ts'
+import type { FieldType, Layer, Row } from '../datasets.ts'
 import { tableColumns } from './source.ts'
+import type { ExportCrs } from './crs.ts'
 import { csvText } from './text.ts'
 
 export type GdalFormat = 'gpkg' | 'shp.zip'
@@ -45,21 +46,48 @@ function run(cmd: string, args: string[]): Promise<void> {
   })
 }
 
+/** A DBF text field holds at most 254 bytes. */
+const MAX_WIDTH = 254
+
+/** The rows as they pass, noting the longest text of each string field. */
+async function* measured(layer: Layer, batches: AsyncIterable<Row[]>, widths: Map<string, number>): AsyncGenerator<Row[]> {
+  const text = layer.fields.filter((f) => f.type === 'string').map((f) => f.name)
+  for await (const rows of batches) {
+    for (const r of rows) {
+      for (const name of text) {
+        const v = r[name]
+        if (v != null) widths.set(name, Math.max(widths.get(name) ?? 1, Buffer.byteLength(String(v))))
+      }
+    }
+    yield rows
+  }
+}
+
+function csvtOf(c: { name: string; type: FieldType }, widths: Map<string, number>) {
+  if (c.name === 'wkt') return 'WKT'
+  if (c.type === 'string') return `String(${Math.min(widths.get(c.name) ?? 1, MAX_WIDTH)})`
+  return csvtType[c.type]
+}
+
 /** The file, made; its stream removes the work folder when read to the end, failed or abandoned. */
-export async function gdalExport(layer: Layer, batches: AsyncIterable<Row[]>, format: GdalFormat): Promise<{ stream: Readable; size: number }> {
+export async function gdalExport(layer: Layer, batches: AsyncIterable<Row[]>, format: GdalFormat, crs: ExportCrs = 'EPSG:4326'): Promise<{ stream: Readable; size: number }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gridwatch-export-'))
   try {
     const src = path.join(dir, `${layer.id}.csv`)
-    const cols = tableColumns(layer, true)
-    await writeFile(path.join(dir, `${layer.id}.csvt`), cols.map((c) => `"${c.name === 'wkt' ? 'WKT' : csvtType[c.type]}"`).join(',') + '\n')
-    await pipeline(Readable.from(csvText(layer, batches, { excel: false, wkt: true, utc: format === 'gpkg' }), { objectMode: false }), createWriteStream(src))
+    const cols = tableColumns(layer, true, crs)
+    // Each text field as wide as its longest value (in UTF-8 bytes, as a DBF counts): the .csvt, written after the rows.
+    const widths = new Map<string, number>()
+    await pipeline(Readable.from(csvText(layer, measured(layer, batches, widths), { excel: false, wkt: true, utc: format === 'gpkg', crs }), { objectMode: false }), createWriteStream(src))
+    await writeFile(path.join(dir, `${layer.id}.csvt`), cols.map((c) => `"${csvtOf(c, widths)}"`).join(',') + '\n')
     const out = path.join(dir, format === 'gpkg' ? `${layer.id}.gpkg` : `${layer.id}.shp.zip`)
     const geom = layer.geometry === 'Point'
-      ? ['-oo', 'X_POSSIBLE_NAMES=lon', '-oo', 'Y_POSSIBLE_NAMES=lat']
-      : ['-oo', 'GEOM_POSSIBLE_NAMES=wkt', '-oo', 'KEEP_GEOM_COLUMNS=NO', '-nlt', layer.geometry.toUpperCase()]
+      ? ['-oo', `X_POSSIBLE_NAMES=${cols.at(-2)!.name}`, '-oo', `Y_POSSIBLE_NAMES=${cols.at(-1)!.name}`]
+      // A line or polygon is its geometry: the point on it (lon, lat) that tables carry would only repeat it.
+      : ['-oo', 'GEOM_POSSIBLE_NAMES=wkt', '-oo', 'KEEP_GEOM_COLUMNS=NO', '-nlt', layer.geometry.toUpperCase(), '-select', layer.fields.map((f) => f.name).join(',')]
     await run('ogr2ogr', [
       '-f', format === 'gpkg' ? 'GPKG' : 'ESRI Shapefile', out, src, ...geom,
-      '-a_srs', 'EPSG:4326', '-nln', layer.id,
+      // The rows are already in the CRS (CGCS2000 has WGS84's numbers here): it is named, not transformed; .prj and srs follow.
+      '-a_srs', crs, '-nln', layer.id,
       ...(format === 'gpkg' ? [] : ['-lco', 'ENCODING=UTF-8']),
     ])
     const { size } = await stat(out)

@@ -1,7 +1,8 @@
 /** GeoJSON and CSV exports: text made batch by batch from the cursor, so memory stays flat. */
+import type { ExportCrs } from './crs.ts'
 import { stringify } from 'csv-stringify/sync'
 import { beijingIso, spreadsheetText } from '../../core/spreadsheet.ts'
-import { featureText, type Layer, type Row } from '../layers.ts'
+import { featureText, type Layer, type Row } from '../datasets.ts'
 import { tableColumns, tableValues } from './source.ts'
 
 export async function* geojsonText(layer: Layer, batches: AsyncIterable<Row[]>): AsyncGenerator<string> {
@@ -25,8 +26,8 @@ export async function* geojsonText(layer: Layer, batches: AsyncIterable<Row[]>):
  * text as it is. Times are Beijing time with +08:00, or UTC with `utc`
  * (GeoPackage stores UTC).
  */
-export async function* csvText(layer: Layer, batches: AsyncIterable<Row[]>, opts: { excel: boolean; wkt: boolean; utc?: boolean }): AsyncGenerator<string> {
-  const cols = tableColumns(layer, opts.wkt)
+export async function* csvText(layer: Layer, batches: AsyncIterable<Row[]>, opts: { excel: boolean; wkt: boolean; utc?: boolean; crs?: ExportCrs }): AsyncGenerator<string> {
+  const cols = tableColumns(layer, opts.wkt, opts.crs)
   const cast = {
     boolean: (b: boolean) => (opts.excel ? String(b) : b ? '1' : '0'),
     date: (d: Date) => (opts.utc ? d.toISOString() : beijingIso(d)),

@@ -5,10 +5,11 @@
  * core/spreadsheet.ts: text that a spreadsheet would run as a formula is
  * neutralised (codes are string cells already), times are Beijing time.
  */
+import type { ExportCrs } from './crs.ts'
 import { PassThrough, type Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { spreadsheetValue } from '../../core/spreadsheet.ts'
-import type { Layer, Row } from '../layers.ts'
+import type { Layer, Row } from '../datasets.ts'
 import { tableColumns, tableValues } from './source.ts'
 
 /** Excel's sheet holds 1,048,576 rows: past this many a new sheet (households_2…) begins. */
@@ -63,12 +64,12 @@ function dateTimeStyle(book: ExcelJS.stream.xlsx.WorkbookWriter) {
   styles._dateStyleId = model.styles.push({ numFmtId: id, fontId: 0, fillId: 0, borderId: 0, xfId: 0 }) - 1
 }
 
-export function xlsxStream(layer: Layer, batches: AsyncIterable<Row[]>, rowsPerSheet = ROWS_PER_SHEET): Readable {
+export function xlsxStream(layer: Layer, batches: AsyncIterable<Row[]>, rowsPerSheet = ROWS_PER_SHEET, crs: ExportCrs = 'EPSG:4326'): Readable {
   const out = new PassThrough()
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false })
   dateTimeStyle(book)
   // Polygons become a point on them: a WKT outline would pass Excel's 32,767 characters a cell.
-  const cols = tableColumns(layer, false)
+  const cols = tableColumns(layer, false, crs)
   let sheet: ExcelJS.Worksheet | undefined
   let sheetNo = 0
   let inSheet = 0

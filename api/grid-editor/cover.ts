@@ -1,6 +1,6 @@
-import type { Sql } from '../db/connect.ts'
-import type { Tx } from '../db/write.ts'
-import { HttpError, notFound } from '../errors.ts'
+import type { Sql } from '../../db/connect.ts'
+import type { Tx } from '../../db/write.ts'
+import { HttpError, notFound } from '../../core/errors.ts'
 
 /** Something postgres.js can run tagged queries on: the pool or a transaction. */
 export type Q = Sql | Tx
@@ -96,4 +96,21 @@ export async function settle(q: Q, outline: Geo, pieces: Piece[]): Promise<Map<s
     SELECT key, ST_AsGeoJSON(geom, ${DIGITS})::json AS geom
     FROM gw_settle_cover(ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(outline)}), 4326), ${q.json(pieces as never)}::jsonb, ${GRID_SIZE}::float8)`
   return new Map(rows.map((r) => [r.key as string, r.geom as Geo]))
+}
+
+/** Households per grid and micro-grid of the village, by grid code. */
+export async function householdsByGrid(q: Q, village: Village): Promise<Map<string, number>> {
+  const counts = await q`
+    SELECT g.code, coalesce(r.households, 0)::int AS n FROM grids g
+    LEFT JOIN household_rollups r ON r.level = CASE WHEN g.kind = 'basic' THEN 'grid' ELSE 'micro' END AND r.unit_id = g.id
+    WHERE g.village_id = ${village.id}`
+  return new Map(counts.map((r) => [r.code as string, r.n as number]))
+}
+
+/** The village's saved cover versions, newest first, with who made each and how. */
+export async function coverVersions(q: Q, village: Village) {
+  return q`
+    SELECT v.version, v.at, v.actor, u.display_name AS actor_name, v.actor_role, v.operation, v.summary
+    FROM grid_cover_versions v LEFT JOIN users u ON u.id = v.actor_id
+    WHERE v.village_id = ${village.id} ORDER BY v.version DESC`
 }

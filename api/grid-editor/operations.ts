@@ -1,5 +1,5 @@
-import { HttpError } from '../errors.ts'
-import { AREA_TOLERANCE, checkInputGeometry } from './check.ts'
+import { HttpError } from '../../core/errors.ts'
+import { AREA_TOLERANCE, checkInputGeometry } from './cover-problems.ts'
 import { DIGITS, GRID_SIZE, settle, type Cover, type CoverGrid, type Geo, type Piece, type Q } from './cover.ts'
 import type { Operation } from './input.ts'
 

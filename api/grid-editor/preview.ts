@@ -1,4 +1,4 @@
-import { checkCover, type Problem } from './check.ts'
+import { checkCover, type Problem } from './cover-problems.ts'
 import { withoutJit, type Cover, type CoverGrid, type Geo, type Q } from './cover.ts'
 import { changedKeys, propose, recutMicro } from './operations.ts'
 import type { Operation } from './input.ts'

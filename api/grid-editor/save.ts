@@ -1,5 +1,5 @@
-import type { Tx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
+import type { Tx } from '../../db/write.ts'
+import { HttpError } from '../../core/errors.ts'
 import { coverVersion, loadCover, type Cover, type CoverGrid, type Village } from './cover.ts'
 import type { Preview } from './preview.ts'
 

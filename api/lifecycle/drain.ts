@@ -6,7 +6,7 @@
  * STARTED') and cut the download mid-file.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import { errorBody } from '../errors.ts'
+import { errorBody } from '../../core/errors.ts'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
 

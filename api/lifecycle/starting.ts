@@ -5,7 +5,7 @@
  * what it is doing instead of a refused connection.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { errorBody } from '../errors.ts'
+import { errorBody } from '../../core/errors.ts'
 
 export interface StartState {
   /** What is happening now, in both languages. */

@@ -5,7 +5,7 @@
  * database connections (the embedded database has one).
  */
 import type { Context } from 'hono'
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 import { isRefusal, WorkLimiter, type Place, type WorkLimits } from './work-limiter.ts'
 
 interface Work extends WorkLimits {

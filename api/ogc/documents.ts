@@ -4,15 +4,17 @@
  * and QGIS read these to find the collections, their schemas and the largest
  * page (`limit` maximum).
  */
-import { layerIds, layers, type FieldType, type Layer } from '../layers.ts'
+import { layerIds, layers, type FieldType, type Layer } from '../datasets.ts'
 import { DEFAULT_LIMIT, MAX_LIMIT, mediaTypes } from './params.ts'
+import { CRS84, crsUris } from './crs.ts'
 
-export const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84'
+export { CRS84 }
 
 export const conformsTo = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
+  'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
 ]
 
 const TITLE = 'gridwatch 防汛网格数据 / flood-season grid data'
@@ -37,9 +39,10 @@ export function collection(base: string, layer: Layer, bounds: [number, number, 
     title: `${layer.zh} / ${layer.en}`,
     description: `${layer.zh}（${layer.en}）。属性 / properties: ${layer.fields.map((f) => `${f.name} ${f.zh}`).join('; ')}`,
     itemType: 'feature',
-    // The area the data covers: one extent for all layers (the admin units'), which holds every layer.
+    // The area the data covers (api/data-bounds.ts): one extent that holds every layer's features.
     extent: { spatial: { bbox: [bounds], crs: CRS84 } },
-    crs: [CRS84],
+    // Part 2: what the features may be asked in (api/ogc/crs.ts); stored in CRS84.
+    crs: crsUris,
     storageCrs: CRS84,
     links: [
       { href: `${self}?f=json`, rel: 'self', type: mediaTypes.json, title: layer.zh },
@@ -91,7 +94,8 @@ export function openapi(base: string) {
       get: {
         summary: `Features of ${id}: ${layer.zh}`, operationId: `get_${id}_items`,
         // limit inline, not a $ref: clients that size their pages from its maximum need not resolve references.
-        parameters: [{ $ref: '#/components/parameters/bbox' }, limitParam, { $ref: '#/components/parameters/offset' }, { $ref: '#/components/parameters/datetime' }, f],
+        parameters: [{ $ref: '#/components/parameters/bbox' }, { $ref: '#/components/parameters/bbox-crs' }, { $ref: '#/components/parameters/crs' },
+          limitParam, { $ref: '#/components/parameters/offset' }, { $ref: '#/components/parameters/datetime' }, f],
         responses: {
           '200': { description: `A page of ${id}`, ...json({ type: 'object', required: ['type', 'features'], properties: { type: { type: 'string', enum: ['FeatureCollection'] }, features: { type: 'array', items: ref }, numberMatched: { type: 'integer' }, numberReturned: { type: 'integer' }, links: { type: 'array' } } }, mediaTypes.geojson) },
           ...errors,
@@ -101,7 +105,7 @@ export function openapi(base: string) {
     paths[`/collections/${id}/items/{featureId}`] = {
       get: {
         summary: `One feature of ${id}`, operationId: `get_${id}_feature`,
-        parameters: [{ name: 'featureId', in: 'path', required: true, schema: { type: 'string' } }, f],
+        parameters: [{ name: 'featureId', in: 'path', required: true, schema: { type: 'string' } }, { $ref: '#/components/parameters/crs' }, f],
         responses: { '200': { description: 'The feature', ...json(ref, mediaTypes.geojson) }, '404': { description: 'No such feature' }, ...errors },
       },
     }
@@ -125,7 +129,9 @@ export function openapi(base: string) {
       securitySchemes: { basic: { type: 'http', scheme: 'basic' }, session: { type: 'apiKey', in: 'cookie', name: 'gw_session' } },
       parameters: {
         f: { name: 'f', in: 'query', required: false, description: 'Encoding (only json)', schema: { type: 'string', enum: ['json'] }, style: 'form', explode: false },
-        bbox: { name: 'bbox', in: 'query', required: false, description: 'w,s,e,n in CRS84 (longitude, latitude)', schema: { type: 'array', minItems: 4, maxItems: 6, items: { type: 'number' } }, style: 'form', explode: false },
+        bbox: { name: 'bbox', in: 'query', required: false, description: 'w,s,e,n in CRS84 (longitude, latitude), or in bbox-crs', schema: { type: 'array', minItems: 4, maxItems: 6, items: { type: 'number' } }, style: 'form', explode: false },
+        'bbox-crs': { name: 'bbox-crs', in: 'query', required: false, description: 'The CRS of bbox (default CRS84)', schema: { type: 'string', format: 'uri', enum: crsUris }, style: 'form', explode: false },
+        crs: { name: 'crs', in: 'query', required: false, description: 'The CRS of the features (default CRS84); EPSG:4326 and EPSG:4490 are latitude first', schema: { type: 'string', format: 'uri', enum: crsUris }, style: 'form', explode: false },
         limit: limitParam,
         offset: { name: 'offset', in: 'query', required: false, description: 'Features to skip (the next link carries it)', schema: { type: 'integer', minimum: 0, default: 0 }, style: 'form', explode: false },
         datetime: { name: 'datetime', in: 'query', required: false, description: 'RFC 3339 instant or interval; these collections have no time of their own, so it selects nothing out', schema: { type: 'string' }, style: 'form', explode: false },

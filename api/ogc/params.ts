@@ -1,11 +1,12 @@
 /**
  * The query string of OGC API – Features requests, checked at the edge with
  * zod: Part 1 says a parameter the API does not define is a 400
- * (/req/core/query-param-unknown), and so is a bad bbox or limit.
+ * (/req/core/query-param-unknown), and so is a bad bbox or limit — but a limit
+ * above the maximum is not an error: the maximum is used (/req/core/fc-limit-response-1).
  */
 import type { Context } from 'hono'
 import { z } from 'zod'
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 
 export const DEFAULT_LIMIT = 100
 /** Largest page; announced in the OpenAPI document, where GDAL and QGIS read it. */
@@ -49,7 +50,8 @@ const whole = (name: string, min: number, max: number) => (raw: string) => {
   }
   return Number(raw)
 }
-export const parseLimit = whole('limit', 1, MAX_LIMIT)
+const anyLimit = whole('limit', 1, 2_000_000_000)
+export const parseLimit = (raw: string) => Math.min(anyLimit(raw), MAX_LIMIT)
 export const parseOffset = whole('offset', 0, 2_000_000_000)
 
 const instant = z.union([z.literal('..'), z.literal(''), z.iso.datetime({ offset: true }), z.iso.date()])

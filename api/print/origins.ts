@@ -4,7 +4,7 @@
  * Nothing from the request decides it. Every other request fails in the
  * browser's network stack: a second wall behind the fixed origin it is sent to.
  */
-import type { Basemap } from '../basemap.ts'
+import type { Basemap } from '../../core/basemap.ts'
 
 /** The origins of the configured basemap's tile templates or PMTiles archive. */
 export function basemapOrigins(basemap: Basemap | null | undefined): string[] {

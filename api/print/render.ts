@@ -10,12 +10,13 @@
  * (api/limits/work.ts), so a client can show progress; finished files wait
  * 10 minutes.
  */
+import { withDpi } from './png-dpi.ts'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { chromium } from 'playwright-core'
 import { SESSION_COOKIE, type SessionStore } from '../auth/sessions.ts'
 import type { Place } from '../limits/work-limiter.ts'
-import { log } from '../log.ts'
+import { log } from '../../core/log.ts'
 import { walledArgs } from './origins.ts'
 
 export interface PrintRequest {
@@ -146,7 +147,7 @@ async function render(setup: PrintSetup, userId: number, req: PrintRequest, job:
     if (req.format === 'pdf') await page.emulateMedia({ media: 'screen' })
     const file = req.format === 'pdf'
       ? await page.pdf({ margin: { top: '0', right: '0', bottom: '0', left: '0' }, width: `${pagePixels(req.size, req.orientation).mm[0]}mm`, height: `${pagePixels(req.size, req.orientation).mm[1]}mm`, printBackground: true, pageRanges: '1' })
-      : await page.screenshot({ type: 'png', clip: { x: 0, y: 0, width: css[0], height: css[1] } })
+      : withDpi(await page.screenshot({ type: 'png', clip: { x: 0, y: 0, width: css[0], height: css[1] } }), DPI)
     job.file = file
     job.type = req.format === 'pdf' ? 'application/pdf' : 'image/png'
     job.name = `map-${req.unit}-${req.size}.${req.format}`

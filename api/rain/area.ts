@@ -6,9 +6,9 @@
  * renaming one is for city-level accounts.
  */
 import type postgres from 'postgres'
-import { inScope, isCityWide } from '../auth/policy.ts'
-import type { Tx } from '../db/write.ts'
-import { INSIDE_TOLERANCE } from '../grid-editor/check.ts'
+import { inScope, isCityWide } from '../../core/units.ts'
+import type { Tx } from '../../db/write.ts'
+import { INSIDE_TOLERANCE } from '../grid-editor/cover-problems.ts'
 import type { RowErrors } from './validate.ts'
 
 /** The outline of a scope: an admin unit's, or a grid's (15 digits). */

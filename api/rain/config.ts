@@ -1,16 +1,12 @@
 import { z } from 'zod'
-import type { Sql } from '../db/connect.ts'
-import type { Tx } from '../db/write.ts'
+import { authorizeUserCityWide, type SessionUser } from '../auth/guard.ts'
+import type { Sql } from '../../db/connect.ts'
+import { writeTx, type Tx } from '../../db/write.ts'
+import { HttpError } from '../../core/errors.ts'
+import type { Ladder } from '../../core/rules/ladder.ts'
+import type { CurrentRule } from '../../core/rules/rain-current.ts'
+import type { Signals } from '../../core/rules/rain-signal.ts'
 
-export const colours = ['blue', 'yellow', 'orange', 'red'] as const
-export type Colour = (typeof colours)[number]
-export const targetKinds = ['hazard_site', 'household', 'grid'] as const
-export type TargetKind = (typeof targetKinds)[number]
-export const phases = ['before', 'during', 'after'] as const
-export type Phase = (typeof phases)[number]
-
-/** Rain sums the state keeps; a signal's window must be one of them. */
-export const sumHours = [1, 3, 6, 12, 24] as const
 
 const signal = z.object({ mm: z.number().positive().max(1000), hours: z.union([z.literal(1), z.literal(3), z.literal(6), z.literal(12), z.literal(24)]) })
 const householdSet = z.enum(['vulnerable', 'everyone']).nullable()
@@ -38,7 +34,11 @@ export const configSchemas = {
     }),
   }),
   during: z.object({ dueHours: z.number().positive().max(72), wetMm: z.number().positive().max(10) }),
-  after: z.object({ dryHours: z.number().int().min(1).max(72), dueHours: z.number().positive().max(168) }),
+  // timeoutHours: after the after-rain checks open (or, for an event that never opened them, after its
+  // last rain or forecast), the event is over and its unfinished checklists are closed as missed.
+  after: z.object({ dryHours: z.number().int().min(1).max(72), dueHours: z.number().positive().max(168), timeoutHours: z.number().positive().max(720) }),
+  /** Rain of a unit is current while the newest reading of its stations ended at most maxAgeHours ago. */
+  current: z.object({ maxAgeHours: z.number().positive().max(168) }),
   interpolation: z.object({ neighbours: z.number().int().min(1).max(12), radiusKm: z.number().positive().max(200), power: z.number().min(0.5).max(4) }),
 }
 export type ConfigKey = keyof typeof configSchemas
@@ -57,8 +57,35 @@ export async function loadConfig(sql: Sql | Tx): Promise<RainConfig> {
   return out as RainConfig
 }
 
-/** The signal colour for sums, highest first (what the SQL does, for tests and clients). */
-export function signalColour(cfg: RainConfig['signals'], sums: Record<(typeof sumHours)[number], number>): Colour | null {
-  for (const c of [...colours].reverse()) if (sums[cfg[c].hours as (typeof sumHours)[number]] >= cfg[c].mm) return c
-  return null
+/** The rows' shapes are the rules' (core/rules): a schema that drifts from them fails to compile here. */
+type Fits<T extends U, U> = T
+export type RulesFit = [Fits<RainConfig['signals'], Signals>, Fits<RainConfig['ladder'], Ladder>, Fits<RainConfig['current'], CurrentRule>]
+
+/** Every setting with its version, for reading and for an edit that names the version it started from. */
+export async function listConfig(sql: Sql) {
+  return sql`SELECT key, value, version, updated_at AS "updatedAt" FROM rain_config ORDER BY key`
+}
+
+/**
+ * Replaces one setting (city-wide: only a city-level commander) when the
+ * version sent is current; the value is checked against the setting's schema.
+ */
+export async function saveSetting(sql: Sql, user: SessionUser, input: { key: string; version: unknown; value: unknown }) {
+  authorizeUserCityWide(user, 'task.manage', { zh: '降雨规则', en: 'the rain rules' })
+  const { key, version } = input
+  if (!(key in configSchemas)) throw new HttpError(404, 'not_found', `没有这项配置：${key}`, `no such setting: ${key}`)
+  const r = configSchemas[key as ConfigKey].safeParse(input.value)
+  if (!r.success || typeof version !== 'number') {
+    const where = r.success ? 'version: required' : r.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')
+    throw new HttpError(400, 'bad_input', `配置有误：${where}`, `invalid setting: ${where}`)
+  }
+  return writeTx(sql, user, async (tx) => {
+    const [cur] = await tx`SELECT version FROM rain_config WHERE key = ${key} FOR UPDATE`
+    if (cur.version !== version) {
+      throw new HttpError(409, 'version_conflict', `配置已被他人修改（当前版本 ${cur.version}），请刷新后重试`, `the setting was changed meanwhile (now version ${cur.version}); reload and retry`)
+    }
+    const [u] = await tx`UPDATE rain_config SET value = ${tx.json(r.data as never)}, version = version + 1, updated_at = now()
+                         WHERE key = ${key} RETURNING key, value, version`
+    return u
+  })
 }

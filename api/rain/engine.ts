@@ -1,7 +1,8 @@
 import type postgres from 'postgres'
-import type { Tx } from '../db/write.ts'
+import type { Tx } from '../../db/write.ts'
 import type { Change } from '../../tiles/cache.ts'
 import type { RainConfig } from './config.ts'
+import { endEvents } from './events.ts'
 
 /**
  * The rain engine: from station readings to rain per grid and hazard site,
@@ -89,8 +90,12 @@ export async function ensureWeights(tx: Tx, cfg: RainConfig) {
  * station's 1–24 h sums, interpolated with the cached weights. Sums are
  * linear, so interpolating the sums equals summing interpolated hours.
  * `unitPrefix` keeps only the units whose code starts with it (the wall's area).
+ * `at` is the moment the figures are looked at (default: the end of the hour
+ * `asOf`): a unit whose stations have not reported lately is not `current`
+ * then (core/rules/rain-current.ts), and nothing of it is on alert or in force.
  */
-export async function interpolate(tx: Tx, cfg: RainConfig, asOf: string, unitPrefix = '') {
+export async function interpolate(tx: Tx, cfg: RainConfig, asOf: string, unitPrefix = '', at?: string) {
+  const seen = at ?? new Date(Date.parse(asOf) + 3600_000).toISOString()
   await stage('weights', ensureWeights(tx, cfg))
   const s = cfg.signals
   const col = (h: number) => tx(`s${h}`)
@@ -104,7 +109,8 @@ export async function interpolate(tx: Tx, cfg: RainConfig, asOf: string, unitPre
              coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '3 hours'), 0)::float8 AS s3,
              coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '6 hours'), 0)::float8 AS s6,
              coalesce(sum(r.mm) FILTER (WHERE r.hour > ${asOf}::timestamptz - interval '12 hours'), 0)::float8 AS s12,
-             sum(r.mm)::float8 AS s24
+             sum(r.mm)::float8 AS s24,
+             max(r.hour) AS newest
       FROM rain_readings r
       WHERE r.hour > ${asOf}::timestamptz - interval '24 hours' AND r.hour <= ${asOf}::timestamptz
       GROUP BY r.station_id
@@ -115,12 +121,15 @@ export async function interpolate(tx: Tx, cfg: RainConfig, asOf: string, unitPre
              round((sum(w.w * st.s3) / sum(w.w))::numeric, 1) AS s3,
              round((sum(w.w * st.s6) / sum(w.w))::numeric, 1) AS s6,
              round((sum(w.w * st.s12) / sum(w.w))::numeric, 1) AS s12,
-             round((sum(w.w * st.s24) / sum(w.w))::numeric, 1) AS s24
+             round((sum(w.w * st.s24) / sum(w.w))::numeric, 1) AS s24,
+             -- The newest reading of the stations feeding the unit: how current its rain is.
+             max(st.newest) AS newest_hour
       FROM rain_weights w JOIN st ON st.station_id = w.station_id
       ${unitPrefix ? tx`JOIN rain_units f ON f.kind = w.kind AND f.unit_id = w.unit_id AND f.unit_code LIKE ${unitPrefix + '%'}` : tx``}
       GROUP BY w.kind, w.unit_id
     ), coloured AS (
       SELECT x.*,
+             -- core/rules/rain-signal.ts signalColour (tests/db/rain.test.ts holds the two together).
              CASE WHEN ${col(s.red.hours)} >= ${s.red.mm} THEN 'red'
                   WHEN ${col(s.orange.hours)} >= ${s.orange.mm} THEN 'orange'
                   WHEN ${col(s.yellow.hours)} >= ${s.yellow.mm} THEN 'yellow'
@@ -132,22 +141,31 @@ export async function interpolate(tx: Tx, cfg: RainConfig, asOf: string, unitPre
                  AND (EXISTS (SELECT 1 FROM unnest(w.area_codes) a WHERE x.unit_code LIKE rain_code_prefix(a) || '%')
                       OR (w.geom IS NOT NULL AND ST_Intersects(w.geom, x.pt)))
              )] AS warning_colour,
-             (x.kind = 'site' AND (x.s1 >= x.c1 OR x.s24 >= x.c24)) AS past_critical
+             -- core/rules/checks.ts pastCritical
+             (x.kind = 'site' AND (x.s1 >= x.c1 OR x.s24 >= x.c24)) AS past_critical,
+             rain_current(x.newest_hour, ${seen}::timestamptz) AS current
       FROM (SELECT u.code, u.unit_code, u.pt, h.critical_rain_1h AS c1, h.critical_rain_24h AS c24, sums.*
             FROM sums JOIN rain_units u ON u.kind = sums.kind AND u.unit_id = sums.unit_id
             LEFT JOIN hazard_sites h ON sums.kind = 'site' AND h.id = sums.unit_id) x
     )
-    SELECT c.*,
-           (ARRAY['blue', 'yellow', 'orange', 'red'])[greatest(array_position(ARRAY['blue', 'yellow', 'orange', 'red'], c.signal_colour),
-                                                                array_position(ARRAY['blue', 'yellow', 'orange', 'red'], c.warning_colour))] AS colour,
-           coalesce(c.past_critical, false) OR c.signal_colour IS NOT NULL AS on_alert,
-           -- During rain: while it rains, a signal from what fell, a warning in
-           -- force, or a site past its critical rainfall. (Sums stay high for hours
-           -- after the rain stops; that is after rain, not during.)
-           c.s1 >= ${cfg.during.wetMm} AND (coalesce(c.past_critical, false) OR c.signal_colour IS NOT NULL
-                                            OR c.warning_colour IS NOT NULL) AS during,
-           c.s1 >= ${cfg.during.wetMm} AS wet
-    FROM coloured c`
+    SELECT y.*,
+           -- What may be shown as live: nothing of a unit whose rain is not current.
+           CASE WHEN y.current THEN y.colour END AS live_colour,
+           y.current AND coalesce(y.past_critical, false) AS alert
+    FROM (
+      SELECT c.*,
+             (ARRAY['blue', 'yellow', 'orange', 'red'])[greatest(array_position(ARRAY['blue', 'yellow', 'orange', 'red'], c.signal_colour),
+                                                                  array_position(ARRAY['blue', 'yellow', 'orange', 'red'], c.warning_colour))] AS colour,
+             -- A site is on alert past its critical rainfall (the map's red halo says so), a grid under an observed signal.
+             c.current AND CASE WHEN c.kind = 'site' THEN coalesce(c.past_critical, false) ELSE c.signal_colour IS NOT NULL END AS on_alert,
+             -- During rain (core/rules/checks.ts duringRain): while it rains, a signal from what
+             -- fell, a warning in force, or a site past its critical rainfall. (Sums stay high for
+             -- hours after the rain stops; that is after rain, not during.) Stale rain opens nothing.
+             c.current AND c.s1 >= ${cfg.during.wetMm} AND (coalesce(c.past_critical, false) OR c.signal_colour IS NOT NULL
+                                                             OR c.warning_colour IS NOT NULL) AS during,
+             c.current AND c.s1 >= ${cfg.during.wetMm} AS wet
+      FROM coloured c
+    ) y`
 }
 
 async function writeState(tx: Tx, asOf: string) {
@@ -155,17 +173,21 @@ async function writeState(tx: Tx, asOf: string) {
   const [up] = await tx<{ w: number | null; s: number; e: number; n: number }[]>`
     WITH up AS (
       INSERT INTO rain_state AS r (kind, unit_id, code, unit_code, rain_1h, rain_3h, rain_6h, rain_12h, rain_24h,
-                                   signal_colour, warning_colour, colour, on_alert)
-      SELECT kind, unit_id, code, unit_code, s1, s3, s6, s12, s24, signal_colour, warning_colour, colour, on_alert
+                                   signal_colour, warning_colour, colour, on_alert, lag_hours)
+      -- The lag, not the newest hour itself: in steady weather it stays 0 and the row is not rewritten every hour.
+      SELECT kind, unit_id, code, unit_code, s1, s3, s6, s12, s24, signal_colour, warning_colour, colour, on_alert,
+             (extract(epoch FROM ${asOf}::timestamptz - newest_hour) / 3600)::int
       FROM rain_eval
       ON CONFLICT (kind, unit_id) DO UPDATE SET
         code = EXCLUDED.code, unit_code = EXCLUDED.unit_code,
         rain_1h = EXCLUDED.rain_1h, rain_3h = EXCLUDED.rain_3h, rain_6h = EXCLUDED.rain_6h, rain_12h = EXCLUDED.rain_12h,
         rain_24h = EXCLUDED.rain_24h, signal_colour = EXCLUDED.signal_colour, warning_colour = EXCLUDED.warning_colour,
-        colour = EXCLUDED.colour, on_alert = EXCLUDED.on_alert
-      WHERE (r.code, r.unit_code, r.rain_1h, r.rain_3h, r.rain_6h, r.rain_12h, r.rain_24h, r.signal_colour, r.warning_colour, r.colour, r.on_alert)
+        colour = EXCLUDED.colour, on_alert = EXCLUDED.on_alert, lag_hours = EXCLUDED.lag_hours
+      WHERE (r.code, r.unit_code, r.rain_1h, r.rain_3h, r.rain_6h, r.rain_12h, r.rain_24h, r.signal_colour, r.warning_colour, r.colour, r.on_alert,
+             r.lag_hours)
             IS DISTINCT FROM (EXCLUDED.code, EXCLUDED.unit_code, EXCLUDED.rain_1h, EXCLUDED.rain_3h, EXCLUDED.rain_6h, EXCLUDED.rain_12h,
-                              EXCLUDED.rain_24h, EXCLUDED.signal_colour, EXCLUDED.warning_colour, EXCLUDED.colour, EXCLUDED.on_alert)
+                              EXCLUDED.rain_24h, EXCLUDED.signal_colour, EXCLUDED.warning_colour, EXCLUDED.colour, EXCLUDED.on_alert,
+                              EXCLUDED.lag_hours)
       RETURNING kind, unit_id)
     -- Where the rain tiles changed: the changed grids' polygons (their label points lie
     -- inside) and sites' points. One box: a rain update changes one storm's area.
@@ -201,10 +223,10 @@ async function eventsAt(tx: Tx, cfg: RainConfig, at: string, counties: string[])
                       AND (e.closed_at IS NULL OR (e.started_at <= ${at}::timestamptz AND e.closed_at >= ${at}::timestamptz)))`
 }
 
-/** SQL selecting the event a county is in at `at`. */
+/** SQL selecting the event a county is in at `at`; none when that event is over (a late reading opens no checks in it). */
 const eventFor = (tx: Tx, county: postgres.Fragment, at: postgres.Fragment) => tx`
   (SELECT e.id FROM rain_events e WHERE e.county_code = ${county} AND e.started_at <= ${at}
-     AND coalesce(e.closed_at, 'infinity') >= ${at} ORDER BY e.started_at DESC LIMIT 1)`
+     AND coalesce(e.closed_at, 'infinity') >= ${at} AND e.over_at IS NULL ORDER BY e.started_at DESC LIMIT 1)`
 
 /**
  * One evaluation at hour `asOf`: interpolate, (if it is the latest hour)
@@ -216,6 +238,9 @@ export async function evaluate(tx: Tx, cfg: RainConfig, asOf: string, opts: { wr
   await stage('interpolate', interpolate(tx, cfg, asOf))
   if (opts.writeState) await stage('state', writeState(tx, asOf))
 
+  // Events that ran out of time by the end of this hour (rain time: a replayed history ends them as it
+  // went), before this hour's rain finds its event: rain after a storm that timed out opens a new one.
+  await stage('end', endEvents(tx, cfg, new Date(Date.parse(asOf) + 3600_000)))
   const counties = await tx<{ county: string; wet: boolean; alert: boolean }[]>`
     SELECT left(code, 6) AS county, bool_or(wet) AS wet, bool_or(during) AS alert FROM rain_eval
     GROUP BY 1 HAVING bool_or(wet) OR bool_or(during)`
@@ -300,7 +325,8 @@ async function openAfterRain(tx: Tx, cfg: RainConfig, asOf: string): Promise<num
 
 /**
  * Before rain (雨前查预防): each new or changed forecast of heavy rain at a
- * ladder lead time opens that step's checks for the targets in its area:
+ * ladder lead time opens that step's checks (core/rules/ladder.ts ladderCall,
+ * which tests/db/rain.test.ts holds this statement to) for the targets in its area:
  * hazard sites → their monitor, grids → their 网格员, households (vulnerable,
  * or everyone red or vulnerable; everyone at night) → their cadre.
  */
@@ -314,6 +340,8 @@ export async function openBeforeRain(tx: Tx, cfg: RainConfig, forecastIds: numbe
     SELECT left(area_code, 6) AS county, issued_at, period_end FROM rain_forecasts
     WHERE id = ANY(${forecastIds}::bigint[]) AND mm >= ${heavyRainMm} AND lead_hours = ANY(${steps.map((s) => s.lead)}::int[])
     ORDER BY issued_at`
+  // A storm that ran out of time takes no new forecast: end what is over by the latest one first.
+  if (f.length) await endEvents(tx, cfg, f.at(-1)!.issued_at)
   for (const x of f) await eventsAt(tx, cfg, x.issued_at.toISOString(), [x.county])
   if (f.length === 0) return 0
   const nightHour = night.fromHour > night.toHour

@@ -1,9 +1,10 @@
-import { CITY_CODE } from '../auth/policy.ts'
-import type { Sql } from '../db/connect.ts'
-import { auditEvent, writeTx, type Actor, type Tx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
+import { CITY_CODE } from '../../core/units.ts'
+import type { Sql } from '../../db/connect.ts'
+import { auditEvent, writeTx, type Actor, type Tx } from '../../db/write.ts'
+import { HttpError } from '../../core/errors.ts'
 import { publish } from '../events/publish.ts'
-import { colours, loadConfig, type RainConfig } from './config.ts'
+import { loadConfig, type RainConfig } from './config.ts'
+import { colours } from '../../core/rules/rain-signal.ts'
 import { ensureWeights, evaluate, openBeforeRain, type EvaluationResult } from './engine.ts'
 import { codesOutside, polygonsOutside, stationChangesOutside, stationsAreTheCitys, stationsOutside } from './area.ts'
 import { RowErrors, isError, parseMm, parseTime } from './validate.ts'
@@ -159,7 +160,10 @@ export async function ingestReadings(sql: Sql, actor: RainActor, rows: RawRow[])
       const cfg = await loadConfig(tx)
       const from = new Date(Math.min(...changed.map((c) => c.hour.getTime())))
       result.evaluations = await evaluateFrom(tx, cfg, from)
-      for (const e of result.evaluations) (result.tasks.during += e.during), (result.tasks.after += e.after)
+      for (const e of result.evaluations) {
+        result.tasks.during += e.during
+        result.tasks.after += e.after
+      }
     }
     await auditEvent(tx, { action: 'rain_readings', table: 'rain_readings', after: { ...result, evaluations: result.evaluations.length } })
     if (changed.length) await notifyRain(tx, { kind: 'readings', asOf: result.evaluations.at(-1)?.asOf ?? null, tasks: result.tasks })

@@ -1,4 +1,4 @@
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 import { parseCsv } from './csv.ts'
 import { MAX_ROWS, type RawRow } from './ingest.ts'
 

@@ -1,4 +1,4 @@
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 
 /**
  * Row-by-row checks for rain input: every problem is collected with its row

@@ -8,9 +8,12 @@
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { authorize } from '../auth/guard.ts'
-import type { Sql } from '../db/connect.ts'
-import { HttpError } from '../errors.ts'
+import { authorize, requireUser } from '../auth/guard.ts'
+import { queryObject } from '../validate.ts'
+import type { Sql } from '../../db/connect.ts'
+import type { Reads } from '../../db/replica.ts'
+import { readAfterOf } from '../edge/read-your-writes.ts'
+import { HttpError } from '../../core/errors.ts'
 import { analyses, analysisIds, isAnalysisId } from '../analysis/catalog.ts'
 import { analysisRequest, runAnalysis } from '../analysis/run.ts'
 import { getAnalysisJob, jobProgress, startAnalysisJob } from '../analysis/jobs.ts'
@@ -19,7 +22,8 @@ import { takePlace, type WorkLimiters } from '../limits/work.ts'
 export const unknownAnalysis = (name: string) =>
   new HttpError(404, 'unknown_analysis', `没有这个分析：${name}（可用：${analysisIds.join('、')}）`, `no such analysis: ${name} (analyses: ${analysisIds.join(', ')})`)
 
-export function analysisRoutes(sql: Sql, limits: WorkLimiters) {
+/** `reads`: where the analyses themselves run (the read replica when caught up, db/replica.ts). */
+export function analysisRoutes(sql: Sql, reads: Reads, limits: WorkLimiters) {
   const app = new Hono()
 
   app.get('/api/analysis', (c) => {
@@ -36,8 +40,8 @@ export function analysisRoutes(sql: Sql, limits: WorkLimiters) {
     authorize(c, 'data.export')
     if (!isAnalysisId(name)) throw unknownAnalysis(name)
     const a = analyses[name]
-    const { user, unit, params, layer } = await analysisRequest(c, sql, a)
-    const result = await runAnalysis(sql, user, a, layer, unit)
+    const { user, unit, params, layer } = await analysisRequest(sql, requireUser(c), { analysis: a, query: queryObject(c) })
+    const result = await reads.run(readAfterOf(c), (rsql) => runAnalysis(rsql, user, a, layer, unit))
     c.header('Cache-Control', 'no-store')
     return c.json({ analysis: name, zh: a.zh, en: a.en, unit, params, ...result })
   })
@@ -47,9 +51,10 @@ export function analysisRoutes(sql: Sql, limits: WorkLimiters) {
     authorize(c, 'data.export')
     if (!isAnalysisId(name)) throw unknownAnalysis(name)
     const a = analyses[name]
-    const { user, unit, params } = await analysisRequest(c, sql, a)
+    const { user, unit, params } = await analysisRequest(sql, requireUser(c), { analysis: a, query: queryObject(c) })
     const place = takePlace(c, limits, 'analysis', user.id)
-    const job = startAnalysisJob(sql, user, a, params, unit, { analysis: name, zh: a.zh, en: a.en, unit, params }, place)
+    // Where it runs is chosen now: the job sees at least what the asker had written when they asked.
+    const job = startAnalysisJob(await reads.pick(readAfterOf(c)), user, a, params, unit, { analysis: name, zh: a.zh, en: a.en, unit, params }, place)
     return c.json(jobProgress(job), 202)
   })
   app.get('/api/analysis/jobs/:id', (c) => {

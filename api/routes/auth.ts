@@ -4,16 +4,16 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { z } from 'zod'
 import { authorize, requireUser } from '../auth/guard.ts'
 import { checkCredentials, clientAddress, takeAttempt } from '../auth/credentials.ts'
-import { checkPasswordRules, hashPassword, verifyPassword } from '../auth/passwords.ts'
-import { actions, mayDo } from '../auth/policy.ts'
+import { checkOwnPassword, setOwnPassword } from '../auth/own-password.ts'
+import { actions, mayDo } from '../../core/policy.ts'
 import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.ts'
 import type { SessionStore } from '../auth/sessions.ts'
 import { DEVICE_COOKIE, deviceToken, LoginThrottle, newDeviceToken } from '../auth/throttle.ts'
 import { KNOWN_PLACE_DAYS } from '../auth/throttle-rules.ts'
 import { clientUsesHttps, type ProxySettings } from '../proxy.ts'
-import type { Sql } from '../db/connect.ts'
-import { auditEvent, writeTx } from '../db/write.ts'
-import { HttpError, notFound, parseId } from '../errors.ts'
+import type { Sql } from '../../db/connect.ts'
+import { auditEvent, writeTx } from '../../db/write.ts'
+import { notFound, parseId } from '../../core/errors.ts'
 import { readJson } from '../validate.ts'
 
 const THROTTLE_WHAT = { zh: '登录限制', en: 'login throttle' }
@@ -50,6 +50,8 @@ export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySetting
 
   // Anonymous is an answer here, not an error: the page asks before it knows.
   app.get('/api/auth/me', (c) => c.json(c.get('user') ? me(c) : { user: null }))
+  // For a proxy in front (nginx auth_request before a kept tile): 204 with a usable session, else the login check's 401/403.
+  app.get('/api/auth/check', (c) => c.body(null, 204, { 'Cache-Control': 'no-store' }))
 
   app.post('/api/auth/logout', async (c) => {
     const session = c.get('session')
@@ -64,17 +66,9 @@ export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySetting
     // A stolen session is not a licence to guess the password behind it: the same counts as a login.
     const ip = clientAddress(c)
     const ticket = await takeAttempt(c, throttle, { username: user.username, address: ip, device: deviceToken(getCookie(c, DEVICE_COOKIE)) }, 'password')
-    const [row] = await sql`SELECT password_hash FROM users WHERE id = ${user.id}`
-    if (!(await verifyPassword(row?.password_hash as string, body.current))) {
-      await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'password_check_failed', table: 'users', rowId: String(user.id), after: { ip } }))
-      throw new HttpError(400, 'bad_current_password', '当前密码不正确', 'the current password is wrong')
-    }
+    await checkOwnPassword(sql, user, { current: body.current, ip })
     await throttle.succeeded(ticket, user.id)
-    if (body.next === body.current) throw new HttpError(400, 'same_password', '新密码不能与当前密码相同', 'the new password must differ from the current one')
-    checkPasswordRules(body.next, user.username)
-    const hash = await hashPassword(body.next)
-    await writeTx(sql, user, (tx) => tx`UPDATE users SET password_hash = ${hash}, must_change_password = false,
-                                          password_changed_at = now(), version = version + 1 WHERE id = ${user.id}`)
+    await setOwnPassword(sql, user, body)
     // Everyone else holding this account's sessions is out; this one stays.
     await sessions.endAllOf(user.id, c.get('session')!.tokenHash)
     return c.json({ ok: true })

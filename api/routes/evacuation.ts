@@ -1,15 +1,16 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { authorize, requireUser } from '../auth/guard.ts'
-import type { Sql } from '../db/connect.ts'
-import { HttpError, parseId } from '../errors.ts'
+import type { Sql } from '../../db/connect.ts'
+import { HttpError, parseId } from '../../core/errors.ts'
 import { readJson } from '../validate.ts'
 import { cadreLists, householdCard, ladderProposals, sitePlan } from '../evac/cards.ts'
-import { issueOrder, ORDER, orderBody } from '../evac/orders.ts'
+import { ORDER, orderBody } from '../evac/order-body.ts'
+import { issueOrder } from '../evac/orders.ts'
 import { listOrders, orderHouseholds, orderProgress } from '../evac/progress.ts'
-import { statuses } from '../evac/status.ts'
+import { statuses } from '../../core/rules/transfer.ts'
 import { bulkBody, closeOrder, setGridStatus, setStatus, statusBody, TRANSFER } from '../evac/updates.ts'
-import { HOUSEHOLD } from './records.ts'
+import { HOUSEHOLD } from '../records/read.ts'
 
 const HAZARD = { zh: '隐患点', en: 'hazard site' }
 const unitCode = z.string().regex(/^[0-9]{12}([0-9]{3})?$/)
@@ -72,19 +73,19 @@ export function evacuationRoutes(sql: Sql, opts: { copy: boolean }) {
     const id = parseId(c.req.param('id'), ORDER)
     const hid = parseId(c.req.param('hid'), TRANSFER)
     const body = await readJson(c, statusBody)
-    return c.json(await setStatus(c, sql, id, hid, body))
+    return c.json(await setStatus(sql, requireUser(c), id, hid, body))
   })
 
   app.post('/api/evacuation/orders/:id/bulk', async (c) => {
     const id = parseId(c.req.param('id'), ORDER)
     const body = await readJson(c, bulkBody)
-    return c.json(await setGridStatus(c, sql, id, body))
+    return c.json(await setGridStatus(sql, requireUser(c), id, body))
   })
 
   app.post('/api/evacuation/orders/:id/close', async (c) => {
     const id = parseId(c.req.param('id'), ORDER)
     const { version } = await readJson(c, z.object({ version: z.number().int().positive() }).strict())
-    return c.json(await closeOrder(c, sql, id, version))
+    return c.json(await closeOrder(sql, requireUser(c), id, version))
   })
 
   app.get('/api/households/:id/card', async (c) => {

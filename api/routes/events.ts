@@ -3,7 +3,7 @@ import { streamSSE } from 'hono/streaming'
 import { getCookie } from 'hono/cookie'
 import { requireUser } from '../auth/guard.ts'
 import { SESSION_COOKIE, type SessionStore } from '../auth/sessions.ts'
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 import { concerns, type EventHub } from '../events/hub.ts'
 import type { LiveEvent } from '../events/publish.ts'
 

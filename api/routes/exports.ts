@@ -9,20 +9,25 @@
 import { finished, Readable } from 'node:stream'
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
-import { authorize, type SessionUser } from '../auth/guard.ts'
-import { scopePrefix } from '../auth/policy.ts'
-import type { Sql } from '../db/connect.ts'
-import { auditEvent, writeTx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
+import { authorize, requireUser, type SessionUser } from '../auth/guard.ts'
+import { queryObject } from '../validate.ts'
+import { scopePrefix } from '../../core/units.ts'
+import type { Sql } from '../../db/connect.ts'
+import type { Reads } from '../../db/replica.ts'
+import { readAfterOf } from '../edge/read-your-writes.ts'
+import { auditEvent, writeTx } from '../../db/write.ts'
+import { HttpError } from '../../core/errors.ts'
 import { takePlace, type WorkLimiters } from '../limits/work.ts'
-import { isLayerId, layerIds, layers, placeIn, type Layer } from '../layers.ts'
+import { countIn, isLayerId, layerIds, layers, type Layer } from '../datasets.ts'
 import { analyses, isAnalysisId } from '../analysis/catalog.ts'
-import { analysisRequest, queryObject } from '../analysis/run.ts'
+import { analysisRequest } from '../analysis/run.ts'
 import { unknownAnalysis } from './analysis.ts'
 import { gdalExport } from '../export/gdal.ts'
 import { exportRows } from '../export/source.ts'
 import { csvText, geojsonText } from '../export/text.ts'
 import { xlsxStream } from '../export/xlsx.ts'
+import { crsSuffix, exportCrsIds, type ExportCrs } from '../export/crs.ts'
+import { requireUnit } from '../units/known.ts'
 
 export const exportFormats = ['geojson', 'csv', 'gpkg', 'shp.zip', 'xlsx'] as const
 type Format = (typeof exportFormats)[number]
@@ -37,28 +42,39 @@ const contentTypes: Record<Format, string> = {
 
 const querySchema = z.strictObject({
   unit: z.string().regex(/^[0-9]{12}$/, 'a 12-digit admin code (city, county, township or village)').optional(),
+  crs: z.enum(exportCrsIds).optional(),
 })
 
-export function exportRoutes(sql: Sql, limits: WorkLimiters) {
+/**
+ * The primary pool first (the audit row of each export), then `reads`: where the rows are read (the read replica
+ * when caught up, db/replica.ts; chosen once per file, so its count and rows agree. A replica lost mid-file cuts that file).
+ */
+export function exportRoutes(sql: Sql, reads: Reads, limits: WorkLimiters) {
   const app = new Hono()
 
   /** The file of a layer (a data layer or an analysis result) for a unit, with its count ahead for progress. */
-  async function sendFile(c: Context, user: SessionUser, layer: Layer, format: Format, unit: string, name: string, audit: Record<string, unknown>) {
+  async function sendFile(c: Context, user: SessionUser, layer: Layer, format: Format, unit: string, name: string, audit: Record<string, unknown>, crs: ExportCrs = 'EPSG:4326') {
     const prefix = scopePrefix(unit)
+    if (format === 'geojson' && crs !== 'EPSG:4326') {
+      throw new HttpError(400, 'bad_crs', 'GeoJSON 按 RFC 7946 只用 WGS84 经纬度；其他坐标系请导出 GeoPackage、Shapefile、CSV 或 Excel',
+        'GeoJSON is WGS84 longitude/latitude by RFC 7946; for another CRS export GeoPackage, Shapefile, CSV or Excel')
+    }
+    // The count ahead picks the pool the rows come from too (a replica that fails it is passed over for the primary).
+    const count = () => reads.run(readAfterOf(c), async (rsql) => ({ rsql, headers: await headersFor(rsql, layer, format, prefix, unit, name, crsSuffix(crs)) }))
     // A HEAD takes nothing out: the headers only, no place, no audit.
-    if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: await headersFor(layer, format, prefix, unit, name) })
+    if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: (await count()).headers })
     const place = takePlace(c, limits, 'exports', user.id)
     try {
       // Who took which data out, and where: exports can carry names and phone numbers.
-      await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: layer.id, after: { unit, format, ...audit } }))
-      const headers = await headersFor(layer, format, prefix, unit, name)
-      const rows = (wkt = false) => exportRows(sql, layer, user, prefix, { wkt })
+      await writeTx(sql, user, (tx) => auditEvent(tx, { action: 'export', table: layer.id, after: { unit, format, ...(crs === 'EPSG:4326' ? {} : { crs }), ...audit } }))
+      const { rsql, headers } = await count()
+      const rows = (wkt = false) => exportRows(rsql, layer, user, prefix, { wkt, crs })
       let body: Readable
       if (format === 'geojson') body = Readable.from(geojsonText(layer, rows()), { objectMode: false })
-      else if (format === 'csv') body = Readable.from(csvText(layer, rows(true), { excel: true, wkt: true }), { objectMode: false })
-      else if (format === 'xlsx') body = xlsxStream(layer, rows())
+      else if (format === 'csv') body = Readable.from(csvText(layer, rows(true), { excel: true, wkt: true, crs }), { objectMode: false })
+      else if (format === 'xlsx') body = xlsxStream(layer, rows(), undefined, crs)
       else {
-        const made = await gdalExport(layer, rows(true), format)
+        const made = await gdalExport(layer, rows(true), format, crs)
         headers['Content-Length'] = String(made.size)
         body = made.stream
       }
@@ -71,14 +87,14 @@ export function exportRoutes(sql: Sql, limits: WorkLimiters) {
     }
   }
 
-  async function headersFor(layer: Layer, format: Format, prefix: string, unit: string, name: string) {
+  async function headersFor(rsql: Sql, layer: Layer, format: Format, prefix: string, unit: string, name: string, suffix = '') {
     // How many features are coming, before the first: a client shows progress against it (the size is not known ahead).
-    const [{ n }] = await sql`SELECT count(*)::int AS n FROM ${sql.unsafe(layer.from)} WHERE ${placeIn(sql, layer, prefix)}`
+    const n = await countIn(rsql, layer, prefix)
     const headers: Record<string, string> = {
       'X-Feature-Count': String(n),
       'Access-Control-Expose-Headers': 'X-Feature-Count',
       'Content-Type': contentTypes[format],
-      'Content-Disposition': `attachment; filename="${name}-${unit}.${format}"`,
+      'Content-Disposition': `attachment; filename="${name}-${unit}${suffix}.${format}"`,
       'Cache-Control': 'no-store',
     }
     return headers
@@ -100,7 +116,7 @@ export function exportRoutes(sql: Sql, limits: WorkLimiters) {
     if (!m || !isAnalysisId(m[1])) throw unknownAnalysis(m?.[1] ?? file)
     const format = checkFormat(m[2])
     const a = analyses[m[1]]
-    const { user, unit, params, layer } = await analysisRequest(c, sql, a)
+    const { user, unit, params, layer } = await analysisRequest(sql, requireUser(c), { analysis: a, query: queryObject(c) })
     return sendFile(c, user, layer, format, unit.code, a.id, { analysis: a.id, params })
   })
 
@@ -122,9 +138,8 @@ export function exportRoutes(sql: Sql, limits: WorkLimiters) {
     // The area: the one asked for (inside the user's scope), else the user's own.
     const unit = q.data.unit ?? (user.unitCode.length === 12 ? user.unitCode : user.unitCode.slice(0, 12))
     authorize(c, 'data.export', unit)
-    const [u] = await sql`SELECT code, name FROM admin_units WHERE code = ${unit}`
-    if (!u) throw new HttpError(404, 'unknown_unit', `没有这个区划：${unit}`, `no admin unit ${unit}`)
-    return sendFile(c, user, layer, format, unit, layer.id, {})
+    await requireUnit(sql, unit)
+    return sendFile(c, user, layer, format, unit, layer.id, {}, q.data.crs)
   })
   return app
 }

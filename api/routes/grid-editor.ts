@@ -1,11 +1,11 @@
 import { Hono, type Context } from 'hono'
 import { authorize } from '../auth/guard.ts'
-import type { Sql } from '../db/connect.ts'
-import { writeTx } from '../db/write.ts'
-import { HttpError, errorBody } from '../errors.ts'
+import type { Sql } from '../../db/connect.ts'
+import { writeTx } from '../../db/write.ts'
+import { HttpError, errorBody } from '../../core/errors.ts'
 import { readJson } from '../validate.ts'
-import { findVillage, loadCover, type Cover } from '../grid-editor/cover.ts'
-import { gridImportBody, ImportInvalid, importGrids } from '../grid-editor/import.ts'
+import { coverVersions, findVillage, householdsByGrid, loadCover, type Cover } from '../grid-editor/cover.ts'
+import { gridImportBody, ImportInvalid, importGrids } from '../grid-editor/boundary-import.ts'
 import { previewBody, restoreBody, saveBody } from '../grid-editor/input.ts'
 import { describe, preview, type Preview } from '../grid-editor/preview.ts'
 import { expectVersion, storedCover, writeCover } from '../grid-editor/save.ts'
@@ -40,11 +40,7 @@ export function gridEditorRoutes(sql: Sql) {
   app.get('/api/villages/:code/cover', async (c) => {
     const village = await findVillage(sql, c.req.param('code'))
     const cover = await loadCover(sql, village)
-    const counts = await sql`
-      SELECT g.code, coalesce(r.households, 0)::int AS n FROM grids g
-      LEFT JOIN household_rollups r ON r.level = CASE WHEN g.kind = 'basic' THEN 'grid' ELSE 'micro' END AND r.unit_id = g.id
-      WHERE g.village_id = ${village.id}`
-    return c.json(coverBody(cover, new Map(counts.map((r) => [r.code as string, r.n as number]))))
+    return c.json(coverBody(cover, await householdsByGrid(sql, village)))
   })
 
   app.post('/api/villages/:code/cover/preview', async (c) => {
@@ -82,10 +78,7 @@ export function gridEditorRoutes(sql: Sql) {
 
   app.get('/api/villages/:code/cover/versions', async (c) => {
     const village = await findVillage(sql, c.req.param('code'))
-    const rows = await sql`
-      SELECT version, at, actor, actor_role, operation, summary FROM grid_cover_versions
-      WHERE village_id = ${village.id} ORDER BY version DESC`
-    return c.json({ village: { code: village.code, name: village.name }, versions: rows })
+    return c.json({ village: { code: village.code, name: village.name }, versions: await coverVersions(sql, village) })
   })
 
   app.get('/api/villages/:code/cover/versions/:n', async (c) => {
@@ -119,7 +112,7 @@ export function gridEditorRoutes(sql: Sql) {
   })
 
   // A village's or township's grids from a GeoJSON file or zipped Shapefile: a dry run answers the
-  // preview of each village, a save writes a version each (see api/grid-editor/import.ts).
+  // preview of each village, a save writes a version each (see api/grid-editor/boundary-import.ts).
   app.post('/api/import/grids', async (c) => {
     const body = await readJson(c, gridImportBody)
     const user = authorize(c, 'grid.edit', body.unit)

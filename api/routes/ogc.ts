@@ -5,11 +5,13 @@
  */
 import type { Context } from 'hono'
 import { Hono } from 'hono'
-import type { Sql } from '../db/connect.ts'
+import type { Reads } from '../../db/replica.ts'
+import { readAfterOf } from '../edge/read-your-writes.ts'
 import { publicOrigin, socketOrigin, type ProxySettings } from '../proxy.ts'
-import { HttpError, parseId } from '../errors.ts'
-import { isLayerId, layers } from '../layers.ts'
-import { collection, collections, conformsTo, CRS84, landing, openapi } from '../ogc/documents.ts'
+import { HttpError, parseId } from '../../core/errors.ts'
+import { isLayerId, layers } from '../datasets.ts'
+import { collection, collections, conformsTo, landing, openapi } from '../ogc/documents.ts'
+import { bboxToLonLat, defaultCrs, parseCrs } from '../ogc/crs.ts'
 import { featurePage, oneFeature } from '../ogc/features.ts'
 import { checkDatetime, DEFAULT_LIMIT, negotiate, parseBbox, parseLimit, parseOffset, queryParams, type Produces } from '../ogc/params.ts'
 
@@ -28,7 +30,7 @@ function layerOf(id: string) {
   return layers[id]
 }
 
-export function ogcRoutes(sql: Sql, bounds: () => [number, number, number, number], proxy: ProxySettings) {
+export function ogcRoutes(reads: Reads, bounds: () => [number, number, number, number], proxy: ProxySettings) {
   const app = new Hono()
   // Our public origin, else the address the connection reached (GDAL resolves no root-relative link): never the Host header.
   const baseUrl = (c: Context) => publicOrigin(c, proxy) ?? socketOrigin(c) ?? ''
@@ -46,18 +48,22 @@ export function ogcRoutes(sql: Sql, bounds: () => [number, number, number, numbe
 
   app.get('/ogc/collections/:id/items', async (c) => {
     const layer = layerOf(c.req.param('id'))
-    const p = queryParams(c, ['f', 'bbox', 'limit', 'offset', 'datetime'])
+    const p = queryParams(c, ['f', 'bbox', 'bbox-crs', 'crs', 'limit', 'offset', 'datetime'])
     const type = negotiate(c, p.f, 'geojson') // before the query: a 406 costs nothing
-    const bbox = p.bbox === undefined ? undefined : parseBbox(p.bbox)
+    const crs = p.crs === undefined ? defaultCrs : parseCrs('crs', p.crs)
+    const bboxCrs = p['bbox-crs'] === undefined ? defaultCrs : parseCrs('bbox-crs', p['bbox-crs'])
+    const bbox = p.bbox === undefined ? undefined : bboxToLonLat(p.bbox, bboxCrs, parseBbox)
     const limit = p.limit === undefined ? DEFAULT_LIMIT : parseLimit(p.limit)
     const offset = p.offset === undefined ? 0 : parseOffset(p.offset)
     if (p.datetime !== undefined) checkDatetime(p.datetime)
-    const { features, matched } = await featurePage(sql, layer, c.get('user'), { bbox, limit, offset })
+    const { features, matched } = await reads.run(readAfterOf(c), (sql) => featurePage(sql, layer, c.get('user'), { bbox, limit, offset, crs }))
 
     const base = `${baseUrl(c)}/ogc/collections/${layer.id}`
     const at = (o: number) => {
       const q = new URLSearchParams()
       if (p.bbox !== undefined) q.set('bbox', p.bbox)
+      if (p['bbox-crs'] !== undefined) q.set('bbox-crs', bboxCrs.uri)
+      if (p.crs !== undefined) q.set('crs', crs.uri)
       if (p.datetime !== undefined) q.set('datetime', p.datetime)
       q.set('limit', String(limit))
       q.set('offset', String(o))
@@ -72,15 +78,16 @@ export function ogcRoutes(sql: Sql, bounds: () => [number, number, number, numbe
     if (offset > 0) links.push({ href: at(Math.max(0, offset - limit)), rel: 'prev', type: 'application/geo+json', title: 'Previous page' })
     // Features are GeoJSON text already (geometry written by PostGIS): spliced in, not re-parsed.
     const head = JSON.stringify({ type: 'FeatureCollection', numberMatched: matched, numberReturned: features.length, timeStamp: new Date().toISOString(), links })
-    c.header('Content-Crs', `<${CRS84}>`)
+    c.header('Content-Crs', `<${crs.uri}>`)
     c.header('Cache-Control', 'private, no-cache')
     return c.body(`${head.slice(0, -1)},"features":[${features.join(',')}]}`, 200, { 'Content-Type': type })
   })
 
   app.get('/ogc/collections/:id/items/:featureId', async (c) => {
     const layer = layerOf(c.req.param('id'))
-    const p = queryParams(c, ['f'])
+    const p = queryParams(c, ['f', 'crs'])
     const type = negotiate(c, p.f, 'geojson')
+    const crs = p.crs === undefined ? defaultCrs : parseCrs('crs', p.crs)
     const raw = c.req.param('featureId')
     // Feature ids are opaque to clients: one that cannot be ours is simply not there.
     let id: number
@@ -89,14 +96,14 @@ export function ogcRoutes(sql: Sql, bounds: () => [number, number, number, numbe
     } catch {
       throw new HttpError(404, 'not_found', `找不到${layer.zh}：${raw}`, `no ${layer.id} feature ${raw}`)
     }
-    const feature = await oneFeature(sql, layer, c.get('user'), id)
+    const feature = await reads.run(readAfterOf(c), (sql) => oneFeature(sql, layer, c.get('user'), id, crs))
     if (!feature) throw new HttpError(404, 'not_found', `找不到${layer.zh}：${raw}`, `no ${layer.id} feature ${raw}`)
     const base = `${baseUrl(c)}/ogc/collections/${layer.id}`
     const links = [
-      { href: `${base}/items/${id}?f=json`, rel: 'self', type: 'application/geo+json' },
+      { href: `${base}/items/${id}?${p.crs === undefined ? '' : `crs=${encodeURIComponent(crs.uri)}&`}f=json`, rel: 'self', type: 'application/geo+json' },
       { href: `${base}?f=json`, rel: 'collection', type: 'application/json' },
     ]
-    c.header('Content-Crs', `<${CRS84}>`)
+    c.header('Content-Crs', `<${crs.uri}>`)
     c.header('Cache-Control', 'private, no-cache')
     return c.body(`${feature.slice(0, -1)},"links":${JSON.stringify(links)}}`, 200, { 'Content-Type': type })
   })

@@ -8,18 +8,20 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import { authorize } from '../auth/guard.ts'
-import type { Sql } from '../db/connect.ts'
-import { auditEvent, writeTx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
+import type { Sql } from '../../db/connect.ts'
+import { auditEvent, writeTx } from '../../db/write.ts'
+import { HttpError } from '../../core/errors.ts'
 import { analyses, isAnalysisId } from '../analysis/catalog.ts'
 import { takePlace, type WorkLimiters } from '../limits/work.ts'
 import { chromiumPath, progressOf, type PrintJobs } from '../print/render.ts'
 import { readJson } from '../validate.ts'
+import { printStageWords } from '../words.ts'
+import { requireUnit } from '../units/known.ts'
 
 const lon = z.number().min(-180).max(180)
 const lat = z.number().min(-90).max(90)
 /** The map's layer groups (web/src/map/style.ts layerGroups; the print test keeps the two lists equal). */
-export const printLayerGroups = ['grids', 'microGrids', 'households', 'hazards', 'shelters', 'routes', 'labels', 'basemap', 'evacuation'] as const
+export const printLayerGroups = ['grids', 'microGrids', 'households', 'hazards', 'shelters', 'routes', 'labels', 'basemap', 'evacuation', 'reports'] as const
 
 const body = z.strictObject({
   unit: z.string().regex(/^[0-9]{12}$/, 'a 12-digit admin code'),
@@ -49,8 +51,7 @@ export function printRoutes(sql: Sql, jobs: PrintJobs, limits: WorkLimiters) {
         throw new HttpError(400, 'bad_input', `分析参数有误：${where}`, `invalid analysis parameters: ${where}`)
       }
     }
-    const [u] = await sql`SELECT code FROM admin_units WHERE code = ${req.unit}`
-    if (!u) throw new HttpError(404, 'unknown_unit', `没有这个区划：${req.unit}`, `no admin unit ${req.unit}`)
+    await requireUnit(sql, req.unit)
     if (!chromiumPath()) throw new HttpError(503, 'chromium_missing', '服务器未安装 Chromium，无法出图', 'Chromium is not installed on the server, so maps cannot be printed')
     if (!jobs.ready()) throw new HttpError(503, 'print_unavailable', '服务器尚未就绪，暂不能出图', 'the server is not ready to print yet')
     const place = takePlace(c, limits, 'print', user.id)
@@ -72,7 +73,7 @@ export function printRoutes(sql: Sql, jobs: PrintJobs, limits: WorkLimiters) {
   app.get('/api/print/:id', (c) => c.json(progressOf(own(c))))
   app.get('/api/print/:id/file', (c) => {
     const job = own(c)
-    if (job.stage !== 'done') throw new HttpError(409, 'not_ready', `出图尚未完成（${job.stage}）`, `the print is not ready (${job.stage})`)
+    if (job.stage !== 'done') throw new HttpError(409, 'not_ready', `出图尚未完成（${printStageWords[job.stage].zh}）`, `the print is not ready (${printStageWords[job.stage].en})`)
     return new Response(new Uint8Array(job.file!), { headers: { 'Content-Type': job.type!, 'Content-Disposition': `attachment; filename="${job.name}"`, 'Cache-Control': 'no-store' } })
   })
   return app

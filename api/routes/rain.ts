@@ -1,13 +1,13 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
-import { authorize, authorizeCityWide, requireUser } from '../auth/guard.ts'
-import type { Sql } from '../db/connect.ts'
-import { writeTx } from '../db/write.ts'
-import { HttpError } from '../errors.ts'
-import { configSchemas, type ConfigKey } from '../rain/config.ts'
+import { authorize, requireUser } from '../auth/guard.ts'
+import type { Sql } from '../../db/connect.ts'
+import { HttpError } from '../../core/errors.ts'
+import { listConfig, saveSetting } from '../rain/config.ts'
+import { listRainEvents, rainStateOf } from '../rain/read.ts'
+import { systemClock, type Clock } from '../clock.ts'
 import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings, type RawRow } from '../rain/ingest.ts'
 import { rowsFromBody, type RainKind } from '../rain/rows.ts'
-import { scopePrefix } from '../auth/policy.ts'
 
 /**
  * The rows of a rain POST: a JSON array, or an object holding the array
@@ -31,7 +31,7 @@ const rainUnit = (raw: string | undefined) => {
   return raw
 }
 
-export function rainRoutes(sql: Sql) {
+export function rainRoutes(sql: Sql, clock: Clock = systemClock) {
   const app = new Hono()
 
   app.post('/api/rain/stations', async (c) => {
@@ -51,47 +51,28 @@ export function rainRoutes(sql: Sql) {
     return c.json(await ingestWarnings(sql, user, await readRows(c, 'warnings')))
   })
 
-  // Rain per grid and hazard site under a unit, as of the latest reading hour.
   app.get('/api/rain/state', async (c) => {
     requireUser(c)
     const unit = rainUnit(c.req.query('unit')) ?? '530600000000'
     const kind = c.req.query('kind')
     if (kind !== undefined && kind !== 'grid' && kind !== 'site') throw new HttpError(400, 'bad_kind', 'kind 须为 grid 或 site', 'kind must be grid or site')
-    const alertOnly = c.req.query('alert') === 'true'
-    const prefix = scopePrefix(unit) + '%'
-    const [meta] = await sql`SELECT state_as_of AS "asOf" FROM rain_cache`
-    const counts = await sql`
-      SELECT kind, coalesce(colour, 'none') AS colour, count(*)::int AS n, count(*) FILTER (WHERE on_alert)::int AS "onAlert"
-      FROM rain_state WHERE unit_code LIKE ${prefix} GROUP BY 1, 2 ORDER BY 1, 2`
-    const units = await sql`
-      SELECT kind, unit_id AS id, code, unit_code AS "unitCode", rain_1h AS "rain1h", rain_3h AS "rain3h", rain_6h AS "rain6h",
-             rain_12h AS "rain12h", rain_24h AS "rain24h", signal_colour AS "signalColour", warning_colour AS "warningColour",
-             colour, on_alert AS "onAlert"
-      FROM rain_state
-      WHERE unit_code LIKE ${prefix} ${kind ? sql`AND kind = ${kind}` : sql``} ${alertOnly ? sql`AND (on_alert OR colour IS NOT NULL)` : sql``}
-      ORDER BY kind, code LIMIT 50000`
-    return c.json({ unit, asOf: meta?.asOf ?? null, counts, units })
+    const state = await rainStateOf(sql, clock(), { unit, kind, alertOnly: c.req.query('alert') === 'true' })
+    c.header('Cache-Control', 'no-store')
+    return c.json(state)
   })
 
   app.get('/api/rain/events', async (c) => {
     requireUser(c)
-    const events = await sql`
-      SELECT id, county_code AS county, started_at AS "startedAt", expect_until AS "expectUntil", last_wet_at AS "lastWetAt",
-             last_alert_at AS "lastAlertAt", after_opened_at AS "afterOpenedAt", closed_at AS "closedAt"
-      FROM rain_events ORDER BY started_at DESC LIMIT 200`
-    return c.json({ events })
+    return c.json({ events: await listRainEvents(sql) })
   })
 
   // The rules (signals, 1262 ladder, during/after, interpolation): readable by all, editable by city-level command.
   app.get('/api/rain/config', async (c) => {
     requireUser(c)
-    const rows = await sql`SELECT key, value, version, updated_at AS "updatedAt" FROM rain_config ORDER BY key`
-    return c.json({ config: rows })
+    return c.json({ config: await listConfig(sql) })
   })
   app.put('/api/rain/config/:key', async (c) => {
-    const user = authorizeCityWide(c, 'task.manage', { zh: '降雨规则', en: 'the rain rules' })
-    const key = c.req.param('key')
-    if (!(key in configSchemas)) throw new HttpError(404, 'not_found', `没有这项配置：${key}`, `no such setting: ${key}`)
+    const user = requireUser(c)
     let body: unknown
     try {
       body = await c.req.json()
@@ -99,21 +80,7 @@ export function rainRoutes(sql: Sql) {
       throw new HttpError(400, 'bad_json', '请求体不是有效的 JSON', 'the body is not valid JSON')
     }
     const { version, value } = (body ?? {}) as { version?: unknown; value?: unknown }
-    const r = configSchemas[key as ConfigKey].safeParse(value)
-    if (!r.success || typeof version !== 'number') {
-      const where = r.success ? 'version: required' : r.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')
-      throw new HttpError(400, 'bad_input', `配置有误：${where}`, `invalid setting: ${where}`)
-    }
-    const row = await writeTx(sql, user, async (tx) => {
-      const [cur] = await tx`SELECT version FROM rain_config WHERE key = ${key} FOR UPDATE`
-      if (cur.version !== version) {
-        throw new HttpError(409, 'version_conflict', `配置已被他人修改（当前版本 ${cur.version}），请刷新后重试`, `the setting was changed meanwhile (now version ${cur.version}); reload and retry`)
-      }
-      const [u] = await tx`UPDATE rain_config SET value = ${tx.json(r.data as never)}, version = version + 1, updated_at = now()
-                           WHERE key = ${key} RETURNING key, value, version`
-      return u
-    })
-    return c.json(row)
+    return c.json(await saveSetting(sql, user, { key: c.req.param('key'), version, value }))
   })
   return app
 }

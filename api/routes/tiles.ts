@@ -1,13 +1,13 @@
 import { Hono } from 'hono'
 import { gunzipSync } from 'node:zlib'
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../core/errors.ts'
 import type { CachedTile } from '../../tiles/cache.ts'
 import type { TileService } from '../../tiles/service.ts'
 import { tileJson } from '../../tiles/tilejson.ts'
+import { parseTilePath } from '../../tiles/tile-path.ts'
 import { publicOrigin, type ProxySettings } from '../proxy.ts'
+import { readAfterOf } from '../edge/read-your-writes.ts'
 
-const LAYER = /^[a-z_]+$/
-const NUM = /^(0|[1-9][0-9]{0,7})$/
 const ACCEPTS_GZIP = /\bgzip\b/
 
 /** A tile's answer: 304 to a matching If-None-Match, else the tile, gzipped when both sides can. */
@@ -45,15 +45,9 @@ export function tileRoutes(tiles: TileService, bounds: () => [number, number, nu
 
   app.get('/tiles/:layer/:z/:x/:file', async (c) => {
     const { layer, z, x, file } = c.req.param()
-    const m = /^([^.]+)\.(\w+)$/.exec(file)
-    if (!m || m[2] !== 'mvt') {
-      throw new HttpError(404, 'bad_extension', `瓦片须以 .mvt 结尾：${file}`, `tiles end in .mvt, got "${file}"`)
-    }
-    if (!LAYER.test(layer)) throw new HttpError(404, 'unknown_layer', `没有这个图层：${layer}`, `no tile layer named "${layer}"`)
-    if (![z, x, m[1]].every((v) => NUM.test(v))) {
-      throw new HttpError(400, 'bad_tile', `瓦片坐标须为非负整数：${z}/${x}/${m[1]}`, `tile coordinates must be whole numbers ≥ 0, got ${z}/${x}/${m[1]}`)
-    }
-    const tile = await tiles.tile(layer, { z: Number(z), x: Number(x), y: Number(m[1]) })
+    const t = parseTilePath(`/tiles/${layer}/${z}/${x}/${file}`)
+    if (t instanceof HttpError) throw t
+    const tile = await tiles.tile(t.layer, t, readAfterOf(c))
     const reply = tileReply(tile, c.req.header('If-None-Match'), c.req.header('Accept-Encoding'))
     if (!reply.body) return c.body(null, reply.status, reply.headers)
     // Node's Buffers sit on plain ArrayBuffers; no copy needed.

@@ -1,12 +1,14 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { requireUser } from '../auth/guard.ts'
-import { inScope } from '../auth/policy.ts'
-import type { Sql } from '../db/connect.ts'
-import { HttpError } from '../errors.ts'
+import { inScope } from '../../core/units.ts'
+import type { Sql } from '../../db/connect.ts'
+import { HttpError } from '../../core/errors.ts'
 import { readQuery } from '../validate.ts'
 import { stormWindows } from '../wall/storms.ts'
 import { wallState } from '../wall/state.ts'
+import { systemClock, type Clock } from '../clock.ts'
+import { requireUnit } from '../units/known.ts'
 
 const admin = z.string().regex(/^[0-9]{12}$/, 'a 12-digit admin code')
 const stateQuery = z.object({ unit: admin.optional(), at: z.iso.datetime({ offset: true }).optional() }).strict()
@@ -26,27 +28,27 @@ function wallUnit(userUnit: string, asked: string | undefined): string {
 }
 
 /** The command wall (/screen): its figures at now or any past moment, and the storms there are to replay. */
-export function wallRoutes(sql: Sql) {
+export function wallRoutes(sql: Sql, clock: Clock = systemClock) {
   const app = new Hono()
 
   app.get('/api/wall/state', async (c) => {
     const user = requireUser(c)
     const q = readQuery(stateQuery, c.req.query())
     const unit = wallUnit(user.unitCode, q.unit)
-    const at = q.at === undefined ? new Date() : new Date(q.at)
-    if (at.getTime() < EARLIEST || at.getTime() > Date.now() + LEEWAY_MS) {
+    const now = clock()
+    const at = q.at === undefined ? now : new Date(q.at)
+    if (at.getTime() < EARLIEST || at.getTime() > now.getTime() + LEEWAY_MS) {
       throw new HttpError(400, 'bad_time', `时间须在 2000 年之后且不晚于现在：${q.at}`, `the time must be after 2000 and not in the future: ${q.at}`)
     }
-    const [known] = await sql`SELECT 1 FROM admin_units WHERE code = ${unit}`
-    if (!known) throw new HttpError(404, 'no_such_unit', `没有这个行政区：${unit}`, `no such admin unit: ${unit}`)
+    await requireUnit(sql, unit)
     c.header('Cache-Control', 'no-store')
-    return c.json(await wallState(sql, unit, at))
+    return c.json(await wallState(sql, unit, at, now))
   })
 
   app.get('/api/wall/storms', async (c) => {
     const user = requireUser(c)
     const q = readQuery(z.object({ unit: admin.optional() }).strict(), c.req.query())
-    return c.json({ storms: await stormWindows(sql, wallUnit(user.unitCode, q.unit)) })
+    return c.json({ storms: await stormWindows(sql, wallUnit(user.unitCode, q.unit), clock()) })
   })
 
   return app

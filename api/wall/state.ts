@@ -1,65 +1,61 @@
-import type { Sql } from '../db/connect.ts'
-import type { Tx } from '../db/write.ts'
-import { scopePrefix } from '../auth/policy.ts'
+import type { Sql } from '../../db/connect.ts'
+import type { Tx } from '../../db/write.ts'
+import { scopePrefix } from '../../core/units.ts'
 import { loadConfig } from '../rain/config.ts'
+import type { AlertSite, WallState } from '../../core/contracts/wall.ts'
+import { phases, type Phase } from '../../core/rules/checks.ts'
+import { rainThrough } from '../../core/rules/rain-current.ts'
+import { colours, type Colour } from '../../core/rules/rain-signal.ts'
+import { safeStatuses, statuses, type Status } from '../../core/rules/transfer.ts'
 import { interpolate, tune } from '../rain/engine.ts'
+import { evalRainAsOf } from '../rain/state.ts'
+import { CALM_REPORT_WINDOW_MS, reportsPart } from './reports.ts'
+import { stormWindows } from './storms.ts'
 
 /**
  * What the command wall shows for an area at a moment: rain, warnings,
  * hazard sites past their critical rainfall, 三查 completion, transfers and
- * shelters — rebuilt from time-stamped history only (see
+ * shelters, problem reports — rebuilt from time-stamped history only (see
  * data/migrations/008_history.sql), so "now" and any past moment of a replay
  * come from the same statements.
  */
 
-export const COLOURS = ['blue', 'yellow', 'orange', 'red'] as const
-export type Colour = (typeof COLOURS)[number]
-export const EVAC_STATUSES = ['not_notified', 'notified', 'moving', 'at_shelter', 'returned', 'refused', 'unreachable'] as const
-export type EvacStatus = (typeof EVAC_STATUSES)[number]
-const PHASES = ['before', 'during', 'after'] as const
-
-export interface PhaseCount { total: number; done: number; inProgress: number }
-export interface WallState {
-  at: string
-  /** The reading hour the rain figures are as of: the last hour that had ended at `at`. */
-  rainAsOf: string
-  unit: { code: string; name: string; level: string }
-  warnings: { issued: Record<Colour, number>; grids: Record<Colour, number> }
-  sites: { active: number; overCritical: number; top: AlertSite[] }
-  checks: Record<(typeof PHASES)[number], PhaseCount>
-  transfer: Record<EvacStatus, number> & {
-    orders: number; households: number; people: number; peopleAtShelter: number
-    vulnerable: number; vulnerableNotSafe: number
-  }
-  shelters: { id: number; name: string; lon: number; lat: number; capacity: number; people: number; assigned: number }[]
-  townships: { code: string; name: string; households: number; safe: number; checks: number; checksDone: number }[]
-  stations: { code: string; lon: number; lat: number; mm1: number; mm24: number }[]
-  villages: { code: string; name: string; lon: number; lat: number; colour: Colour | null; households: number; safe: number }[]
-  counties: { code: string; name: string; bbox: [number, number, number, number]; severity: number }[]
-  ticker: { id: number; at: string; kind: string; unitCode: string; unitName: string | null; payload: Record<string, unknown> }[]
-}
-export interface AlertSite { code: string; name: string; lon: number; lat: number; rain1h: number; rain24h: number; critical1h: number; critical24h: number }
 
 const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
 /** A household is safe once it is at a shelter or has gone home after the danger. */
-const SAFE = ['at_shelter', 'returned']
+const SAFE: string[] = safeStatuses
 
-/** The reading hour known at `at`: an hour's rain is in once the hour has ended. */
+/** The newest reading hour that could be known at `at`: an hour's rain is in once the hour has ended. */
 export function rainHourAt(at: Date): string {
   return new Date(Math.floor(at.getTime() / 3600_000) * 3600_000 - 3600_000).toISOString()
 }
 
-export async function wallState(sql: Sql, unitCode: string, at: Date): Promise<WallState> {
+/** Outside any storm, the ticker shows the last day only: older events are of a storm that is over. */
+const CALM_TICKER_MS = 24 * 3600_000
+
+/**
+ * The wall at `at` (now, or a replayed moment); `now` is the server's clock
+ * (the end of a storm still going on).
+ */
+export async function wallState(sql: Sql, unitCode: string, at: Date, now: Date = new Date()): Promise<WallState> {
   const p = scopePrefix(unitCode)
   const like = p + '%'
   const T = at.toISOString()
-  const asOf = rainHourAt(at)
+  const windows = await stormWindows(sql, unitCode, now, 100)
+  const storm = windows.find((w) => Date.parse(w.from) <= at.getTime() && at.getTime() <= Date.parse(w.to)) ?? null
+  // A moment shows what was true then: events of its own storm (or of the day before, outside storms).
+  const since = storm ? storm.from : new Date(at.getTime() - CALM_TICKER_MS).toISOString()
   return (await sql.begin(async (tx) => {
     await tune(tx)
     const [unit] = await tx<{ code: string; name: string; level: string }[]>`SELECT code, name, level FROM admin_units WHERE code = ${unitCode}`
     const cfg = await loadConfig(tx)
-    // rain_eval: rain per grid and site in the area as of `asOf` (the engine's own interpolation).
-    await interpolate(tx, cfg, asOf, p)
+    // The newest reading hour known at T, as the engine's latest hour is live: its rain is then as
+    // current as its stations' readings (rain_eval.current), not assumed dry when they stopped.
+    const [{ hour }] = await tx<{ hour: Date | null }[]>`SELECT max(hour) AS hour FROM rain_readings WHERE hour <= ${rainHourAt(at)}::timestamptz`
+    const asOf = hour ? hour.toISOString() : rainHourAt(at)
+    // rain_eval: rain per grid and site in the area as of `asOf`, looked at T (the engine's own interpolation).
+    await interpolate(tx, cfg, asOf, p, T)
+    const rainNow = await evalRainAsOf(tx, cfg, at)
     const rain = await rainPart(tx, T, asOf, unitCode, like)
     const sites = await sitesPart(tx, like)
     const checks = await checksPart(tx, T, like, p) // before transferPart: its township ranking reads wall_tasks
@@ -67,18 +63,32 @@ export async function wallState(sql: Sql, unitCode: string, at: Date): Promise<W
     const ticker = await tx<WallState['ticker']>`
       SELECT id::int8::float8 AS id, at, kind, unit_code AS "unitCode",
              (SELECT name FROM admin_units a WHERE a.code = left(e.unit_code, 12)) AS "unitName", payload FROM live_events e
-      WHERE at <= ${T}::timestamptz AND (unit_code LIKE ${like} OR ${p} LIKE rain_code_prefix(unit_code) || '%')
+      WHERE at <= ${T}::timestamptz AND at >= ${since}::timestamptz
+        AND (unit_code LIKE ${like} OR ${p} LIKE rain_code_prefix(unit_code) || '%')
       ORDER BY at DESC, id DESC LIMIT 12`
     const counties = await countiesPart(tx, like)
+    // 办结率 and time to acknowledge: over the storm the moment lies in, else the week before it.
+    const reports = await reportsPart(tx, T, storm ? storm.from : new Date(at.getTime() - CALM_REPORT_WINDOW_MS).toISOString(), like)
     return {
-      at: T, rainAsOf: asOf, unit: unit ?? { code: unitCode, name: unitCode, level: 'unknown' },
-      ...rain, sites, ...checks, ...transfer, counties, ticker: ticker.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+      at: T, rain: rainNow, storm: storm && { from: storm.from, to: storm.to }, unit: unit ?? { code: unitCode, name: unitCode, level: 'unknown' },
+      ...rain, sites, ...checks, ...transfer, counties, reports,
+      ticker: ticker.map((e) => ({ ...e, at: new Date(e.at).toISOString(), payload: tickerPayload(e) })),
     } satisfies WallState
   })) as WallState
 }
 
+/**
+ * A rain update's payload names the hour it evaluated (its start); the feed
+ * says "rain as of" the end of it, like every other screen (rainThrough).
+ */
+function tickerPayload(e: WallState['ticker'][number]): Record<string, unknown> {
+  const p = e.payload
+  if (e.kind !== 'rain.update' || typeof p.asOf !== 'string' || 'rainAsOf' in p) return p
+  return { ...p, rainAsOf: rainThrough(new Date(p.asOf)).toISOString() }
+}
+
 async function rainPart(tx: Tx, T: string, asOf: string, unitCode: string, like: string) {
-  const issued = zeros(COLOURS), grids = zeros(COLOURS)
+  const issued = zeros(colours), grids = zeros(colours)
   for (const r of await tx<{ colour: Colour; n: number }[]>`
     SELECT colour, count(*)::int AS n FROM rain_warnings w
     WHERE w.issued_at <= ${T}::timestamptz AND w.valid_until > ${T}::timestamptz
@@ -86,7 +96,7 @@ async function rainPart(tx: Tx, T: string, asOf: string, unitCode: string, like:
                                          WHERE rain_code_prefix(a) LIKE ${like} OR ${like} LIKE rain_code_prefix(a) || '%'))
     GROUP BY colour`) issued[r.colour] = r.n
   for (const r of await tx<{ colour: Colour; n: number }[]>`
-    SELECT colour, count(*)::int AS n FROM rain_eval WHERE kind = 'grid' AND colour IS NOT NULL GROUP BY colour`) grids[r.colour] = r.n
+    SELECT live_colour AS colour, count(*)::int AS n FROM rain_eval WHERE kind = 'grid' AND live_colour IS NOT NULL GROUP BY 1`) grids[r.colour] = r.n
   // Stations inside the area's outline, with what they caught in the last 1 and 24 h.
   const stations = await tx<WallState['stations']>`
     SELECT s.code, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
@@ -106,7 +116,7 @@ async function sitesPart(tx: Tx, like: string): Promise<WallState['sites']> {
     SELECT h.code, h.name, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, e.s1::float8 AS "rain1h", e.s24::float8 AS "rain24h",
            h.critical_rain_1h::float8 AS "critical1h", h.critical_rain_24h::float8 AS "critical24h"
     FROM rain_eval e JOIN hazard_sites h ON h.id = e.unit_id
-    WHERE e.kind = 'site' AND e.past_critical
+    WHERE e.kind = 'site' AND e.alert
     ORDER BY greatest(e.s1 / nullif(h.critical_rain_1h, 0), e.s24 / nullif(h.critical_rain_24h, 0)) DESC NULLS LAST, h.code`
   return { active, overCritical: top.length, top: top.slice(0, 200) }
 }
@@ -118,7 +128,7 @@ async function sitesPart(tx: Tx, like: string): Promise<WallState['sites']> {
  */
 const CHECKS_SHOWN = '48 hours'
 async function checksPart(tx: Tx, T: string, like: string, p: string) {
-  const checks = Object.fromEntries(PHASES.map((ph) => [ph, { total: 0, done: 0, inProgress: 0 }])) as WallState['checks']
+  const checks = Object.fromEntries(phases.map((ph) => [ph, { total: 0, done: 0, inProgress: 0 }])) as WallState['checks']
   await tx`DROP TABLE IF EXISTS pg_temp.wall_tasks`
   await tx`
     CREATE TEMP TABLE wall_tasks ON COMMIT DROP AS
@@ -142,7 +152,7 @@ async function checksPart(tx: Tx, T: string, like: string, p: string) {
     SELECT t.id, t.phase, t.unit_code, t.n, count(last.task_id) FILTER (WHERE last.done)::int AS d
     FROM t LEFT JOIN last ON last.task_id = t.id
     GROUP BY t.id, t.phase, t.unit_code, t.n`
-  for (const r of await tx<{ phase: (typeof PHASES)[number]; total: number; done: number; in_progress: number }[]>`
+  for (const r of await tx<{ phase: Phase; total: number; done: number; in_progress: number }[]>`
     SELECT phase, count(*)::int AS total, count(*) FILTER (WHERE d = n)::int AS done,
            count(*) FILTER (WHERE d > 0 AND d < n)::int AS in_progress
     FROM wall_tasks GROUP BY phase`) checks[r.phase] = { total: r.total, done: r.done, inProgress: r.in_progress }
@@ -175,8 +185,8 @@ async function transferPart(tx: Tx, T: string, like: string) {
     LEFT JOIN last ON last.order_id = h.order_id AND last.household_id = h.household_id
     WHERE h.grid_code LIKE ${like}
     GROUP BY 1, 2, 3, 4`
-  const transfer = { ...zeros(EVAC_STATUSES), orders: 0, households: 0, people: 0, peopleAtShelter: 0, vulnerable: 0, vulnerableNotSafe: 0 }
-  for (const r of await tx<{ status: EvacStatus; n: number }[]>`SELECT status, sum(n)::int AS n FROM wall_hh GROUP BY status`) transfer[r.status] = r.n
+  const transfer = { ...zeros(statuses), orders: 0, households: 0, people: 0, peopleAtShelter: 0, vulnerable: 0, vulnerableNotSafe: 0 }
+  for (const r of await tx<{ status: Status; n: number }[]>`SELECT status, sum(n)::int AS n FROM wall_hh GROUP BY status`) transfer[r.status] = r.n
   const [tot] = await tx<{ orders: number; households: number; people: number; at_shelter: number; vulnerable: number; not_safe: number }[]>`
     SELECT count(DISTINCT order_id)::int AS orders, coalesce(sum(n), 0)::int AS households, coalesce(sum(members), 0)::int AS people,
            coalesce(sum(people) FILTER (WHERE status = 'at_shelter'), 0)::int AS at_shelter,
@@ -204,14 +214,14 @@ async function transferPart(tx: Tx, T: string, like: string) {
     ORDER BY a.code`
   const villages = await tx<WallState['villages']>`
     WITH col AS (
-      SELECT left(code, 12) AS v, max(array_position(${COLOURS as unknown as string[]}::text[], colour)) AS c
-      FROM rain_eval WHERE kind = 'grid' AND colour IS NOT NULL GROUP BY 1
+      SELECT left(code, 12) AS v, max(array_position(${colours as unknown as string[]}::text[], live_colour)) AS c
+      FROM rain_eval WHERE kind = 'grid' AND live_colour IS NOT NULL GROUP BY 1
     ), hh AS (
       SELECT v, sum(n)::int AS households, coalesce(sum(n) FILTER (WHERE status = ANY(${SAFE}::text[])), 0)::int AS safe
       FROM wall_hh GROUP BY 1
     )
     SELECT a.code, a.name, ST_X(a.label_point) AS lon, ST_Y(a.label_point) AS lat,
-           (${COLOURS as unknown as string[]}::text[])[col.c] AS colour, coalesce(hh.households, 0) AS households, coalesce(hh.safe, 0) AS safe
+           (${colours as unknown as string[]}::text[])[col.c] AS colour, coalesce(hh.households, 0) AS households, coalesce(hh.safe, 0) AS safe
     FROM admin_units a LEFT JOIN col ON col.v = a.code LEFT JOIN hh ON hh.v = a.code
     WHERE a.level = 'village' AND a.code LIKE ${like} AND (col.v IS NOT NULL OR hh.v IS NOT NULL)
     ORDER BY a.code`
@@ -226,8 +236,8 @@ async function transferPart(tx: Tx, T: string, like: string) {
 async function countiesPart(tx: Tx, like: string): Promise<WallState['counties']> {
   const rows = await tx<{ code: string; name: string; w: number; s: number; e: number; n: number; severity: number }[]>`
     WITH sev AS (
-      SELECT left(code, 6) AS c, 10 * count(*) FILTER (WHERE kind = 'site' AND past_critical)
-                                 + count(*) FILTER (WHERE kind = 'grid' AND colour IN ('red', 'orange')) AS s
+      SELECT left(code, 6) AS c, 10 * count(*) FILTER (WHERE kind = 'site' AND alert)
+                                 + count(*) FILTER (WHERE kind = 'grid' AND live_colour IN ('red', 'orange')) AS s
       FROM rain_eval GROUP BY 1
       UNION ALL
       SELECT left(v, 6), 3 * coalesce(sum(vulnerable) FILTER (WHERE status <> ALL(${SAFE}::text[])), 0) FROM wall_hh GROUP BY 1

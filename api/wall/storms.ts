@@ -1,5 +1,5 @@
-import type { Sql } from '../db/connect.ts'
-import { scopePrefix } from '../auth/policy.ts'
+import type { Sql } from '../../db/connect.ts'
+import { scopePrefix } from '../../core/units.ts'
 import { loadConfig } from '../rain/config.ts'
 
 export interface StormWindow { from: string; to: string; counties: string[] }
@@ -9,10 +9,10 @@ export interface StormWindow { from: string; to: string; counties: string[] }
  * overlapping ones merged, each from an hour before it began to the end of
  * its after-rain checks (or now, if it is still going on). Newest first.
  */
-export async function stormWindows(sql: Sql, unitCode: string, limit = 20): Promise<StormWindow[]> {
+export async function stormWindows(sql: Sql, unitCode: string, at: Date = new Date(), limit = 20): Promise<StormWindow[]> {
   const cfg = await loadConfig(sql)
   const tail = (cfg.after.dryHours + cfg.after.dueHours) * 3600_000
-  const now = Date.now()
+  const now = at.getTime()
   const events = await sql<{ county: string; started: Date; closed: Date | null }[]>`
     SELECT county_code AS county, started_at AS started, closed_at AS closed FROM rain_events
     WHERE county_code LIKE ${scopePrefix(unitCode).slice(0, 6) + '%'} ORDER BY started_at, id`

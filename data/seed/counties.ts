@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import gcoord from 'gcoord'
 import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson'
-import { config } from '../../api/config.ts'
+import { config } from '../../core/config.ts'
 
 export interface County {
   code: string // 6 digits

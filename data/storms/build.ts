@@ -1,4 +1,4 @@
-import type { Sql } from '../../api/db/connect.ts'
+import type { Sql } from '../../db/connect.ts'
 
 /**
  * A synthetic night of heavy rain over one county, like those in the

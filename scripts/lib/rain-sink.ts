@@ -7,10 +7,9 @@
  * the writing, through the same routes as any client. Either way a body goes
  * through rowsFromBody and the same ingest code, so errors read the same.
  */
-import { config } from '../../api/config.ts'
-import { connect } from '../../api/db/connect.ts'
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { HttpError } from '../../api/errors.ts'
+import { config } from '../../core/config.ts'
+import { connect } from '../../db/connect.ts'
+import { HttpError, type ErrorStatus } from '../../core/errors.ts'
 import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings, scriptActor } from '../../api/rain/ingest.ts'
 import { rowsFromBody, type RainKind } from '../../api/rain/rows.ts'
 
@@ -80,8 +79,8 @@ async function refusal(r: Response, zhWhat: string, enWhat: string): Promise<Htt
   const text = await r.text()
   try {
     const { error } = JSON.parse(text) as { error: { code: string; zh: string; en: string } }
-    return new HttpError(r.status as ContentfulStatusCode, error.code, `${zhWhat}（${r.status}）：${error.zh}`, `${enWhat} (${r.status}): ${error.en}`)
+    return new HttpError(r.status as ErrorStatus, error.code, `${zhWhat}（${r.status}）：${error.zh}`, `${enWhat} (${r.status}): ${error.en}`)
   } catch {
-    return new HttpError(r.status as ContentfulStatusCode, 'http_error', `${zhWhat}（${r.status}）：${text.slice(0, 200)}`, `${enWhat} (${r.status}): ${text.slice(0, 200)}`)
+    return new HttpError(r.status as ErrorStatus, 'http_error', `${zhWhat}（${r.status}）：${text.slice(0, 200)}`, `${enWhat} (${r.status}): ${text.slice(0, 200)}`)
   }
 }

@@ -1,8 +1,9 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { cliActor, createAccount } from '../../api/auth/accounts.ts'
-import type { Role } from '../../api/auth/policy.ts'
+import type { Role } from '../../core/policy.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
+import { roleWords } from '../../core/words.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { en } from '../../web/src/i18n/en.ts'
 import { zh } from '../../web/src/i18n/zh.ts'
@@ -25,7 +26,7 @@ describe.skipIf(!exe)('accounts in Chromium', () => {
 
   const account = async (role: Role, unitCode: string) => {
     const username = `b${role.replace('_', '')}${Date.now() % 100000}${n++}`
-    await createAccount(server.db.sql, { username, displayName: `浏览器${role}`, role, unitCode, password: TEST_PASSWORD }, cliActor('test'))
+    await createAccount(server.db.sql, { username, displayName: `浏览器${roleWords[role].zh}`, role, unitCode, password: TEST_PASSWORD }, cliActor('test'))
     return username
   }
 
@@ -38,7 +39,7 @@ describe.skipIf(!exe)('accounts in Chromium', () => {
 
   beforeAll(async () => {
     await ensureWebBuild({ quiet: true })
-    server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist, now: () => new Date(clock) })
+    server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist, clock: () => new Date(clock) })
     browser = await launch(exe!)
     const [h] = await server.db.sql`
       SELECT h.id, h.householder, t.code AS township FROM households h JOIN grids g ON g.id = h.grid_id
@@ -63,7 +64,7 @@ describe.skipIf(!exe)('accounts in Chromium', () => {
     expect(await page.getByTestId('login-error').innerText()).toBe('用户名或密码错误')
     await logIn(page, username)
     await waitForMap(page)
-    expect(await page.getByTestId('account-name').innerText()).toBe('浏览器commander')
+    expect(await page.getByTestId('account-name').innerText()).toBe('浏览器县级指挥')
     await page.getByTestId('logout').click()
     await page.getByTestId('login-form').waitFor()
     // The cookie is gone with the session: the data is closed again.
@@ -92,7 +93,8 @@ describe.skipIf(!exe)('accounts in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=record-visit]')?.textContent?.includes('0 小时前'))
     await page.getByTestId('history-toggle').click()
     await page.getByTestId('history').waitFor()
-    expect(await page.getByTestId('history').innerText()).toContain(username)
+    // The person's name, not their login name.
+    expect(await page.getByTestId('history').innerText()).toContain('浏览器乡镇干部')
     await screenshot(page, 'household-visit-1366x768.png')
     expect(errors).toEqual([])
     await page.close()

@@ -6,6 +6,7 @@ import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { chromiumPath, launch, openPage, screenshot, waitForIdle } from '../helpers/browser.ts'
 import { expectInvariants } from '../helpers/cover-invariants.ts'
 import { loginAs } from '../helpers/session.ts'
+import { zh } from '../../web/src/i18n/zh.ts'
 
 const exe = chromiumPath()
 type XY = { x: number; y: number }
@@ -376,7 +377,7 @@ describe.skipIf(!exe)('grid editor in Chromium', () => {
     await page.getByTestId('import-report').getByText('与现状相同').waitFor()
     expect(await page.getByTestId('import-save').isEnabled(), 'import after its dry run').toBe(true)
     // Read as GCJ-02 the same file is another import (every point moves some hundred metres): not dry-run, not importable.
-    await page.getByLabel('CRS').selectOption('gcj02')
+    await page.getByLabel(zh.editor.crs).selectOption('gcj02')
     expect(await page.getByTestId('import-save').isDisabled(), 'import after the coordinate system changed').toBe(true)
     expect(await page.getByTestId('import-report').count(), 'the dry run of the other system is not shown').toBe(0)
     expect(errors).toEqual([])

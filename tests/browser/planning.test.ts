@@ -74,7 +74,7 @@ describe.skipIf(!exe)('planning panel', () => {
     expect(download.suggestedFilename()).toBe(`worker_load-${town}.csv`)
     const text = (await readFile((await download.path())!)).toString('utf8').replace(/^\uFEFF/, '')
     expect(text.trim().split('\n').length - 1).toBe(truth.totals.grids)
-    expect(await page.getByTestId('planning-status').innerText()).toContain(String(truth.totals.grids))
+    expect(await page.getByTestId('planning-export-status').innerText()).toContain(String(truth.totals.grids))
     await screenshot(page, 'planning-panel-1600x900.png')
     expect(errors).toEqual([])
   })
@@ -115,6 +115,70 @@ describe.skipIf(!exe)('planning panel', () => {
     await screenshot(page, 'planning-import-report.png')
     // The refused file's 400 is the browser's one console line; nothing else.
     expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([])
+  })
+
+  it('offers a planner no import, and exports the raw layers of the chosen area with the count the server announced', async () => {
+    const api = await login(server, 'bplanner', TEST_PASSWORD)
+    const { page, errors } = await openPlanning('bplanner')
+    // A planner changes nothing: no import is offered (the server would refuse it).
+    expect(await page.getByTestId('planning-import').count()).toBe(0)
+    expect(await page.getByTestId('import-file').count()).toBe(0)
+    const section = page.getByTestId('planning-layers')
+    for (const [layer, fmt] of [['households', 'csv'], ['shelters', 'geojson']] as const) {
+      const head = await api.get(`/api/export/${layer}.${fmt}?unit=${town}`)
+      const total = Number(head.headers.get('x-feature-count'))
+      await head.body?.cancel()
+      expect(total).toBeGreaterThan(0)
+      await page.getByTestId('planning-layer').selectOption(layer)
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`planning-layer-export-${fmt}`).click()])
+      expect(download.suggestedFilename()).toBe(`${layer}-${town}.${fmt}`)
+      const text = (await readFile((await download.path())!)).toString('utf8').replace(/^\uFEFF/, '')
+      if (fmt === 'csv') expect(text.trim().split('\n').length - 1).toBe(total)
+      else expect(JSON.parse(text).features.length).toBe(total)
+      // The count is said beside the buttons that started it.
+      await expect.poll(() => section.getByTestId('planning-layer-status').innerText()).toContain(String(total))
+    }
+    // Every layer the API exports by area, in every format.
+    expect(await page.getByTestId('planning-layer').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)))
+      .toEqual(['households', 'grids', 'hazard_sites', 'shelters', 'routes'])
+    for (const f of ['csv', 'xlsx', 'geojson', 'gpkg', 'shp.zip']) expect(await page.getByTestId(`planning-layer-export-${f}`).count()).toBe(1)
+    // In CGCS2000: the file says so in its name (and GeoJSON, WGS84 by its standard, is not offered).
+    await page.getByTestId('planning-layer').selectOption('shelters')
+    await page.getByTestId('planning-crs').selectOption('EPSG:4490')
+    expect(await page.getByTestId('planning-layer-export-geojson').isDisabled()).toBe(true)
+    const [cgcs] = await Promise.all([page.waitForEvent('download'), page.getByTestId('planning-layer-export-csv').click()])
+    expect(cgcs.suggestedFilename()).toBe(`shelters-${town}-EPSG4490.csv`)
+    expect((await readFile((await cgcs.path())!)).toString('utf8').replace(/^\uFEFF/, '').split('\n')[0]).toContain('lon,lat')
+    await screenshot(page, 'planning-layers-1600x900.png')
+    expect(errors).toEqual([])
+  })
+
+  it('a refusal is said beside the control that caused it, in the server\'s words', async () => {
+    await createAccount(server.db.sql, { username: 'btown', displayName: '浏览器乡镇', role: 'township', unitCode: town, password: TEST_PASSWORD }, cliActor('test'))
+      .catch(() => undefined)
+    const [other] = await server.db.sql`SELECT code FROM admin_units WHERE level = 'township' AND code <> ${town} ORDER BY code LIMIT 1`
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, acceptDownloads: true })
+    const errors = collectErrors(page)
+    // The officer looks at a neighbouring township: reading is allowed, exporting it is not.
+    await page.goto(`${server.url}/?unit=${other.code}`)
+    await page.getByTestId('login-form').waitFor()
+    await page.fill('input[name=username]', 'btown')
+    await page.fill('input[name=password]', TEST_PASSWORD)
+    await page.keyboard.press('Enter')
+    await waitForMap(page)
+    await page.getByTestId('planning-open').click()
+    // A township officer may import (households and hazard sites of their own area).
+    await page.getByTestId('import-file').waitFor()
+    await page.getByTestId('planning-layer-export-csv').click()
+    const refusal = page.locator('[data-testid=planning-layers] [role=alert]')
+    await expect.poll(() => refusal.innerText()).toContain(`超出您的管辖范围（${town}）`)
+    await page.getByTestId('planning-print').click()
+    await expect.poll(() => page.locator('[data-testid=planning-print-section] [role=alert]').innerText()).toContain('超出您的管辖范围')
+    // Each message stays with its own control, and nothing says it at the top of the panel.
+    expect(await page.locator('[data-testid=planning-analysis-section] [role=alert]').count()).toBe(0)
+    await screenshot(page, 'planning-refusal-1366x768.png')
+    expect(errors.filter((e) => !e.includes('status of 403'))).toEqual([])
+    await page.close()
   })
 
   it('prints the current view: the map\'s box and the layer groups shown go to /api/print, the file comes back', { timeout: 300_000 }, async () => {

@@ -18,8 +18,9 @@ import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { renderBrowserArgs } from '../../api/print/render.ts'
 import { printLayerGroups } from '../../api/routes/print.ts'
+import { dpiOf } from '../../api/print/png-dpi.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
-import { dangerColor, riskColor, shelterColor } from '../../web/src/map/colors.ts'
+import { dangerColor, reportColor, riskColor, shelterColor } from '../../web/src/map/colors.ts'
 import { layerGroups } from '../../web/src/map/style.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { artifactsDir, chromiumPath } from '../helpers/browser.ts'
@@ -181,6 +182,37 @@ describe.skipIf(!exe)('print maps', { timeout: 300_000 }, () => {
     expect([...printLayerGroups].sort()).toEqual(Object.keys(layerGroups).sort())
   })
 
+  it('prints the open problem reports the map shows, with their urgency in the legend', async () => {
+    const [g] = await s.db.sql`SELECT g.code, substr(g.code, 1, 12) AS village, ST_X(ST_PointOnSurface(g.geom)) AS x, ST_Y(ST_PointOnSurface(g.geom)) AS y
+                               FROM grids g WHERE g.kind = 'basic'
+                                 -- a grid with no other report near it: other suites and the demo file reports too
+                                 AND NOT EXISTS (SELECT 1 FROM reports o WHERE ST_DWithin(o.geom, g.geom, 0.03))
+                               ORDER BY g.code LIMIT 1`
+    const [r] = await s.db.sql`
+      INSERT INTO reports (type, urgency, geom, grid_code, level, unit_code, reported_by_name, reported_at, received_at, level_since)
+      VALUES ('road_cut', 'critical', ST_SetSRID(ST_MakePoint(${g.x}, ${g.y}), 4326), ${g.code}, 'township', ${g.village}, '测试', now(), now(), now())
+      RETURNING id`
+    try {
+      const pad = 0.01
+      const { bytes, legend } = await print({ unit: '530600000000', format: 'png', size: 'a4', orientation: 'landscape',
+        bbox: [g.x - pad, g.y - pad, g.x + pad, g.y + pad], layers: ['reports'], title: '问题上报' })
+      expect(legend).toContain('report-critical')
+      expect(legend.filter((k) => /^(household|grid|hazard|shelter)/.test(k))).toEqual([])
+      // Suites beside this one file reports into the same database: an urgency is
+      // listed only when an open report of it lies in the box (read after the print).
+      const others = (await s.db.sql`SELECT DISTINCT 'report-' || urgency AS k FROM reports
+        WHERE id <> ${r.id} AND state <> 'closed' AND geom && ST_MakeEnvelope(${g.x - pad}, ${g.y - pad}, ${g.x + pad}, ${g.y + pad}, 4326)`).map((o) => o.k as string)
+      expect(legend.filter((k) => /^report-(urgent|normal)$/.test(k) && !others.includes(k))).toEqual([])
+      const png = PNG.sync.read(bytes)
+      await writeFile(path.join(artifactsDir, 'print-a4-reports.png'), bytes)
+      // The dot in the middle of the map, and its swatch in the legend column.
+      expect(pixelsOf(png, reportColor.critical, [0.3, 0.3, 0.6, 0.7])).toBeGreaterThan(20)
+      expect(pixelsOf(png, reportColor.critical, [0.78, 0.03, 0.99, 0.6])).toBeGreaterThan(20)
+    } finally {
+      await s.db.sql`DELETE FROM reports WHERE id = ${r.id}`
+    }
+  })
+
   it('prints the view it is given: A3 PNG at 300 dpi, the asked box, a legend of only the layers drawn', async () => {
     const { bbox, dangerLevel } = await hazardView()
     const { bytes, legend, bounds } = await print({ unit: '530600000000', format: 'png', size: 'a3', orientation: 'portrait', bbox, layers: ['hazards', 'shelters'], title: '视图出图' })
@@ -188,6 +220,8 @@ describe.skipIf(!exe)('print maps', { timeout: 300_000 }, () => {
     // A3 portrait at 300 dpi: 297 × 420 mm = 3508 × 4961 px (the page is whole CSS pixels: within 0.2%).
     expect(Math.abs(png.width - 3508)).toBeLessThanOrEqual(3)
     expect(Math.abs(png.height - 4961)).toBeLessThanOrEqual(10)
+    // And says so: a GIS or layout tool opens it at its printed size.
+    expect(dpiOf(bytes)).toBe(300)
     await writeFile(path.join(artifactsDir, 'print-a3-view.png'), bytes)
     expectFits(bounds, bbox)
     expect(legend).toContain('shelter')

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startServer, type RunningServer } from '../../api/server.ts'
-import type { WallState } from '../../api/wall/state.ts'
+import type { WallState } from '../../core/contracts/wall.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { chromiumPath, launch, openPage, screenshot } from '../helpers/browser.ts'
 import { clearStorms, recentStormHistory } from '../helpers/wall.ts'
@@ -35,10 +35,32 @@ describe.skipIf(!exe)('command wall in Chromium', () => {
     browser = await launch(exe!)
     await recentStormHistory(server.db.sql, COUNTY)
     commander = await loginAs(server, 'commander', UNIT)
+    // Problem reports in two townships: one closed, three open at three levels.
+    await server.db.sql`DELETE FROM reports`
+    const grids = await server.db.sql<{ code: string; lng: number; lat: number }[]>`
+      SELECT DISTINCT ON (left(code, 9)) code, ST_X(ST_PointOnSurface(geom)) AS lng, ST_Y(ST_PointOnSurface(geom)) AS lat
+      FROM grids WHERE kind = 'basic' AND code LIKE ${COUNTY + '%'} ORDER BY left(code, 9), code LIMIT 2`
+    const [wa, wb] = await Promise.all(grids.map((g) => loginAs(server, 'grid_worker', g.code)))
+    const town = await loginAs(server, 'township', `${grids[0].code.slice(0, 9)}000`)
+    const file = async (c: Client, g: { lng: number; lat: number }, type: string, urgency: string) => {
+      const r = await c.send('POST', '/api/reports', { type, urgency, lng: g.lng, lat: g.lat })
+      expect(r.status, await r.clone().text()).toBe(201)
+      return (await r.json()).id as number
+    }
+    const done = await file(wa, grids[0], 'geohazard', 'urgent')
+    for (const [action, body] of [['acknowledge', {}], ['handled', { note: '已设置警戒' }], ['close', {}]] as const) {
+      expect((await town.send('POST', `/api/reports/${done}/${action}`, body)).status).toBe(200)
+    }
+    await file(wa, grids[0], 'road_cut', 'critical')
+    await file(wa, grids[0], 'other', 'normal')
+    await file(wb, grids[1], 'flash_flood', 'critical')
     window = ((await (await commander.get(`/api/wall/storms?unit=${UNIT}`)).json()) as { storms: { from: string; to: string }[] }).storms[0]
   })
   afterAll(async () => {
-    if (server) await clearStorms(server.db.sql)
+    if (server) {
+      await clearStorms(server.db.sql)
+      await server.db.sql`DELETE FROM reports`
+    }
     await browser?.close()
     await server?.close()
   })
@@ -87,6 +109,12 @@ describe.skipIf(!exe)('command wall in Chromium', () => {
       const checks = w.checks.before
       expect(await text(page, 'wall-checks')).toContain(`${checks.done.toLocaleString('en')}/${checks.total.toLocaleString('en')}`)
       expect(await text(page, 'wall-sites')).toContain(String(w.sites.active))
+      expect(w.reports.openTotal).toBe(3)
+      expect(await text(page, 'wall-reports-open')).toBe('3')
+      // By level: 特急, 紧急, 一般, overdue. Then the townships, the worst closure first.
+      const reports = await text(page, 'wall-reports')
+      expect(reports).toMatch(/网格 0 0 1 0 乡镇 1 0 0 0 县 1 0 0 0/)
+      expect(reports).toMatch(/0% 0\/1 件 .*33% 1\/3 件/)
       await screenshot(page, `wall-${width}x${height}.png`)
       expect(errors).toEqual([])
       await page.close()

@@ -208,6 +208,58 @@ for (const target of targets()) {
       expect(c.geojson.features[0].properties._flag).toBe(true)
     })
 
+    it('problem reports closed per village over a period match a fold over the raw rows; merged and older reports not counted', async () => {
+      const sql = s.db.sql
+      const villages = await sql`SELECT v.code, (SELECT g.code FROM grids g WHERE g.village_id = v.id AND g.kind = 'basic' ORDER BY g.code LIMIT 1) AS grid,
+                                        (SELECT ST_AsText(ST_PointOnSurface(g.geom)) FROM grids g WHERE g.village_id = v.id AND g.kind = 'basic' ORDER BY g.code LIMIT 1) AS at
+                                 FROM admin_units v WHERE v.level = 'village' AND v.code LIKE ${prefix + '%'} ORDER BY v.code LIMIT 2`
+      const MIN = 60_000
+      const now = Date.now()
+      const add = async (v: (typeof villages)[number], o: { state: string; receivedAgo: number; ackAfter?: number; dueAgo?: number }) => {
+        const received = new Date(now - o.receivedAgo * MIN)
+        const [r] = await sql`
+          INSERT INTO reports (type, urgency, geom, grid_code, level, unit_code, state, reported_by_name, reported_at, received_at, level_since,
+                               acknowledged_at, due_at, closed_at)
+          VALUES ('other', 'normal', ST_GeomFromText(${v.at as string}, 4326), ${v.grid as string}, 'village', ${v.code as string}, ${o.state}, '测试',
+                  ${received}, ${received}, ${received}, ${o.ackAfter === undefined ? null : new Date(received.getTime() + o.ackAfter * MIN)},
+                  ${o.dueAgo === undefined ? null : new Date(now - o.dueAgo * MIN)}, ${o.state === 'closed' ? new Date(now) : null})
+          RETURNING id`
+        undo.push(() => sql`DELETE FROM reports WHERE id = ${r.id}`)
+      }
+      const [a, b] = villages
+      await add(a, { state: 'closed', receivedAgo: 600, ackAfter: 10 })
+      await add(a, { state: 'closed', receivedAgo: 300, ackAfter: 30 })
+      await add(a, { state: 'reported', receivedAgo: 200, dueAgo: 5 })
+      await add(a, { state: 'merged', receivedAgo: 100, ackAfter: 1 })
+      await add(a, { state: 'closed', receivedAgo: 40 * 24 * 60, ackAfter: 1 })
+      await add(b, { state: 'closed', receivedAgo: 60, ackAfter: 4 })
+      const body = await run(planner, 'report_closure', 'days=30&target=90')
+      const raw = await sql`SELECT substr(grid_code, 1, 12) AS v, state, received_at, acknowledged_at, due_at FROM reports
+                            WHERE grid_code LIKE ${prefix + '%'} AND state <> 'merged' AND received_at >= now() - interval '30 days'`
+      const all = await sql`SELECT code FROM admin_units WHERE level = 'village' AND code LIKE ${prefix + '%'}`
+      expect(body.rows.length).toBe(all.length)
+      const median = (xs: number[]) => {
+        const t = xs.sort((x, y) => x - y)
+        return t.length ? (t.length % 2 ? t[(t.length - 1) / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2) : null
+      }
+      for (const row of body.rows) {
+        const mine = raw.filter((r) => r.v === row.code)
+        const closed = mine.filter((r) => r.state === 'closed').length
+        const rate = mine.length ? Math.round((1000 * closed) / mine.length) / 10 : null
+        const acks = mine.filter((r) => r.acknowledged_at).map((r) => ((r.acknowledged_at as Date).getTime() - (r.received_at as Date).getTime()) / MIN)
+        const m = median(acks)
+        expect(row, row.code).toMatchObject({ filed: mine.length, closed, closure_rate: rate, below_target: mine.length > 0 && rate! < 90 })
+        expect(row.median_ack_minutes, row.code).toBe(m === null ? null : Math.round(m * 10) / 10)
+        expect(row.open_overdue, row.code).toBe(mine.filter((r) => ['reported', 'acknowledged', 'dispatched'].includes(r.state as string) && r.due_at && (r.due_at as Date).getTime() <= Date.now()).length)
+      }
+      // What was planted: village a has 2 of 3 closed (the merged one and the one of 40 days ago left out), one overdue.
+      const rowA = body.rows.find((r: { code: string }) => r.code === a.code)
+      expect(rowA.filed).toBeGreaterThanOrEqual(3)
+      expect(rowA.below_target).toBe(true)
+      expect(rowA.open_overdue).toBeGreaterThanOrEqual(1)
+      expect(body.totals.filed).toBe(raw.length)
+    })
+
     it('exports an analysis through the export code: count ahead, every row, audited', async () => {
       const body = await run(planner, 'shelter_distance', 'distance=500')
       const r = await planner.get(`/api/export/analysis/shelter_distance.geojson?unit=${town}&distance=500`)
@@ -347,7 +399,7 @@ for (const target of targets()) {
       expect(own.status).toBe(200)
       expect((await own.json()).unit.code).toBe(other.code)
       const list = await planner.get('/api/analysis')
-      expect((await list.json()).map((a: { id: string }) => a.id)).toEqual(['worker_load', 'shelter_distance', 'shelter_capacity', 'hazards_unmonitored', 'grids_without_worker', 'households_without_cadre'])
+      expect((await list.json()).map((a: { id: string }) => a.id)).toEqual(['worker_load', 'shelter_distance', 'shelter_capacity', 'hazards_unmonitored', 'grids_without_worker', 'households_without_cadre', 'report_closure'])
     })
   })
 }

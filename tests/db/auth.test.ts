@@ -176,6 +176,8 @@ for (const target of targets()) {
       const rows = await r.json()
       expect(rows.length).toBeGreaterThan(0)
       expect(rows[0].actor).toBe(townA.username)
+      // The person's name for the history to show, not the login name.
+      expect(rows[0].actorName).toBe('测试乡镇干部')
       expect((await townB.get(`/api/audit/grids/${gA.id}`)).status).toBe(403)
       expect((await worker.get(`/api/audit/grids/${gA.id}`)).status).toBe(403)
       expect((await townA.get('/api/audit/nothing/1')).status).toBe(404)
@@ -300,7 +302,7 @@ for (const target of targets()) {
     let admin: Client, commander: Client
 
     beforeAll(async () => {
-      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true, now: () => new Date(clock) })
+      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true, clock: () => new Date(clock) })
       admin = await loginAs(s, 'admin', CITY, { from: freshAddress() })
       commander = await loginAs(s, 'commander', CITY.slice(0, 4) + '02000000', { from: freshAddress() })
     })

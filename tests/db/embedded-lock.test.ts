@@ -4,7 +4,7 @@ import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import postgres from 'postgres'
 import { afterAll, describe, expect, it } from 'vitest'
-import { lockDataDir, startEmbedded, type EmbeddedServer } from '../../api/db/embedded.ts'
+import { lockDataDir, startEmbedded, type EmbeddedServer } from '../../db/embedded.ts'
 
 /**
  * One data folder, one embedded database: a second start on a folder in use

@@ -28,7 +28,9 @@ for (const target of targets()) {
       s.db.sql`SELECT household_id, status, people, shelter_id, route_id, members, vulnerable, grid_code, open FROM evac_households WHERE order_id = ${id}`
 
     beforeAll(async () => {
-      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true })
+      // The 1262 test below plays July's storm and stops mid-way: the server's clock stays in that July night, or
+      // the minute sweep would end the (months old) storm event under the test and nothing would be proposed.
+      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true, clock: () => new Date('2026-07-14T22:00:00+08:00') })
       const towns = await s.db.sql`
         SELECT t.code FROM admin_units t WHERE t.level = 'township'
           AND EXISTS (SELECT 1 FROM hazard_sites z WHERE z.admin_code LIKE left(t.code, 9) || '%' AND z.threatened_households > 0)

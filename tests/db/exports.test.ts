@@ -9,7 +9,7 @@ import { maskName, maskPhone } from '../../api/auth/mask.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { featureCount, features, gdalAvailable, ogrinfo } from '../helpers/gdal.ts'
 import { exportRows } from '../../api/export/source.ts'
-import { layers } from '../../api/layers.ts'
+import { layers } from '../../api/datasets.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 import { client, targets } from '../helpers/targets.ts'
 
@@ -95,11 +95,59 @@ for (const target of targets()) {
       expect(out).toContain('ENCODING_FROM_CPG=UTF-8')
       expect(out).toMatch(/GEOGCRS\["WGS 84"/)
       expect(out).toContain('Geometry: Polygon')
+      // A polygon is its geometry: no lon/lat point columns beside it; each text field as wide as its longest value (UTF-8 bytes).
+      expect(out).not.toMatch(/^(lon|lat): /m)
+      const [w] = await s.db.sql`SELECT max(octet_length(name))::int AS name, max(octet_length(code))::int AS code FROM grids WHERE code LIKE ${town.slice(0, 9) + '%'}`
+      expect(out).toMatch(new RegExp(`^name: String \\(${w.name}\\.0\\)`, 'm'))
+      expect(out).toMatch(new RegExp(`^code: String \\(${w.code}\\.0\\)`, 'm'))
+      const gpkg = await ogrinfo(['-ro', '-so', (await download(commander, 'grids.gpkg')).path, 'grids'])
+      expect(gpkg).not.toMatch(/^(lon|lat): /m)
+      expect(gpkg).toMatch(new RegExp(`^name: String \\(${w.name}\\.0\\)`, 'm'))
+      // Points keep lon/lat as columns (a table reader's coordinates) beside the geometry.
+      expect(await ogrinfo(['-ro', '-so', (await download(commander, 'shelters.gpkg')).path, 'shelters'])).toMatch(/^lon: Real/m)
       const csv = await download(commander, 'households.csv')
       expect([...csv.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
       expect(csv.type).toBe('text/csv; charset=utf-8')
       const header = csv.bytes.subarray(3).toString('utf8').split('\n')[0]
       expect(header.startsWith('id,code,householder,phone,')).toBe(true)
+    })
+
+    it('exports GIS files and tables in CGCS2000 (EPSG:4490) or Web Mercator on request; GeoJSON stays WGS84', async () => {
+      const fetchFile = async (file: string, crs: string) => {
+        const r = await commander.get(`/api/export/${file}?unit=${town}&crs=${crs}`)
+        expect(r.status, `${file} ${crs}: ${r.status}`).toBe(200)
+        const name = /filename="([^"]+)"/.exec(r.headers.get('content-disposition') ?? '')![1]
+        expect(name).toBe(`${file.split('.')[0]}-${town}-${crs.replace(':', '')}.${file.split('.').slice(1).join('.')}`)
+        const p = path.join(dir, name)
+        const bytes = Buffer.from(await r.arrayBuffer())
+        await writeFile(p, bytes)
+        return { path: p.endsWith('.shp.zip') ? `/vsizip/${p}` : p, bytes }
+      }
+      // CGCS2000: named so in the file, the same numbers as WGS84 (no shift).
+      const cgcs = await ogrinfo(['-ro', '-al', (await fetchFile('shelters.gpkg', 'EPSG:4490')).path])
+      expect(cgcs).toMatch(/China Geodetic Coordinate System 2000|CGCS2000/)
+      const wgs = await ogrinfo(['-ro', '-al', (await download(commander, 'shelters.gpkg')).path])
+      const points = (out: string) => [...out.matchAll(/POINT \(([0-9.]+) ([0-9.]+)\)/g)].map((m) => [Number(m[1]), Number(m[2])])
+      expect(points(cgcs).length).toBeGreaterThan(0)
+      expect(points(cgcs)).toEqual(points(wgs))
+      // Web Mercator: a .prj that says so, metres in the geometry and in the table's x/y.
+      const merc = await ogrinfo(['-ro', '-so', '-al', (await fetchFile('grids.shp.zip', 'EPSG:3857')).path])
+      expect(merc).toMatch(/Pseudo-Mercator|Popular Visualisation/)
+      const ext = /Extent: \(([0-9.]+), ([0-9.]+)\)/.exec(merc)!
+      expect(Number(ext[1])).toBeGreaterThan(1e7)
+      const csv = (await fetchFile('households.csv', 'EPSG:3857')).bytes.subarray(3).toString('utf8').split('\n')
+      const header = csv[0].split(',')
+      expect(header).toContain('x')
+      expect(header).not.toContain('lon')
+      const [x, y] = [header.indexOf('x'), header.indexOf('y')].map((i) => Number(csv[1].split(',')[i]))
+      const [hh] = await s.db.sql`SELECT ST_X(ST_Transform(h.geom, 3857)) AS x, ST_Y(ST_Transform(h.geom, 3857)) AS y FROM households h
+                                  JOIN grids g ON g.id = h.grid_id WHERE g.code LIKE ${town.slice(0, 9) + '%'} ORDER BY h.id LIMIT 1`
+      expect(x).toBeCloseTo(hh.x as number, 1)
+      expect(y).toBeCloseTo(hh.y as number, 1)
+      const geo = await commander.get(`/api/export/shelters.geojson?unit=${town}&crs=EPSG:4490`)
+      expect(geo.status).toBe(400)
+      expect((await geo.json()).error.code).toBe('bad_crs')
+      expect((await commander.get(`/api/export/shelters.gpkg?unit=${town}&crs=EPSG:4214`)).status).toBe(400)
     })
 
     it('exports every layer with the rows SQL finds in the unit', async () => {
@@ -142,6 +190,26 @@ for (const target of targets()) {
       const staff = await loginAs(s, 'township', town)
       const mine = (await readBack((await download(staff, 'households.csv')).path)).get(sample.code)!
       expect(mine.householder).toBe(sample.householder)
+    })
+
+    it('exports problem reports with their type in words, level and times; a duty-phone caller masked for a planner', async () => {
+      const staff = await loginAs(s, 'township', town)
+      const [g] = await s.db.sql`SELECT g.code, g.name, ST_X(ST_PointOnSurface(g.geom)) AS lng, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+                                 FROM grids g WHERE g.kind = 'basic' AND g.code LIKE ${town.slice(0, 9) + '%'} ORDER BY g.code LIMIT 1`
+      const r = await staff.send('POST', '/api/reports', { lng: g.lng, lat: g.lat, type: 'road_cut', urgency: 'urgent', note: '桥面被冲毁', caller: { name: '李四', phone: '13812345678' } })
+      expect(r.status).toBe(201)
+      const { id } = (await r.json()) as { id: number }
+      const [{ n }] = await s.db.sql`SELECT count(*)::int AS n FROM reports WHERE grid_code LIKE ${town.slice(0, 9) + '%'}`
+      for (const [who, name, phone] of [[commander, '李四', '13812345678'], [planner, maskName('李四'), maskPhone('13812345678')]] as const) {
+        const gj = JSON.parse((await download(who, 'reports.geojson')).bytes.toString('utf8'))
+        expect(gj.features.length).toBe(n)
+        const got = gj.features.find((f: { properties: { id: number } }) => f.properties.id === id).properties
+        expect(got).toMatchObject({ type: 'road_cut', type_name: '道路/桥梁中断', urgency: 'urgent', state: 'reported', grid_code: g.code,
+          grid_name: g.name, note: '桥面被冲毁', caller_name: name, caller_phone: phone, overdue: false, acknowledged_at: null })
+        expect(gj.features.find((f: { properties: { id: number } }) => f.properties.id === id).geometry.type).toBe('Point')
+      }
+      const gpkg = await download(planner, 'reports.gpkg')
+      expect(featureCount(await ogrinfo(['-ro', '-so', gpkg.path, 'reports']))).toBe(n)
     })
 
     it('neutralises formulas in CSV and XLSX (text kept, numbers still numbers), keeps codes as text, writes times in Beijing time', async () => {

@@ -1,12 +1,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Sql } from '../../api/db/connect.ts'
-import { checkCover } from '../../api/grid-editor/check.ts'
+import type { Sql } from '../../db/connect.ts'
+import { checkCover } from '../../api/grid-editor/cover-problems.ts'
 import type { Cover, CoverGrid, Geo } from '../../api/grid-editor/cover.ts'
 import { areal, operation } from '../../api/grid-editor/input.ts'
 import { apply } from '../../api/grid-editor/preview.ts'
-import { HttpError } from '../../api/errors.ts'
+import { HttpError } from '../../core/errors.ts'
 import { client, targets } from '../helpers/targets.ts'
 
 /**

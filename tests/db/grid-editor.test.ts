@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restoreSeedCovers } from '../helpers/grid-covers.ts'
-import type { Sql } from '../../api/db/connect.ts'
+import type { Sql } from '../../db/connect.ts'
 import { expectInvariants } from '../helpers/cover-invariants.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { TileCache } from '../../tiles/cache.ts'
@@ -337,6 +337,8 @@ for (const target of targets()) {
       const list = await (await townA.get(`${base()}/versions`)).json()
       expect(list.versions.length).toBeGreaterThanOrEqual(6)
       expect(list.versions[0]).toMatchObject({ actor: expect.any(String), operation: { op: expect.any(String) } })
+      // Who saved, by name (the history shows it; the login name is not for reading).
+      expect(list.versions.find((v: { actor: string }) => v.actor === townA.username)?.actor_name).toBe('测试乡镇干部')
       const original = await sql`SELECT code, ST_Area(geom) AS a FROM grids WHERE false`
       const [v1] = await sql`SELECT before FROM grid_cover_versions WHERE village_id = ${village.id} AND version = 1`
       const c = await cover()

@@ -8,7 +8,7 @@ import { loginAs, TEST_PASSWORD, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
 
 const CITY = '530600000000'
-const COLLECTIONS = ['grids', 'households', 'hazard_sites', 'shelters', 'routes', 'admin_units']
+const COLLECTIONS = ['grids', 'households', 'hazard_sites', 'shelters', 'routes', 'admin_units', 'reports']
 const basic = (user: string, password = TEST_PASSWORD) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` })
 
 const haveGdal = gdalAvailable('OGC API suite')
@@ -177,6 +177,55 @@ for (const target of targets()) {
       expect(b.properties.householder).toBe(maskName(outside.householder))
     })
 
+    it('serves features in CGCS2000 (EPSG:4490), EPSG:4326 and Web Mercator on request, and takes a box in each (Part 2)', async () => {
+      const conf = await (await get('/ogc/conformance', planner)).json()
+      expect(conf.conformsTo).toContain('http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs')
+      const col = await (await get('/ogc/collections/shelters', planner)).json()
+      expect(col.crs).toEqual(expect.arrayContaining(['http://www.opengis.net/def/crs/EPSG/0/4490', 'http://www.opengis.net/def/crs/EPSG/0/3857']))
+      expect(col.storageCrs).toBe('http://www.opengis.net/def/crs/OGC/1.3/CRS84')
+      type Page = { features: { id: number; geometry: { coordinates: number[] } }[]; links: { rel: string; href: string }[] }
+      const page = async (q: string, want = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84') => {
+        const r = await get(`/ogc/collections/shelters/items?limit=50&${q}`, planner)
+        expect(r.status, q).toBe(200)
+        expect(r.headers.get('content-crs'), q).toBe(`<${want}>`)
+        return (await r.json()) as Page
+      }
+      const lonLat = await page('')
+      const cgcs = await page('crs=http://www.opengis.net/def/crs/EPSG/0/4490', 'http://www.opengis.net/def/crs/EPSG/0/4490')
+      const merc = await page('crs=EPSG:3857', 'http://www.opengis.net/def/crs/EPSG/0/3857')
+      expect(cgcs.features.map((f) => f.id)).toEqual(lonLat.features.map((f) => f.id))
+      const [x, y] = lonLat.features[0].geometry.coordinates
+      expect(cgcs.features[0].geometry.coordinates).toEqual([y, x])
+      // The same point from PostGIS's own transform, to the centimetre.
+      const [m] = await s.db.sql`SELECT ST_X(ST_Transform(ST_SetSRID(ST_MakePoint(${x}, ${y}), 4326), 3857)) AS x, ST_Y(ST_Transform(ST_SetSRID(ST_MakePoint(${x}, ${y}), 4326), 3857)) AS y`
+      expect(merc.features[0].geometry.coordinates[0]).toBeCloseTo(m.x as number, 1)
+      expect(merc.features[0].geometry.coordinates[1]).toBeCloseTo(m.y as number, 1)
+      expect(cgcs.links.find((l) => l.rel === 'self')!.href).toContain('crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F4490')
+      // A box round the first shelter in each CRS selects the same shelters.
+      const d = 0.02
+      const ids = async (q: string) => (await page(q)).features.map((f) => f.id).sort((a, b) => a - b)
+      const plain = await ids(`bbox=${x - d},${y - d},${x + d},${y + d}`)
+      expect(plain).toContain(lonLat.features[0].id)
+      expect(await ids(`bbox=${y - d},${x - d},${y + d},${x + d}&bbox-crs=EPSG:4490`)).toEqual(plain)
+      const [lo] = await s.db.sql`SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n FROM
+        (SELECT ST_Transform(ST_MakeEnvelope(${x - d}, ${y - d}, ${x + d}, ${y + d}, 4326), 3857) AS b) q`
+      expect(await ids(`bbox=${lo.w},${lo.s},${lo.e},${lo.n}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857`)).toEqual(plain)
+      const one = await get(`/ogc/collections/shelters/items/${lonLat.features[0].id}?crs=EPSG:4490`, planner)
+      expect(one.headers.get('content-crs')).toBe('<http://www.opengis.net/def/crs/EPSG/0/4490>')
+      expect((await one.json()).geometry.coordinates).toEqual([y, x])
+    })
+
+    it('caps a limit above the maximum instead of refusing it (OGC API – Features Part 1, /req/core/fc-limit-response-1)', async () => {
+      for (const limit of ['10001', '2000000000']) {
+        const r = await get(`/ogc/collections/hazard_sites/items?limit=${limit}`, planner)
+        expect(r.status, limit).toBe(200)
+        const page = await r.json()
+        expect(page.numberReturned).toBe(Math.min(page.numberMatched, 10000))
+        expect(page.links.find((x: { rel: string }) => x.rel === 'self').href).toContain('limit=10000')
+      }
+      expect((await get('/ogc/collections/hazard_sites/items?limit=20000000000', planner)).status).toBe(400)
+    })
+
     it('answers bad parameters, paths and types with 400/404/405/406 and a bilingual message', async () => {
       const cases: [string, number, string][] = [
         ['/ogc/collections/households/items?bbox=1,2,3', 400, 'bad_parameter'],
@@ -186,7 +235,6 @@ for (const target of targets()) {
         ['/ogc/collections/households/items?bbox=1,-91,2,0', 400, 'bad_parameter'],
         ['/ogc/collections/households/items?bbox=1,2,3,4,5', 400, 'bad_parameter'],
         ['/ogc/collections/households/items?limit=0', 400, 'bad_parameter'],
-        ['/ogc/collections/households/items?limit=10001', 400, 'bad_parameter'],
         ['/ogc/collections/households/items?limit=abc', 400, 'bad_parameter'],
         ['/ogc/collections/households/items?limit=1.5', 400, 'bad_parameter'],
         ['/ogc/collections/households/items?limit=', 400, 'bad_parameter'],
@@ -195,7 +243,9 @@ for (const target of targets()) {
         ['/ogc/collections/households/items?datetime=yesterday', 400, 'bad_parameter'],
         ['/ogc/collections/households/items?datetime=../..', 400, 'bad_parameter'],
         ['/ogc/collections/households/items?householder=张', 400, 'unknown_parameter'],
-        ['/ogc/collections/households/items?bbox-crs=x', 400, 'unknown_parameter'],
+        ['/ogc/collections/households/items?bbox-crs=x', 400, 'bad_parameter'],
+        ['/ogc/collections/households/items?crs=EPSG:4214', 400, 'bad_parameter'],
+        ['/ogc/collections/households/items?bbox=27.1,103.5,27.6,104&bbox-crs=EPSG:4326&bbox-crs=EPSG:4490', 400, 'bad_parameter'],
         ['/ogc/collections?limit=5', 400, 'unknown_parameter'],
         ['/ogc/collections/households/items?f=html', 400, 'bad_format'],
         ['/ogc/conformance?f=xml', 400, 'bad_format'],

@@ -3,8 +3,10 @@ import { PbfReader } from 'pbf'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tilesCovering } from '../../tiles/tile-math.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
-import { signalColour, type RainConfig } from '../../api/rain/config.ts'
+import { type RainConfig } from '../../api/rain/config.ts'
+import { signalColour } from '../../core/rules/rain-signal.ts'
 import { buildStorm, timeline, type Storm } from '../../data/storms/build.ts'
+import { testClock } from '../helpers/clock.ts'
 import { resetRain } from '../helpers/rain.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
@@ -19,15 +21,18 @@ for (const target of targets()) {
     /** The rules, the checklist templates and the stations are the city's. */
     let cityCommander: Client
     let viewer: Client
+    // The storm is July's: the server's "now" is half an hour after its last reading, at any hour the suite runs.
+    const clock = testClock()
     const counts = async () => (await s.db.sql`
       SELECT (SELECT count(*) FROM rain_readings)::int AS readings, (SELECT count(*) FROM rain_forecasts)::int AS forecasts,
              (SELECT count(*) FROM rain_warnings)::int AS warnings, (SELECT count(*) FROM tasks)::int AS tasks,
              (SELECT coalesce(sum(mm), 0)::float8 FROM rain_readings) AS mm`)[0]
 
     beforeAll(async () => {
-      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true })
+      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true, clock, sweepEveryMs: 3600_000 })
       await resetRain(s.db.sql)
       storm = await buildStorm(s.db.sql, { county: COUNTY, seed: 5, spacingKm: 5 })
+      clock.set(Date.parse(storm.hours.at(-1)!.hour) + 90 * 60_000)
       commander = await loginAs(s, 'commander', COUNTY + '000000')
       cityCommander = await loginAs(s, 'commander', '530600000000')
       viewer = await loginAs(s, 'viewer', COUNTY + '000000')
@@ -90,7 +95,7 @@ for (const target of targets()) {
       const cases: [string, string][] = [
         ['phase=during', `phase = 'during'`],
         ['phase=before&kind=household', `phase = 'before' AND target_kind = 'household'`],
-        ['overdue=true', `status <> 'done' AND due_at < now()`],
+        ['overdue=true', `status IN ('not_started', 'in_progress') AND due_at < '${clock().toISOString()}'`],
         ['status=not_started', `status = 'not_started'`],
       ]
       for (const [q, where] of cases) {
@@ -145,7 +150,7 @@ for (const target of targets()) {
         const body = await r.json()
         const want = await s.db.sql`
           SELECT left(unit_code, ${digits}) AS child, count(*)::int AS total, count(*) FILTER (WHERE status = 'done')::int AS done,
-                 count(*) FILTER (WHERE status <> 'done' AND due_at < now())::int AS overdue,
+                 count(*) FILTER (WHERE status IN ('not_started', 'in_progress') AND due_at < ${clock().toISOString()}::timestamptz)::int AS overdue,
                  count(*) FILTER (WHERE status = 'not_started')::int AS "notStarted"
           FROM tasks WHERE unit_code LIKE ${code.slice(0, digits === 9 ? 6 : 9) + '%'} GROUP BY 1 ORDER BY 1`
         expect(body.children.map((c: Record<string, unknown>) => ({ child: String(c.code).slice(0, digits), total: c.total, done: c.done, overdue: c.overdue, notStarted: c.notStarted })))
@@ -209,8 +214,11 @@ for (const target of targets()) {
       const body = await r.json()
       const [n] = await s.db.sql`SELECT count(*)::int AS n FROM rain_state WHERE kind = 'grid' AND unit_code LIKE ${COUNTY + '%'}`
       expect(body.units.length).toBe(n.n)
+      // "As of" the end of the latest reading hour, and current half an hour later.
       const [{ latest }] = await s.db.sql`SELECT max(hour) AS latest FROM rain_readings`
-      expect(body.asOf).toBe((latest as Date).toISOString())
+      clock.set((latest as Date).getTime() + 90 * 60_000)
+      const again = await (await commander.get(`/api/rain/state?unit=${COUNTY}000000&kind=grid`)).json()
+      expect(again).toMatchObject({ asOf: new Date((latest as Date).getTime() + 3600_000).toISOString(), current: true, ageMinutes: 30 })
       expect((await commander.get('/api/rain/state?unit=12')).status).toBe(400)
     })
     it('serves rain tiles that follow each rain update', async () => {

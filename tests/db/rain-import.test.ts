@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { projectRoot } from '../../api/config.ts'
+import { projectRoot } from '../../core/config.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { buildStorm, timeline, type Storm } from '../../data/storms/build.ts'
 import { ingestStations } from '../../api/rain/ingest.ts'
@@ -163,7 +163,7 @@ for (const target of targets()) {
     // rain:replay shares the way in (scripts/lib/rain-sink.ts): a whole storm file, as fast as it goes.
     it('npm run rain:replay plays a storm file to the end through the same way in', async () => {
       await resetRain(s.db.sql)
-      // The gauges are there, as the first start puts them (data/storms/history.ts): the county re-sends them unchanged.
+      // The gauges are there, as the first start puts them (api/demo/storm.ts): the county re-sends them unchanged.
       await ingestStations(s.db.sql, testActor, storm.stations.map((values, i) => ({ row: i + 1, values })))
       const file = write('storm.json', JSON.stringify(storm))
       const r = await script('scripts/rain-replay.ts', ['--file', file, '--speed', '0'])

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { scopePrefix } from '../../api/auth/policy.ts'
-import type { Sql } from '../../api/db/connect.ts'
-import { HttpError } from '../../api/errors.ts'
-import { loadConfig, signalColour, type RainConfig } from '../../api/rain/config.ts'
+import { duringRain, pastCritical } from '../../core/rules/checks.ts'
+import { householdCalled, ladder1262, ladderCall } from '../../core/rules/ladder.ts'
+import type { RiskLevel } from '../../core/rules/risk.ts'
+import { scopePrefix } from '../../core/units.ts'
+import type { Sql } from '../../db/connect.ts'
+import { HttpError } from '../../core/errors.ts'
+import { loadConfig, type RainConfig } from '../../api/rain/config.ts'
+import { signalColour } from '../../core/rules/rain-signal.ts'
 import { ingestForecasts, ingestReadings, ingestStations, ingestWarnings } from '../../api/rain/ingest.ts'
 import postgres from 'postgres'
 import { buildStorm, timeline, type Storm } from '../../data/storms/build.ts'
@@ -21,36 +25,32 @@ async function taskKeys(sql: Sql, phase: string) {
 }
 
 /**
- * The before-rain targets the 1262 ladder calls for, worked out here from
- * the forecasts and the config (code prefixes in TypeScript, the night rule
- * by clock arithmetic), not by the engine's SQL.
+ * The before-rain checks the 1262 ladder calls for, worked out here from the
+ * forecasts and the config by the pure rule (core/rules/ladder.ts: step,
+ * area, households, due time) and code prefixes in TypeScript, not by the
+ * engine's SQL: each target once, due at the earliest its calls ask.
  */
 async function expectedBefore(sql: Sql, cfg: RainConfig) {
-  const out = new Set<string>()
-  const forecasts = await sql<{ area_code: string; lead_hours: number; mm: string; period_start: Date }[]>`SELECT * FROM rain_forecasts`
+  const due = new Map<string, number>()
+  const call = (k: string, at: Date) => due.set(k, Math.min(due.get(k) ?? Infinity, at.getTime()))
+  const forecasts = await sql<{ area_code: string; lead_hours: number; mm: string; period_start: Date; issued_at: Date }[]>`SELECT * FROM rain_forecasts`
   const sites = await sql<{ id: number; admin_code: string }[]>`SELECT id, admin_code FROM hazard_sites WHERE status = 'active'`
   const grids = await sql<{ id: number; code: string }[]>`SELECT id, code FROM grids WHERE kind = 'basic'`
-  const hh = await sql<{ id: number; code: string; red: boolean; vulnerable: number }[]>`
-    SELECT id, code, risk_level = 'red' AS red, vulnerable FROM households`
+  const hh = await sql<{ id: number; code: string; risk_level: RiskLevel; vulnerable: number }[]>`SELECT id, code, risk_level, vulnerable FROM households`
   for (const f of forecasts) {
-    const step = cfg.ladder.steps.find((s) => s.lead === f.lead_hours)
-    if (!step || Number(f.mm) < cfg.ladder.heavyRainMm) continue
-    const prefix = scopePrefix(f.area_code)
-    if (step.targets.includes('hazard_site')) for (const s of sites) if (s.admin_code.startsWith(prefix)) out.add(key('hazard_site', s.id))
-    if (step.targets.includes('grid')) for (const g of grids) if (g.code.startsWith(prefix)) out.add(key('grid', g.id))
-    const localHour = (f.period_start.getUTCHours() + 8) % 24 // Asia/Shanghai has no DST
-    const { fromHour, toHour } = cfg.ladder.night
-    const night = fromHour > toHour ? localHour >= fromHour || localHour < toHour : localHour >= fromHour && localHour < toHour
-    const set = step.households && night ? (cfg.ladder.night.households ?? step.households) : step.households
-    if (set) for (const h of hh) if (h.code.startsWith(prefix) && (h.vulnerable > 0 || (set === 'everyone' && h.red))) out.add(key('household', h.id))
+    const c = ladderCall(cfg.ladder, { areaCode: f.area_code, leadHours: f.lead_hours, mm: Number(f.mm), issuedAt: f.issued_at, periodStart: f.period_start })
+    if (!c) continue
+    if (c.targets.includes('hazard_site')) for (const s of sites) if (s.admin_code.startsWith(c.prefix)) call(key('hazard_site', s.id), c.dueAt)
+    if (c.targets.includes('grid')) for (const g of grids) if (g.code.startsWith(c.prefix)) call(key('grid', g.id), c.dueAt)
+    for (const h of hh) if (h.code.startsWith(c.prefix) && householdCalled(c.households, { risk: h.risk_level, vulnerable: h.vulnerable })) call(key('household', h.id), c.dueAt)
   }
-  return out
+  return due
 }
 
 /**
  * The during-rain targets, from an independent route: interpolate each hour
- * first (the engine interpolates the sums), sum the windows here, colour
- * them with the TypeScript signal table, compare with critical rainfall.
+ * first (the engine interpolates the sums), sum the windows here, and apply
+ * the pure rules (core/rules: signalColour, pastCritical, duringRain).
  */
 async function expectedDuring(sql: Sql, cfg: RainConfig) {
   const { neighbours, radiusKm, power } = cfg.interpolation
@@ -73,7 +73,7 @@ async function expectedDuring(sql: Sql, cfg: RainConfig) {
     byUnit.set(k, [...(byUnit.get(k) ?? []), h])
   }
   const during = new Set<string>()
-  const pastCritical = new Set<number>()
+  const sitesPastCritical = new Set<number>()
   for (const [k, series] of byUnit) {
     for (let i = 0; i < series.length; i++) {
       const t = series[i].hour.getTime()
@@ -83,17 +83,17 @@ async function expectedDuring(sql: Sql, cfg: RainConfig) {
         sums[w] = Math.round(v * 10) / 10
       }
       const site = series[i].c1 !== null
-      const critical = site && (sums[1] >= Number(series[i].c1) || sums[24] >= Number(series[i].c24))
-      if (sums[1] < cfg.during.wetMm) continue // during rain means while it rains
-      if (signalColour(cfg.signals, sums) || critical) during.add(k)
-      if (critical) pastCritical.add(series[i].unit_id)
+      const critical = site && pastCritical({ h1: sums[1], h24: sums[24] }, { h1: Number(series[i].c1), h24: Number(series[i].c24) })
+      // The storm has no warnings; its readings are all current at their own hour.
+      if (duringRain({ current: true, rain1h: sums[1], signal: signalColour(cfg.signals, sums), warning: null, pastCritical: critical }, cfg.during.wetMm)) during.add(k)
+      if (critical) sitesPastCritical.add(series[i].unit_id)
     }
   }
   // Red and vulnerable households threatened by a site past its critical rainfall.
-  if (pastCritical.size) {
+  if (sitesPastCritical.size) {
     const hh = await sql<{ id: number }[]>`
       SELECT DISTINCT h.id FROM hazard_threats t JOIN households h ON h.id = t.household_id
-      WHERE t.hazard_id = ANY(${[...pastCritical]}::int[]) AND (h.risk_level = 'red' OR h.vulnerable > 0)`
+      WHERE t.hazard_id = ANY(${[...sitesPastCritical]}::int[]) AND (h.risk_level = 'red' OR h.vulnerable > 0)`
     for (const h of hh) during.add(key('household', h.id))
   }
   return during
@@ -115,14 +115,18 @@ for (const target of targets()) {
       await sql.end()
     })
 
+    it('starts with the 1262 ladder as core/rules/ladder.ts states it (the migration seeds the same)', () => {
+      expect(cfg.ladder).toEqual(ladder1262)
+    })
+
     it('a replayed storm opens before, during and after tasks exactly as the rules say', async () => {
       expect(storm.stations.length).toBeGreaterThan(5)
       await playStorm(sql, storm)
 
-      const before = await taskKeys(sql, 'before')
+      const before = await sql<{ target_kind: string; target_id: number; due_at: Date }[]>`SELECT target_kind, target_id, due_at FROM tasks WHERE phase = 'before'`
       const wantBefore = await expectedBefore(sql, cfg)
       expect(wantBefore.size).toBeGreaterThan(0)
-      expect([...before].sort()).toEqual([...wantBefore].sort())
+      expect(new Map(before.map((t) => [key(t.target_kind, t.target_id), t.due_at.getTime()]))).toEqual(wantBefore)
 
       const during = await taskKeys(sql, 'during')
       const wantDuring = await expectedDuring(sql, cfg)

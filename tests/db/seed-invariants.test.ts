@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Sql } from '../../api/db/connect.ts'
+import type { Sql } from '../../db/connect.ts'
 import { allocate } from '../../data/seed/allocate.ts'
 import { cityTotals, scales } from '../../data/seed/scales.ts'
 import { client, targets } from '../helpers/targets.ts'

@@ -1,7 +1,7 @@
 import { VectorTile } from '@mapbox/vector-tile'
 import { PbfReader } from 'pbf'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type Database } from '../../api/db/connect.ts'
+import { connect, type Database } from '../../db/connect.ts'
 import { tileLayers } from '../../tiles/registry.ts'
 import { detectEncoder, renderTile } from '../../tiles/service.ts'
 import { tilesCovering, type TileCoord } from '../../tiles/tile-math.ts'

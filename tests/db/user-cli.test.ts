@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { projectRoot } from '../../api/config.ts'
+import { projectRoot } from '../../core/config.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { THROTTLE } from '../../api/auth/throttle-rules.ts'
 import { fetchFrom, freshAddress } from '../helpers/from-address.ts'

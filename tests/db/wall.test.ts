@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { actOnReport } from '../../api/reports/act.ts'
+import { fileReport } from '../../api/reports/file.ts'
+import { loadRules } from '../../api/reports/rules.ts'
+import { escalateDue } from '../../api/reports/sweep.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
-import type { WallState } from '../../api/wall/state.ts'
+import type { SessionUser } from '../../api/auth/guard.ts'
+import { isOverdue, levels, openStates, urgencies, type Level, type State, type Urgency } from '../../core/rules/escalation.ts'
+import type { Role } from '../../core/policy.ts'
+import type { WallState } from '../../core/contracts/wall.ts'
 import type { Storm } from '../../data/storms/build.ts'
 import { clearStorms, recentStormHistory } from '../helpers/wall.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
@@ -30,7 +37,8 @@ for (const target of targets()) {
     }
 
     beforeAll(async () => {
-      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true })
+      // The report clock is driven by hand below (the server's own would raise the test's reports, dated hours ago, at once).
+      s = await startServer({ port: 0, databaseUrl: target.url, seedScale: false, quiet: true, reportSweepEveryMs: 3600_000 })
       commander = await loginAs(s, 'commander', UNIT)
       // While the storm's history is written, note what the live rain tables say after each hour.
       storm = await recentStormHistory(s.db.sql, COUNTY, async () => {
@@ -46,7 +54,10 @@ for (const target of targets()) {
       })
     })
     afterAll(async () => {
-      if (s) await clearStorms(s.db.sql)
+      if (s) {
+        await clearStorms(s.db.sql)
+        await s.db.sql`DELETE FROM reports`
+      }
       await s?.close()
     })
 
@@ -59,7 +70,8 @@ for (const target of targets()) {
         // Any moment within the hour after the reading hour ended (and not in the future: the last hour may have just ended).
         const at = new Date(Math.min(Date.parse(live.asOf) + 90 * 60_000, Date.now() - 1000)).toISOString()
         const w = await wall(commander, `unit=${UNIT}&at=${encodeURIComponent(at)}`)
-        expect(w.rainAsOf).toBe(live.asOf)
+        // Rain "as of" the end of the hour the live tables were evaluated at, and current then.
+        expect(w.rain).toMatchObject({ asOf: new Date(Date.parse(live.asOf) + 3600_000).toISOString(), current: true })
         expect(w.sites.top.map((x) => x.code).sort(), at).toEqual(live.sites)
         expect(w.sites.overCritical).toBe(live.sites.length)
         for (const c of ['blue', 'yellow', 'orange', 'red'] as const) expect(w.warnings.grids[c], `${at} ${c}`).toBe(live.grids[c] ?? 0)
@@ -184,6 +196,131 @@ for (const target of targets()) {
       expect((await wall(commander, `unit=${UNIT}&at=${encodeURIComponent(snaps.at(-1)!.at)}`)).transfer.households).toBe(hh.length)
     })
 
+    it('counts problem reports at any moment as their steps up to then left them: open by level and urgency, overdue, 办结率 and time to acknowledge per township', async () => {
+      const sql = s.db.sql
+      await sql`DELETE FROM reports`
+      const rules = await loadRules(sql)
+      const MIN = 60_000
+      const B = Math.floor(Date.now() / MIN) * MIN - 10 * 60 * MIN
+      const at = (m: number) => new Date(B + m * MIN)
+      // Two townships of the county, a grid in each, a point inside it.
+      const grids = await sql<{ code: string; lng: number; lat: number }[]>`
+        SELECT DISTINCT ON (left(code, 9)) code, ST_X(ST_PointOnSurface(geom)) AS lng, ST_Y(ST_PointOnSurface(geom)) AS lat
+        FROM grids WHERE kind = 'basic' AND code LIKE ${COUNTY + '%'} ORDER BY left(code, 9), code LIMIT 2`
+      expect(grids).toHaveLength(2)
+      const [ga, gb] = grids
+      const person = async (role: Role, unitCode: string): Promise<SessionUser> => {
+        const c = await loginAs(s, role, unitCode)
+        return { id: c.userId, username: c.username, displayName: '测试', role, unitCode, mustChangePassword: false }
+      }
+      const townCode = (g: { code: string }) => `${g.code.slice(0, 9)}000`
+      const [workerA, workerB, townA, townB, county, villageB] = await Promise.all([
+        person('grid_worker', ga.code), person('grid_worker', gb.code), person('township', townCode(ga)), person('township', townCode(gb)),
+        person('commander', UNIT), person('grid_worker', gb.code.slice(0, 12)),
+      ])
+      const file = async (u: SessionUser, g: typeof ga, type: string, urgency: Urgency, m: number) =>
+        (await fileReport(sql, u, { type, urgency, lng: g.lng, lat: g.lat, note: '' }, at(m))).id
+      const act = (u: SessionUser, id: number, action: 'acknowledge' | 'dispatch' | 'handled' | 'close' | 'merge', m: number, body: object = {}) =>
+        actOnReport(sql, u, id, action, body as never, at(m))
+      // Township A: r1 goes the whole way; r2 is not acknowledged in time and the clock takes it to the county; r5 waits.
+      // Township B: r3 is acknowledged and then not handled in time; r4 is a duplicate of it.
+      const r1 = await file(workerA, ga, 'geohazard', 'urgent', 0)
+      const r3 = await file(workerB, gb, 'road_cut', 'critical', 5)
+      const r2 = await file(workerA, ga, 'other', 'critical', 10)
+      await act(townB, r3, 'acknowledge', 12)
+      await act(townA, r1, 'acknowledge', 20)
+      expect((await escalateDue(sql, at(25))).escalated).toBe(1) // r2, 15 minutes unacknowledged
+      await act(townA, r1, 'dispatch', 30, { assignee: '镇应急分队', due: at(120).toISOString() })
+      await act(county, r2, 'acknowledge', 40)
+      const r4 = await file(workerB, gb, 'flash_flood', 'normal', 50)
+      await act(townA, r1, 'handled', 60, { note: '已设置警戒' })
+      await act(villageB, r4, 'merge', 70, { into: r3, reason: '同一处' })
+      await act(townA, r1, 'close', 90)
+      const r5 = await file(workerA, ga, 'house_danger', 'urgent', 100)
+      await escalateDue(sql, at(180)) // r3 not handled, r2 not handled at the county, r5 not acknowledged at the village
+      expect((await sql`SELECT count(*)::int AS n FROM report_steps WHERE report_id = ANY(${[r1, r2, r3, r4, r5]}::int[])`)[0].n).toBe(16)
+
+      // The same moment folded from the steps here, in plain code, with the pure rule.
+      const steps = await sql<{ id: number; urgency: Urgency; grid: string; action: string; toLevel: Level; toState: State; at: Date }[]>`
+        SELECT r.id, r.urgency, r.grid_code AS grid, s.action, s.to_level AS "toLevel", s.to_state AS "toState", s.at
+        FROM report_steps s JOIN reports r ON r.id = s.report_id WHERE r.grid_code LIKE ${COUNTY + '%'} ORDER BY s.at, s.id`
+      const fold = (T: number, since: number) => {
+        const reps = new Map<number, { urgency: Urgency; grid: string; state: State; level: Level; filed: number; levelSince: number; firstAck: number | null; ack: number | null }>()
+        for (const x of steps) {
+          const t = x.at.getTime()
+          if (t > T) continue
+          const r = reps.get(x.id) ?? { urgency: x.urgency, grid: x.grid, state: x.toState, level: x.toLevel, filed: t, levelSince: t, firstAck: null, ack: null }
+          Object.assign(r, { state: x.toState, level: x.toLevel })
+          if (x.action === 'escalate') r.levelSince = t
+          if (x.action === 'acknowledge') Object.assign(r, { ack: t, firstAck: r.firstAck ?? t })
+          reps.set(x.id, r)
+        }
+        const open = Object.fromEntries(levels.map((l) => [l, Object.fromEntries(urgencies.map((u) => [u, 0]))]))
+        const overdue = Object.fromEntries(levels.map((l) => [l, 0]))
+        const towns = new Map<string, { filed: number; closed: number; open: number; overdue: number; acks: number[] }>()
+        for (const r of reps.values()) {
+          const town = `${r.grid.slice(0, 9)}000`
+          const tw = towns.get(town) ?? { filed: 0, closed: 0, open: 0, overdue: 0, acks: [] }
+          towns.set(town, tw)
+          const acknowledgedAt = r.ack !== null && r.ack >= r.levelSince ? new Date(r.ack) : null
+          const late = isOverdue({ state: r.state, urgency: r.urgency, level: r.level, levelSince: new Date(r.levelSince), acknowledgedAt }, rules, new Date(T))
+          if (openStates.includes(r.state)) {
+            open[r.level][r.urgency]++
+            tw.open++
+          }
+          if (late) {
+            overdue[r.level]++
+            tw.overdue++
+          }
+          if (r.filed >= since && r.state !== 'merged') {
+            tw.filed++
+            if (r.state === 'closed') tw.closed++
+            if (r.firstAck !== null) tw.acks.push((r.firstAck - r.filed) / MIN)
+          }
+        }
+        const median = (xs: number[]) => {
+          if (!xs.length) return null
+          const v = [...xs].sort((a, b) => a - b)
+          return Math.round(10 * (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2)) / 10
+        }
+        return {
+          open, overdue,
+          townships: [...towns.entries()].filter(([, x]) => x.filed > 0 || x.open > 0).sort(([a], [b]) => a.localeCompare(b))
+            .map(([code, x]) => ({ code, filed: x.filed, closed: x.closed, open: x.open, overdue: x.overdue, ackMedianMinutes: median(x.acks) })),
+        }
+      }
+      const moments = [-1, 0, 11, 15, 24, 26, 45, 65, 95, 140, 179, 181, 200, null]
+      const seen: Record<string, WallState['reports']> = {}
+      for (const m of moments) {
+        const w = await wall(commander, m === null ? `unit=${UNIT}` : `unit=${UNIT}&at=${encodeURIComponent(at(m).toISOString())}`)
+        const expected = fold(Date.parse(w.at), Date.parse(w.reports.since))
+        expect(w.reports.open, `${m}`).toEqual(expected.open)
+        expect(w.reports.overdue, `${m}`).toEqual(expected.overdue)
+        expect(w.reports.openTotal).toBe(Object.values(expected.open).flatMap((x) => Object.values(x)).reduce((a, b) => a + b, 0))
+        expect(w.reports.overdueTotal).toBe(Object.values(expected.overdue).reduce((a, b) => a + b, 0))
+        expect(w.reports.townships.map(({ name: _, ...x }) => x), `${m}`).toEqual(expected.townships)
+        seen[String(m)] = w.reports
+      }
+      // What those moments were, said by hand.
+      const A = townCode(ga), Bt = townCode(gb)
+      expect(seen['-1'].openTotal).toBe(0)
+      expect(seen['15'].open.township).toEqual({ normal: 0, urgent: 1, critical: 2 })
+      expect(seen['26'].open.county.critical).toBe(1) // r2, raised by the clock at minute 25
+      expect(seen['26'].overdueTotal).toBe(0)
+      expect(seen['24'].overdue.township).toBe(0) // r2 due at 25
+      expect(seen['140'].overdue.township).toBe(1) // r3: acknowledged at 12, not handled within 2 h, the clock not yet run
+      expect(seen['140'].open.township.critical).toBe(1)
+      expect(seen['181'].open.county.critical).toBe(1) // r3 raised at 180; r2 to the city
+      expect(seen['181'].open.city.critical).toBe(1)
+      const live = seen['null']
+      if (Date.parse(live.since) <= B) {
+        expect(live.townships.find((x) => x.code === A)).toMatchObject({ filed: 3, closed: 1, ackMedianMinutes: 25 })
+        expect(live.townships.find((x) => x.code === Bt)).toMatchObject({ filed: 1, closed: 0, open: 1, ackMedianMinutes: 7 })
+        expect(seen['95'].townships.find((x) => x.code === A)).toMatchObject({ filed: 2, closed: 1, open: 1 })
+      }
+      expect(live.townships.find((x) => x.code === A)?.name).toMatch(/\p{Script=Han}/u)
+    })
+
     it('answers bad requests with a reason, never a 500', async () => {
       const township = (await s.db.sql<{ code: string }[]>`SELECT code FROM admin_units WHERE level = 'township' AND code LIKE ${COUNTY + '%'} ORDER BY code`)
       const local = await loginAs(s, 'township', township[0].code)
@@ -192,7 +329,7 @@ for (const target of targets()) {
         [commander, '/api/wall/state?at=2999-01-01T00:00:00Z', 400, /future/],
         [commander, '/api/wall/state?at=1999-12-31T23:00:00Z', 400, /after 2000/],
         [commander, '/api/wall/state?unit=5306', 400, /12-digit/],
-        [commander, '/api/wall/state?unit=530626999999', 404, /no such admin unit/],
+        [commander, '/api/wall/state?unit=530626999999', 404, /no admin unit 530626999999/],
         [commander, '/api/wall/state?colour=red', 400, /colour|Unrecognized/i],
         [commander, '/api/wall/state?unit=530602000000', 403, /outside your area/],
         [local, `/api/wall/state?unit=${township[1].code}`, 403, /outside your area/],

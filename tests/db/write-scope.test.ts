@@ -7,6 +7,7 @@
  * test, so the check cannot be forgotten quietly. City-wide settings (rain
  * rules, checklist templates, rain stations) belong to city-level accounts.
  */
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { resetRain } from '../helpers/rain.ts'
@@ -27,6 +28,9 @@ const writeRoutes: Record<string, string> = {
   'POST /api/auth/logout': 'own',
   'POST /api/auth/password': 'own',
   'DELETE /api/auth/throttles/:id': 'admin only (a throttle has no place: a name or an address; tests/db/auth.test.ts)',
+  'POST /api/tokens': 'own',
+  // One's own token; an admin's revoke of another's is held to the account's place (404 outside: tests/db/tokens.test.ts).
+  'DELETE /api/tokens/:id': 'own',
   'POST /api/users': 'the new account\'s place',
   'PATCH /api/users/:id': 'the account\'s place, now and after',
   'PATCH /api/households/:id': 'the household\'s grid',
@@ -51,9 +55,18 @@ const writeRoutes: Record<string, string> = {
   'PATCH /api/evacuation/orders/:id/households/:hid': 'the household\'s grid',
   'POST /api/evacuation/orders/:id/bulk': 'the grid',
   'POST /api/evacuation/orders/:id/close': 'the order\'s unit',
+  'POST /api/reports': 'the grid holding the point',
+  'POST /api/reports/import': 'the grid holding each row\'s point (one row outside: 400 naming it, nothing filed)',
+  'POST /api/reports/:id/:action': 'the report\'s grid (out of the area it does not exist: 404); then the level owning it',
+  'POST /api/reports/:id/propose-site': 'the report\'s grid (out of the area it does not exist: 404)',
+  'POST /api/reports/:id/confirm-site': 'the report\'s grid (404 outside); then a county or city scope',
+  'POST /api/reports/:id/transfer': 'the report\'s grid (404 outside); the order holds that grid\'s households',
+  'PUT /api/reports/rules': 'city level (the time limits are every county\'s)',
+  'POST /api/field/sync': 'each action\'s target: the task\'s, the household\'s grid (the same functions as the routes above)',
 }
 /** Handlers for every method: middleware, the OGC API (read-only, 405 to writes) and the /api 404. */
-const allMethodPaths = new Set(['/*', '/api/*', '/tiles/*', '/ogc/*', '/ogc'])
+// '/api/export/*': the CORS headers of cross-origin reads and their preflight (api/edge/cors.ts), no write.
+const allMethodPaths = new Set(['/*', '/api/*', '/tiles/*', '/ogc/*', '/ogc', '/api/export/*'])
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 
@@ -80,7 +93,8 @@ for (const target of targets()) {
              (SELECT count(*)::int FROM task_item_log) AS ticks, (SELECT coalesce(sum(version), 0)::int FROM tasks) AS tasks,
              (SELECT sum(version)::int FROM rain_config) AS config, (SELECT sum(version)::int FROM checklist_templates) AS checklists,
              (SELECT count(*)::int FROM users) AS users, (SELECT sum(version)::int FROM users) AS user_versions,
-             (SELECT count(*)::int FROM grid_cover_versions) AS covers`)[0]
+             (SELECT count(*)::int FROM grid_cover_versions) AS covers,
+             (SELECT count(*)::int FROM reports) AS reports, (SELECT count(*)::int FROM report_steps) AS report_steps`)[0]
 
     /** Runs `attempt`, expects the refusal (default 403 forbidden_scope, in Chinese and English) and that nothing was written. */
     async function refused(name: string, attempt: () => Promise<Response>, want: { status?: number; code?: string; en?: RegExp } = {}) {
@@ -146,6 +160,12 @@ for (const target of targets()) {
       if (orderB) await s.db.sql`DELETE FROM evac_orders WHERE id = ${orderB.id}`
       if (s) await resetRain(s.db.sql)
       if (s) await s.db.sql`DELETE FROM admin_units WHERE code = ${OTHER_COUNTY_TOWNSHIP}`
+      // The site the confirm-site probe proposed in B, and its report's link to it.
+      if (s) {
+        const sites = (await s.db.sql<{ id: number }[]>`SELECT id FROM hazard_sites WHERE proposed_from IS NOT NULL AND admin_code LIKE ${B.slice(0, 9) + '%'}`).map((x) => x.id)
+        await s.db.sql`UPDATE reports SET hazard_site_id = NULL WHERE hazard_site_id = ANY(${sites}::int[])`
+        await s.db.sql`DELETE FROM hazard_sites WHERE id = ANY(${sites}::int[])`
+      }
       await s?.close()
     })
 
@@ -211,6 +231,51 @@ for (const target of targets()) {
           townA.send('POST', `/api/evacuation/orders/${orderB.id}/bulk`, { grid: gB.code, from: 'not_notified', status: 'notified' })),
         'POST /api/evacuation/orders/:id/close': () => refused('close B\'s order', () =>
           townA.send('POST', `/api/evacuation/orders/${orderB.id}/close`, { version: orderB.version })),
+        'POST /api/reports': () => refused('a report placed in B', () =>
+          townA.send('POST', '/api/reports', { type: 'other', urgency: 'normal', lng: gB.lon, lat: gB.lat })),
+        'POST /api/reports/import': () => refused('a call log with a report placed in B', () =>
+          townA.send('POST', '/api/reports/import', { file: b64(`类型,紧急程度,经度,纬度\n其他,一般,${gB.lon},${gB.lat}\n`), dryRun: false }),
+        { status: 400, code: 'bad_rows' }),
+        'POST /api/reports/:id/:action': async () => {
+          const r = await townB.send('POST', '/api/reports', { type: 'road_cut', urgency: 'critical', lng: gB.lon, lat: gB.lat })
+          expect(r.status, await r.clone().text()).toBe(201)
+          const { id } = await r.json()
+          await refused('acknowledge B\'s report', () => townA.send('POST', `/api/reports/${id}/acknowledge`, {}), { status: 404, code: 'not_found' })
+        },
+        // What a report starts (tests/db/report-links.test.ts): a report of B does not exist for A.
+        'POST /api/reports/:id/propose-site': async () => {
+          const r = await townB.send('POST', '/api/reports', { type: 'geohazard', urgency: 'urgent', lng: gB.lon, lat: gB.lat, note: '裂缝' })
+          expect(r.status, await r.clone().text()).toBe(201)
+          const { id } = await r.json()
+          await refused('propose a site from B\'s report', () => townA.send('POST', `/api/reports/${id}/propose-site`, { type: '地裂缝' }), { status: 404, code: 'not_found' })
+        },
+        'POST /api/reports/:id/confirm-site': async () => {
+          const r = await townB.send('POST', '/api/reports', { type: 'geohazard', urgency: 'urgent', lng: gB.lon, lat: gB.lat, note: '滑坡' })
+          const { id } = await r.json()
+          const p = await townB.send('POST', `/api/reports/${id}/propose-site`, { type: '滑坡' })
+          expect(p.status, await p.clone().text()).toBe(201)
+          await refused('confirm B\'s site from township A', () => townA.send('POST', `/api/reports/${id}/confirm-site`, {}), { status: 404, code: 'not_found' })
+        },
+        'POST /api/reports/:id/transfer': async () => {
+          const r = await townB.send('POST', '/api/reports', { type: 'house_danger', urgency: 'urgent', lng: gB.lon, lat: gB.lat })
+          const { id } = await r.json()
+          await refused('a transfer from B\'s report', () => townA.send('POST', `/api/reports/${id}/transfer`, {}), { status: 404, code: 'not_found' })
+        },
+        'PUT /api/reports/rules': () => refused('a county changes the city\'s time limits', () =>
+          countyCmd.send('PUT', '/api/reports/rules', { version: 1, ackMinutes: { normal: 60, urgent: 30, critical: 10 }, handleMinutes: { normal: 600, urgent: 300, critical: 100 } })),
+        // The outbox answers per action: each one of B is refused, and nothing is written.
+        'POST /api/field/sync': async () => {
+          const before = await written()
+          const now = new Date().toISOString()
+          const r = await townA.send('POST', '/api/field/sync', { actions: [
+            { id: randomUUID(), at: now, kind: 'visit', household: hB },
+            { id: randomUUID(), at: now, kind: 'task.item', task: taskB.id, item: 1, done: true },
+            { id: randomUUID(), at: now, kind: 'evac.status', order: orderB.id, household: hB, from: 'not_notified', status: 'notified' },
+          ] })
+          expect(r.status, 'field sync').toBe(200)
+          for (const x of (await r.json()).results) expect(x, 'field sync').toMatchObject({ outcome: 'rejected', status: 403, error: { code: 'forbidden_scope' } })
+          expect(await written(), 'field sync').toEqual(before)
+        },
       }
       const scoped = Object.entries(writeRoutes).filter(([, rule]) => rule !== 'own' && !rule.startsWith('admin only')).map(([route]) => route)
       expect(Object.keys(probes).sort()).toEqual(scoped.sort())

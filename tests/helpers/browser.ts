@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { projectRoot } from '../../api/config.ts'
+import { projectRoot } from '../../core/config.ts'
 
 export const artifactsDir = path.join(projectRoot, 'tests', 'artifacts')
 

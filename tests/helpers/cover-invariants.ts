@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import type { Sql } from '../../api/db/connect.ts'
+import type { Sql } from '../../db/connect.ts'
 
 // How far (degrees, ~0.2 mm) a child may stand out of its parent: each fixed-precision overlay
 // (1e-9° grid, gw_settle_cover) moves a vertex by up to 0.7e-9°, and a grid and its micro-grids are

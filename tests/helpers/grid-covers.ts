@@ -1,5 +1,5 @@
-import type { Sql } from '../../api/db/connect.ts'
-import { writeTx } from '../../api/db/write.ts'
+import type { Sql } from '../../db/connect.ts'
+import { writeTx } from '../../db/write.ts'
 import { findVillage, loadCover } from '../../api/grid-editor/cover.ts'
 import { describe } from '../../api/grid-editor/preview.ts'
 import { storedCover, writeCover } from '../../api/grid-editor/save.ts'

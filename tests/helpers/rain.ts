@@ -1,4 +1,4 @@
-import type { Sql } from '../../api/db/connect.ts'
+import type { Sql } from '../../db/connect.ts'
 import { ingestForecasts, ingestReadings, ingestStations, scriptActor } from '../../api/rain/ingest.ts'
 import { timeline, type Storm } from '../../data/storms/build.ts'
 

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { cliActor, createAccount } from '../../api/auth/accounts.ts'
-import type { Role } from '../../api/auth/policy.ts'
+import type { Role } from '../../core/policy.ts'
 import { SESSION_COOKIE } from '../../api/auth/sessions.ts'
 import type { RunningServer } from '../../api/server.ts'
 import { fetchFrom } from './from-address.ts'
+import { roleWords } from '../../core/words.ts'
 
 export const TEST_PASSWORD = 'Test-password-2026'
 
@@ -30,7 +31,9 @@ export interface From {
 /** Creates an account with a fresh name and logs it in over HTTP. */
 export async function loginAs(s: RunningServer, role: Role, unitCode: string, opts: From = {}): Promise<Client> {
   const username = `t${role.replace('_', '')}${randomBytes(4).toString('hex')}`
-  const acc = await createAccount(s.db.sql, { username, displayName: `测试${role}`, role, unitCode, password: TEST_PASSWORD }, cliActor('test'))
+  // A person's name, in Chinese as on a real roster: the suites share a database, and the accounts screen of another
+  // suite lists every account (tests/browser/words-and-contrast.test.ts finds Latin letters on screen).
+  const acc = await createAccount(s.db.sql, { username, displayName: `测试${roleWords[role].zh}`, role, unitCode, password: TEST_PASSWORD }, cliActor('test'))
   return login(s, username, TEST_PASSWORD, acc.id as number, opts)
 }
 

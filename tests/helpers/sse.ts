@@ -10,6 +10,8 @@ export interface SseStream {
   /** Resolves with the first message (from the start of the stream) that `match` accepts. */
   waitFor(match: (m: SseMessage) => boolean, timeoutMs?: number): Promise<SseMessage>
   status: number
+  /** The answer's headers (a proxy in front may add its own). */
+  headers: Headers
   close(): void
 }
 
@@ -21,6 +23,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
   const stream: SseStream = {
     messages,
     status: r.status,
+    headers: r.headers,
     close: () => abort.abort(),
     waitFor(match, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {

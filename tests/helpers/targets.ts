@@ -1,6 +1,6 @@
 import postgres from 'postgres'
 import { inject } from 'vitest'
-import type { Sql } from '../../api/db/connect.ts'
+import type { Sql } from '../../db/connect.ts'
 
 export interface Target {
   name: 'embedded' | 'postgis'

@@ -1,6 +1,6 @@
-import type { Sql } from '../../api/db/connect.ts'
+import type { Sql } from '../../db/connect.ts'
 import { buildStorm, type Storm } from '../../data/storms/build.ts'
-import { shifted, writeStormHistory } from '../../data/storms/history.ts'
+import { shifted, writeStormHistory } from '../../api/demo/storm.ts'
 import { resetRain } from './rain.ts'
 
 const DAY = 86400_000

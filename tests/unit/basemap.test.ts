@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { basemapFromEnv } from '../../api/basemap.ts'
+import { basemapFromEnv } from '../../core/basemap.ts'
 
 describe('basemap setting', () => {
   it('is offline when nothing is set', () => {

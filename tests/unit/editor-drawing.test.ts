@@ -4,7 +4,7 @@
  * point exactly on an edge, within the pixel radius; nothing when too far).
  */
 import { describe, expect, it } from 'vitest'
-import { DrawHistory } from '../../web/src/editor/history.ts'
+import { DrawHistory } from '../../web/src/editor/undo.ts'
 import { snapTarget } from '../../web/src/editor/snap.ts'
 import type { Cover } from '../../web/src/editor/types.ts'
 

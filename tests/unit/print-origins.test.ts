@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { basemapFromEnv } from '../../api/basemap.ts'
+import { basemapFromEnv } from '../../core/basemap.ts'
 import { basemapOrigins, walledArgs } from '../../api/print/origins.ts'
 
 describe('where a print render may load from', () => {

@@ -1,10 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { signalColour } from '../../api/rain/config.ts'
 import { parseCsv } from '../../api/rain/csv.ts'
 import { isError, parseMm, parseTime } from '../../api/rain/validate.ts'
-import { HttpError } from '../../api/errors.ts'
+import { HttpError } from '../../core/errors.ts'
 import { timeline, type Storm } from '../../data/storms/build.ts'
 
 describe('rain input checks', () => {
@@ -37,14 +36,13 @@ describe('rain input checks', () => {
     expect(parseCsv('station,hour,mm\nR1,x', ['station', 'hour', 'mm'])[0].values.__columns).toBe('2')
   })
 
-  it('colours by the highest signal whose window sum reaches its threshold', () => {
-    const cfg = { blue: { mm: 50, hours: 12 }, yellow: { mm: 50, hours: 6 }, orange: { mm: 50, hours: 3 }, red: { mm: 100, hours: 3 } } as const
-    const s = (a: number, b: number, c: number, d: number) => ({ 1: a, 3: b, 6: c, 12: d, 24: d })
-    expect(signalColour(cfg, s(0, 0, 0, 49.9))).toBeNull()
-    expect(signalColour(cfg, s(0, 0, 0, 50))).toBe('blue')
-    expect(signalColour(cfg, s(0, 0, 50, 50))).toBe('yellow')
-    expect(signalColour(cfg, s(0, 99.9, 99.9, 99.9))).toBe('orange')
-    expect(signalColour(cfg, s(100, 100, 100, 100))).toBe('red')
+  it('keeps a line break inside quotes in its field (split by hand, it made two broken rows), and says where quotes break', () => {
+    const rows = parseCsv('station,hour,mm\n"R1\n(north)",2026-07-14T12:00Z,1\nR2,2026-07-14T12:00Z,2', ['station', 'hour', 'mm'])
+    expect(rows).toEqual([
+      { line: 2, values: { station: 'R1\n(north)', hour: '2026-07-14T12:00Z', mm: '1' } },
+      { line: 4, values: { station: 'R2', hour: '2026-07-14T12:00Z', mm: '2' } },
+    ])
+    expect(() => parseCsv('station,hour,mm\n"R1,2026-07-14T12:00Z,1\n', ['station', 'hour', 'mm'])).toThrow(/malformed/)
   })
 })
 

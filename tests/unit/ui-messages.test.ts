@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { projectRoot } from '../../api/config.ts'
+import { projectRoot } from '../../core/config.ts'
 import { en } from '../../web/src/i18n/en.ts'
 import { format, lookup } from '../../web/src/i18n/index.tsx'
 import { zh } from '../../web/src/i18n/zh.ts'
@@ -14,7 +14,8 @@ function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name)
     if (e.isDirectory()) return p.endsWith(`${path.sep}i18n`) ? [] : sources(p)
-    return /\.(ts|tsx)$/.test(e.name) ? [p] : []
+    // A test's fixtures (a householder's name) are data, not UI text.
+    return /\.(ts|tsx)$/.test(e.name) && !/\.test\.tsx?$/.test(e.name) ? [p] : []
   })
 }
 

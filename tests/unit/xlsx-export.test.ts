@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import ExcelJS from 'exceljs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { xlsxStream } from '../../api/export/xlsx.ts'
-import { layers, type Row } from '../../api/layers.ts'
+import { layers, type Row } from '../../api/datasets.ts'
 import { featureCount, features, gdalAvailable, ogrinfo } from '../helpers/gdal.ts'
 
 /** A household-like row, as the cursor gives it. */

@@ -1,6 +1,9 @@
 /** The API's JSON, typed as api/README.md describes it, and one fetch helper with readable errors. */
+import type { Role } from '../../core/policy.ts'
+import type { AdminLevel } from '../../core/units.ts'
 
-export type Level = 'city' | 'county' | 'township' | 'village'
+export { CITY_CODE } from '../../core/units.ts'
+export type Level = AdminLevel
 export type Risk = 'red' | 'yellow' | 'green'
 export type BBox = [number, number, number, number]
 
@@ -40,7 +43,7 @@ export interface HazardRecord {
   id: number; code: string; name: string; admin_code: string; type: string; scale: string; threat_object: string | null
   threatened_households: number; threatened_people: number; threatened_property: number | null; danger_level: string
   countermeasure: string | null; monitoring_method: string | null; warning_signal: string | null; trigger_factor: string | null
-  critical_rain_1h: number | null; critical_rain_24h: number | null; status: 'active' | 'cancelled'; lon: number; lat: number
+  critical_rain_1h: number | null; critical_rain_24h: number | null; status: 'active' | 'proposed' | 'cancelled'; lon: number; lat: number
   monitor: { name: string; phone: string } | null; village: Named
   routes: { id: number; length_m: number; shelter: { id: number; name: string; capacity: number } }[]
 }
@@ -87,9 +90,14 @@ async function request<T>(path: string, init: RequestInit): Promise<T> {
     throw new ApiError(0, String((err as Error).message), String((err as Error).message), true)
   }
   if (res.ok) return (await res.json()) as T
-  const body = (await res.json().catch(() => null)) as { error?: { code?: string; zh?: string; en?: string } } | null
   if (res.status === 401 && !path.startsWith('/api/auth/')) window.dispatchEvent(new Event(LOGGED_OUT_EVENT))
-  throw new ApiError(res.status, body?.error?.zh ?? `HTTP ${res.status}`, body?.error?.en ?? `HTTP ${res.status}`, false, body?.error?.code, body)
+  throw await apiError(res)
+}
+
+/** The error of a failed response: the server's own zh/en message when it sent one. */
+export async function apiError(res: Response): Promise<ApiError> {
+  const body = (await res.json().catch(() => null)) as { error?: { code?: string; zh?: string; en?: string } } | null
+  return new ApiError(res.status, body?.error?.zh ?? `HTTP ${res.status}`, body?.error?.en ?? `HTTP ${res.status}`, false, body?.error?.code, body)
 }
 
 export function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
@@ -105,22 +113,24 @@ export function sendJson<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: s
   })
 }
 
-export const CITY_CODE = '530600000000'
-
-export type Role = 'admin' | 'commander' | 'township' | 'grid_worker' | 'planner' | 'viewer'
+export type { Role } from '../../core/policy.ts'
 export interface Me {
   user: { id: number; username: string; displayName: string; role: Role; unitCode: string; mustChangePassword: boolean }
   csrfToken: string
-  /** The actions the role may take (api/auth/policy.ts); where is checked per object by the server. */
+  /** The actions the role may take (core/policy.ts); where is checked per object by the server. */
   may: string[]
 }
 export interface AuditEntry {
-  id: number; at: string; actor: string; actorRole: string | null; action: string
+  id: number; at: string; actor: string; actorName: string | null; actorRole: string | null; action: string
   before: Record<string, unknown> | null; after: Record<string, unknown> | null
 }
 export interface Account {
   id: number; username: string; displayName: string; role: Role; unitCode: string; disabled: boolean
   mustChangePassword: boolean; createdAt: string; version: number
+}
+/** One of the user's personal access tokens (api/auth/tokens.ts): never the secret, but at creation. */
+export interface AccessToken {
+  id: number; name: string; createdAt: string; lastUsedAt: string | null; expiresAt: string | null
 }
 /** A login throttle (api/auth/throttle.ts): who waits, from where, until when. */
 export interface Throttle {

@@ -1,14 +1,14 @@
-import { StrictMode } from 'react'
+import { StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
-import { App } from './App.tsx'
-import { CardsPage } from './evac/CardsPage.tsx'
-import { EditorPage } from './editor/EditorPage.tsx'
-import { PrintPage } from './print/PrintPage.tsx'
-import { WallPage } from './wall/WallPage.tsx'
 import { AuthProvider, useAuth } from './auth/AuthProvider.tsx'
 import { LoginPage } from './auth/LoginPage.tsx'
 import { PasswordForm } from './auth/PasswordForm.tsx'
+import { ChunkBoundary, Loading } from './ChunkBoundary.tsx'
 import { I18nProvider } from './i18n/index.tsx'
+import { pageFor, preloadPage } from './routes.tsx'
+// MapLibre's own rules first, ours after, as one stylesheet: a screen's chunk loaded later must not bring
+// MapLibre's rules in after ours (its .maplibregl-map would move the map out from under the pointer).
+import 'maplibre-gl/dist/maplibre-gl.css'
 import './styles.css'
 
 /** An account with a reset password sees nothing else until it sets its own. */
@@ -21,11 +21,21 @@ function ForcedPasswordChange() {
   )
 }
 
+// The entry holds the login and nothing of the screens: the screen's own code is fetched at once, while the
+// server says who is logged in and the login form is filled in.
+const Page = preloadPage(pageFor(location.pathname))
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <I18nProvider>
       <AuthProvider login={(onIn, expired) => <LoginPage onIn={onIn} expired={expired} />}>
-        {(me) => (me.user.mustChangePassword ? <ForcedPasswordChange /> : location.pathname === '/cards' ? <CardsPage /> : location.pathname === '/print' ? <PrintPage /> : location.pathname === '/editor' ? <EditorPage /> : location.pathname === '/screen' ? <WallPage /> : <App />)}
+        {(me) => (me.user.mustChangePassword ? <ForcedPasswordChange /> : (
+          <ChunkBoundary>
+            <Suspense fallback={<Loading />}>
+              <Page />
+            </Suspense>
+          </ChunkBoundary>
+        ))}
       </AuthProvider>
     </I18nProvider>
   </StrictMode>,

@@ -1,10 +1,10 @@
 import type { RecordKind } from './api.ts'
-import { isUnitCode } from './units.ts'
+import { isUnitCode } from '../../core/units.ts'
 
 /** The chosen area and record live in the address, so a reload or a shared link shows the same view. */
 export interface RecordRef { kind: RecordKind; id: number }
-/** `order`: the transfer order open in the evacuation panel. */
-export interface UrlState { unit: string | null; record: RecordRef | null; order: number | null }
+/** `order`: the transfer order open in the evacuation panel; `report`: the problem report open in the reports panel. */
+export interface UrlState { unit: string | null; record: RecordRef | null; order: number | null; report?: number | null }
 
 const kinds: RecordKind[] = ['household', 'grid', 'hazard', 'shelter']
 
@@ -13,8 +13,10 @@ export function readUrlState(): UrlState {
   const unit = q.get('unit')
   const rec = /^(\w+):([1-9][0-9]{0,9})$/.exec(q.get('record') ?? '')
   const order = /^[1-9][0-9]{0,9}$/.exec(q.get('order') ?? '')
+  const report = /^[1-9][0-9]{0,9}$/.exec(q.get('report') ?? '')
   return {
     order: order ? Number(order[0]) : null,
+    report: report ? Number(report[0]) : null,
     unit: isUnitCode(unit) ? unit : null,
     record: rec && kinds.includes(rec[1] as RecordKind) ? { kind: rec[1] as RecordKind, id: Number(rec[2]) } : null,
   }
@@ -28,6 +30,8 @@ export function writeUrlState(s: UrlState) {
   else q.delete('record')
   if (s.order) q.set('order', String(s.order))
   else q.delete('order')
+  if (s.report) q.set('report', String(s.report))
+  else q.delete('report')
   const search = q.toString()
   history.replaceState(null, '', `${location.pathname}${search ? `?${search}` : ''}${location.hash}`)
 }

@@ -56,7 +56,7 @@ export function ImportPanel({ village, onSaved }: { village: string; onSaved(ver
       <p className="hint">{m.editor.importHint}</p>
       <input type="file" accept=".geojson,.json,.zip" data-testid="import-file" onChange={(e) => { setFile(e.target.files?.[0] ?? null); setAnswer(null) }} />
       {/* Another coordinate system is another import: the dry run of the last one no longer says what would be saved. */}
-      <select value={crs} onChange={(e) => { setCrs(e.target.value); setAnswer(null) }} aria-label="CRS">
+      <select value={crs} onChange={(e) => { setCrs(e.target.value); setAnswer(null) }} aria-label={m.editor.crs}>
         <option value="wgs84">WGS84</option><option value="cgcs2000">CGCS2000</option><option value="gcj02">GCJ-02</option>
       </select>
       <div className="editor-actions">

@@ -1,5 +1,6 @@
 import { useI18n } from '../i18n/index.tsx'
 import { when } from '../i18n/when.ts'
+import type { Messages } from '../i18n/zh.ts'
 import type { Version } from './types.ts'
 
 /** The saved versions, newest first, each restorable but the current one; and the seeded cover. */
@@ -11,7 +12,7 @@ export function VersionHistory({ versions, current, busy, onRestore }: { version
       <ol className="editor-history" data-testid="editor-history">
         {versions.map((v) => (
           <li key={v.version}>
-            {t('editor.version', { n: v.version })} · {when(v.at, lang)} · {v.actor} · {v.operation.op}
+            {t('editor.version', { n: v.version })} · {when(v.at, lang)} · {v.actor_name ?? m.history.script} · {operationText(v.operation, m, t)}
             {v.version !== current && <button type="button" disabled={busy} onClick={() => onRestore(v.version)}>{m.editor.restore}</button>}
           </li>
         ))}
@@ -19,4 +20,10 @@ export function VersionHistory({ versions, current, busy, onRestore }: { version
       </ol>
     </>
   )
+}
+
+/** What a saved version did, in words ("调整边界", "恢复到第 2 版"). */
+function operationText(op: Version['operation'], m: Messages, t: ReturnType<typeof useI18n>['t']): string {
+  if (op.op === 'restore') return op.version ? t('editor.restoredTo', { n: op.version }) : m.editor.ops.restoreOriginal
+  return (m.editor.ops as Record<string, string>)[op.op] ?? m.editor.ops.other
 }

@@ -39,5 +39,7 @@ export interface Version {
   version: number
   at: string
   actor: string
-  operation: { op: string }
+  /** The person's name; null for a script. */
+  actor_name: string | null
+  operation: { op: string; version?: number }
 }

@@ -8,6 +8,8 @@ import { fontStack } from '../map/style.ts'
 import { addContextIcons, editorStyle } from './context-layers.ts'
 import { addCoverLayers } from './cover-layers.ts'
 import { resolveRelativeUrls } from '../map/resolve-url.ts'
+import { mapLocale } from '../map/locale.ts'
+import type { Messages } from '../i18n/zh.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
 
@@ -27,12 +29,15 @@ export interface EditorMapHandlers {
  * once the map has loaded and the cover's sources exist. Handlers are read
  * through a ref, so the page may pass new closures on each render.
  */
-export function useEditorMap(el: RefObject<HTMLDivElement | null>, enabled: boolean, config: ClientConfig | null | undefined, handlers: EditorMapHandlers) {
+export function useEditorMap(el: RefObject<HTMLDivElement | null>, enabled: boolean, config: ClientConfig | null | undefined, m: Messages, handlers: EditorMapHandlers) {
   const mapRef = useRef<maplibregl.Map | null>(null)
   const drawRef = useRef<TerraDraw | null>(null)
   const [ready, setReady] = useState(false)
   const on = useRef(handlers)
   on.current = handlers
+  // MapLibre's control texts are set when the map is made; a language switch reloads the editor's map only with a new village.
+  const words = useRef(m)
+  words.current = m
 
   useEffect(() => {
     if (!el.current || !enabled || config === undefined) return
@@ -42,7 +47,7 @@ export function useEditorMap(el: RefObject<HTMLDivElement | null>, enabled: bool
       style: editorStyle(location.origin, config),
       center: [103.7, 27.3], zoom: 9, maxPitch: 0,
       attributionControl: config?.basemap ? { compact: true } : false,
-      localIdeographFontFamily: fontStack.join(', '),
+      localIdeographFontFamily: fontStack.join(', '), locale: mapLocale(words.current),
     })
     addContextIcons(map)
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')

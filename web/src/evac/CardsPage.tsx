@@ -44,7 +44,7 @@ export function CardsPage() {
               {l.households.map((h) => (
                 <tr key={h.id}>
                   <td>{h.householder}</td>
-                  <td>{h.phone ?? '—'}</td>
+                  <td className="phone">{h.phone ?? '—'}</td>
                   <td>{h.members}{h.vulnerable ? ` (${t('evac.vulnerableN', { n: h.vulnerable })})` : ''}</td>
                   <td>{h.gridName}</td>
                   <td>{h.hazard ? `${h.hazard.name}${h.hazard.signal ? ` · ${h.hazard.signal}` : ''}` : '—'}</td>

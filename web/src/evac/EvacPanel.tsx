@@ -17,7 +17,7 @@ import { when } from '../i18n/when.ts'
  * (status counts, roll-up per child unit, shelters filling, exceptions) with
  * the households to move along — live on every open screen.
  */
-export function EvacPanel({ unitCode, unitName, feed, selected, onSelect, map, onDrawing, onClose, onFly }: {
+export function EvacPanel({ unitCode, unitName, feed, selected, onSelect, map, onDrawing, onClose, onFly, onOpenReport }: {
   unitCode: string
   unitName: string
   feed: LiveFeed
@@ -28,6 +28,8 @@ export function EvacPanel({ unitCode, unitName, feed, selected, onSelect, map, o
   onDrawing(on: boolean): void
   onClose(): void
   onFly(lon: number, lat: number): void
+  /** Opens the problem report an order was started from. */
+  onOpenReport(id: number): void
 }) {
   const { t, m, num } = useI18n()
   const { may } = useAuth()
@@ -51,7 +53,7 @@ export function EvacPanel({ unitCode, unitName, feed, selected, onSelect, map, o
           <h3>{t('evac.proposals')}</h3>
           {proposals.data.proposals.map((p) => (
             <div key={`${p.eventId}/${p.step}/${p.township}`} className="proposal">
-              <span>{t('evac.proposalLine', { name: p.townshipName, step: p.step, stage: m.evac.stages[p.stage], sites: p.sites.length })}</span>
+              <span>{t('evac.proposalLine', { name: p.townshipName, step: m.evac.steps[p.step], stage: m.evac.stages[p.stage], sites: p.sites.length })}</span>
               <button onClick={() => setForm(p)}>{t('evac.review')}</button>
             </div>
           ))}
@@ -89,40 +91,45 @@ export function EvacPanel({ unitCode, unitName, feed, selected, onSelect, map, o
           ))}
         </div>
       )}
-      {selected && <OrderDetail id={selected} view={view} onView={setView} tick={tick} onFly={onFly} onClosed={() => onSelect(null)} />}
+      {selected && <OrderDetail id={selected} view={view} onView={setView} tick={tick} onFly={onFly} onOpenReport={onOpenReport} onClosed={() => onSelect(null)} />}
     </section>
   )
 }
 
-function OrderDetail({ id, view, onView, tick, onFly, onClosed }: {
-  id: number; view: string | null; onView(code: string | null): void; tick: number; onFly(lon: number, lat: number): void; onClosed(): void
+function OrderDetail({ id, view, onView, tick, onFly, onOpenReport, onClosed }: {
+  id: number; view: string | null; onView(code: string | null): void; tick: number; onFly(lon: number, lat: number): void
+  onOpenReport(id: number): void; onClosed(): void
 }) {
   const { t, m, lang, num } = useI18n()
   const { may } = useAuth()
   const [reload, setReload] = useState(0)
   const [statusFilter, setStatusFilter] = useState<EvacStatus | 'exceptions' | ''>('')
-  const [error, setError] = useState<string | null>(null)
+  // A refusal is said where it was caused: on the household's row, by the grid's buttons, by "close".
+  const [error, setError] = useState<{ at: string; text: string } | null>(null)
   const q = view ? `?unit=${view}` : ''
   const progress = useApi<OrderProgress>(`/api/evacuation/orders/${id}${q}`, tick + reload)
   const listQ = new URLSearchParams({ limit: '50', ...(view ? { unit: view } : {}),
     ...(statusFilter === 'exceptions' ? { exceptions: 'true' } : statusFilter ? { status: statusFilter } : {}) })
   const list = useApi<HouseholdList>(`/api/evacuation/orders/${id}/households?${listQ}`, tick + reload)
   const at = (iso: string) => when(iso, lang, { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' })
-  const act = async (work: () => Promise<unknown>) => {
+  const act = async (at: string, work: () => Promise<unknown>) => {
     setError(null)
     try {
       await work()
-      setReload((n) => n + 1)
     } catch (err) {
-      setError(apiMessage(err, lang, m))
+      setError({ at, text: apiMessage(err, lang, m) })
     }
+    // Also after a refusal: a conflict means the list is behind, and the row should show where it stands now.
+    setReload((n) => n + 1)
   }
+  const refusal = (at: string, testid?: string) =>
+    error?.at === at ? <div className="error" role="alert" data-testid={testid ?? 'evac-error'}>{error.text}</div> : null
   const move = (h: TransferRow, status: EvacStatus) => {
     const back = !nextStatus[h.status] || nextStatus[h.status] !== status
     // Going back, or off the way, says why (the server insists where the rules do).
     const reason = back && status !== 'refused' && status !== 'unreachable' ? window.prompt(t('evac.reasonPrompt')) : undefined
     if (reason === null) return
-    return act(() => sendJson('PATCH', `/api/evacuation/orders/${id}/households/${h.id}`, { status, from: h.status, ...(reason ? { reason } : {}) }))
+    return act(`household:${h.id}`, () => sendJson('PATCH', `/api/evacuation/orders/${id}/households/${h.id}`, { status, from: h.status, ...(reason ? { reason } : {}) }))
   }
   if (progress.state === 'error') return <div className="error" role="alert">{apiMessage(progress.error, lang, m)}</div>
   if (progress.state !== 'ok') return <div className="muted">{t('loading')}</div>
@@ -136,6 +143,12 @@ function OrderDetail({ id, view, onView, tick, onFly, onClosed }: {
       <h3>{p.order.title}</h3>
       <div className="muted small">
         {t('evac.issuedBy', { who: p.order.issuedBy, when: at(p.order.issuedAt) })} · {t('evac.deadlineAt', { when: at(p.order.deadline) })} · {m.evac.triggers[p.order.triggerKind as 'manual'] ?? p.order.triggerKind}
+        {/* Started from a problem report (api/reports/transfer.ts): the way back to it. */}
+        {p.order.triggerKind === 'report' && typeof p.order.triggerRef?.reportId === 'number' && (
+          <>{' '}<button className="link" data-testid="evac-from-report" onClick={() => onOpenReport(p.order.triggerRef!.reportId as number)}>
+            {t('evac.fromReport', { id: p.order.triggerRef.reportId })}
+          </button></>
+        )}
       </div>
       {view && <button className="link" onClick={() => onView(view.length === 15 ? view.slice(0, 12) : null)}>{t('evac.up')}</button>}
       <div className="status-bar" data-testid="evac-status-bar">
@@ -173,10 +186,11 @@ function OrderDetail({ id, view, onView, tick, onFly, onClosed }: {
       {isGrid && canMove && (
         <div className="actions" data-testid="evac-bulk">
           {(['not_notified', 'notified', 'moving'] as const).map((from) => p.totals[from].households > 0 && (
-            <button key={from} onClick={() => void act(() => sendJson('POST', `/api/evacuation/orders/${id}/bulk`, { grid: p.view, from, status: nextStatus[from] }))}>
+            <button key={from} onClick={() => void act('bulk', () => sendJson('POST', `/api/evacuation/orders/${id}/bulk`, { grid: p.view, from, status: nextStatus[from] }))}>
               {t('evac.bulk', { from: m.evac.statuses[from], to: m.evac.statuses[nextStatus[from]!], n: p.totals[from].households })}
             </button>
           ))}
+          {refusal('bulk')}
         </div>
       )}
       {p.shelters.length > 0 && (
@@ -199,11 +213,10 @@ function OrderDetail({ id, view, onView, tick, onFly, onClosed }: {
         </select>
         <a className="link" href={`/cards?order=${id}${view ? `&unit=${view}` : ''}`} target="_blank" rel="noreferrer" data-testid="evac-cards">{t('evac.printCards')}</a>
       </div>
-      {error && <div className="error" role="alert" data-testid="evac-error">{error}</div>}
       {list.state === 'ok' && (
         <table className="evac-households" data-testid="evac-households">
           <tbody>
-            {list.data.households.map((h) => (
+            {list.data.households.map((h) => [
               <tr key={h.id} data-testid={`evac-household-${h.id}`}>
                 <td className="clickable" onClick={() => onFly(h.lon, h.lat)}>
                   <strong>{h.householder}</strong> <span className="muted">{h.members}{t('evac.people')}{h.vulnerable ? ` · ${t('evac.vulnerableN', { n: h.vulnerable })}` : ''}</span>
@@ -221,8 +234,13 @@ function OrderDetail({ id, view, onView, tick, onFly, onClosed }: {
                     </select>
                   </td>
                 )}
-              </tr>
-            ))}
+              </tr>,
+              error?.at === `household:${h.id}` && (
+                <tr key={`${h.id}-refused`} data-testid={`evac-household-error-${h.id}`}>
+                  <td colSpan={3}>{refusal(`household:${h.id}`)}</td>
+                </tr>
+              ),
+            ])}
           </tbody>
         </table>
       )}
@@ -231,10 +249,11 @@ function OrderDetail({ id, view, onView, tick, onFly, onClosed }: {
       )}
       {may('order.issue') && (
         <button className="danger" onClick={() => window.confirm(t('evac.closeConfirm')) &&
-          void act(async () => { await sendJson('POST', `/api/evacuation/orders/${id}/close`, { version: p.order.version }); onClosed() })}>
+          void act('close', async () => { await sendJson('POST', `/api/evacuation/orders/${id}/close`, { version: p.order.version }); onClosed() })}>
           {t('evac.closeOrder')}
         </button>
       )}
+      {refusal('close')}
     </div>
   )
 }

@@ -73,7 +73,7 @@ export function IssueOrderForm({ unitCode, unitName, proposal, map, onDrawing, o
 
   return (
     <div className="evac-form" data-testid="evac-form">
-      <h3>{proposal ? t('evac.confirmProposal', { name: proposal.townshipName, step: proposal.step }) : t('evac.newOrderFor', { name: unitName })}</h3>
+      <h3>{proposal ? t('evac.confirmProposal', { name: proposal.townshipName, step: m.evac.steps[proposal.step] }) : t('evac.newOrderFor', { name: unitName })}</h3>
       {!proposal && (
         <fieldset>
           <legend>{t('evac.target')}</legend>

@@ -1,6 +1,7 @@
 import { useI18n } from '../i18n/index.tsx'
 import { evacColor, type EvacStatus } from '../map/colors.ts'
 import { useApi } from '../useApi.ts'
+import { withPhones } from '../panels/Phones.tsx'
 
 interface Person { name: string; phone: string | null }
 interface Plan {
@@ -33,7 +34,7 @@ export function SitePlan({ id }: { id: number }) {
         {rows.map(([k, v]) => (
           <div key={k} style={{ display: 'contents' }}>
             <dt>{m.evac.plan[k]}</dt>
-            <dd className={p.fixed[k] ? '' : 'late'}>{v ?? t('evac.plan.missing')}</dd>
+            <dd className={p.fixed[k] ? '' : 'late'}>{v ? withPhones(v) : t('evac.plan.missing')}</dd>
           </div>
         ))}
       </dl>

@@ -1,7 +1,8 @@
 /** The evacuation API's JSON (api/README.md, "Evacuation"). */
+import { statuses } from '../../../core/rules/transfer.ts'
 import type { EvacStatus } from '../map/colors.ts'
 
-export const evacStatuses: EvacStatus[] = ['not_notified', 'notified', 'moving', 'at_shelter', 'returned', 'refused', 'unreachable']
+export const evacStatuses: readonly EvacStatus[] = statuses
 /** The next step along the way for the one-click button. */
 export const nextStatus: Partial<Record<EvacStatus, EvacStatus>> = {
   not_notified: 'notified', notified: 'moving', moving: 'at_shelter', at_shelter: 'returned', refused: 'notified', unreachable: 'notified',

@@ -1,4 +1,5 @@
-import { useI18n } from './index.tsx'
+import { format, useI18n } from './index.tsx'
+import { ageOf } from './when.ts'
 
 /** The wall's own words (kept apart from the main catalogs, which several screens edit). */
 const zh = {
@@ -10,11 +11,17 @@ const zh = {
   loadFailed: '数据获取失败，正在重试：{msg}',
   asOf: '数据时间',
   rainAsOf: '雨情截至 {time}',
+  rainStale: '雨量数据 {age}前（{time}），非实时：不计预警和超临界',
+  noRain: '暂无雨量数据',
+  age: { minutes: '{n} 分钟', hours: '{n} 小时', days: '{n} 天', months: '{n} 个月', years: '{n} 年' },
   warnings: '暴雨预警（网格数）',
   warningsIssued: '已发布预警 {n} 条',
   colours: { blue: '蓝', yellow: '黄', orange: '橙', red: '红' },
   sites: '超临界雨量隐患点',
+  hexagons: '六边形：户风险（红色户占比）',
   sitesOf: '共 {n} 处在册',
+  siteRain1h: '{rain}/{critical} 毫米（1 小时）',
+  siteRain24h: '{rain}/{critical} 毫米（24 小时）',
   noSites: '暂无隐患点超过临界雨量',
   checks: '三查完成情况',
   phases: { before: '雨前查预防', during: '雨中查隐患', after: '雨后查灾情' },
@@ -49,7 +56,25 @@ const zh = {
     taskItem: '检查项{done}（任务 #{id}）',
     ticked: '已勾选',
     unticked: '撤销勾选',
+    reportFiled: '{urgency}上报：{type}（{level}处理）',
+    reportEscalated: '上报 #{id} 超时未处置，升级至{level}',
+    reportRaised: '上报 #{id} 提交{level}处理',
+    reportStep: '上报 #{id}：{state}',
   },
+  urgencies: { normal: '一般', urgent: '紧急', critical: '特急' },
+  levels: { grid: '网格', village: '村', township: '乡镇', county: '县', city: '市' },
+  reportStates: { reported: '待受理', acknowledged: '已受理', dispatched: '已派遣', handled: '已处置', closed: '已办结', merged: '已合并' },
+  reports: '问题上报',
+  reportsOpen: '未办结',
+  reportsOverdue: '超时',
+  reportsNone: '暂无未办结的上报',
+  reportsLevel: '处理层级',
+  reportsTownships: '乡镇办结率 · 受理用时中位数',
+  reportsSince: '自 {since} 起',
+  reportsNoTownships: '此期间暂无上报',
+  reportsClosed: '{closed}/{filed} 件',
+  reportsMinutes: '{n} 分钟',
+  reportsHours: '{n} 小时',
 }
 const en: typeof zh = {
   title: 'Flood command wall',
@@ -60,11 +85,17 @@ const en: typeof zh = {
   loadFailed: 'Could not load the figures, retrying: {msg}',
   asOf: 'As of',
   rainAsOf: 'Rain as of {time}',
+  rainStale: 'Rain data {age} old ({time}), not live: no signals or alerts counted',
+  noRain: 'No rain data',
+  age: { minutes: '{n} min', hours: '{n} h', days: '{n} days', months: '{n} months', years: '{n} years' },
   warnings: 'Rainstorm signals (grids)',
   warningsIssued: '{n} warnings issued',
   colours: { blue: 'Blue', yellow: 'Yellow', orange: 'Orange', red: 'Red' },
   sites: 'Hazard sites past critical rain',
+  hexagons: 'Hexagons: household risk (share of red households)',
   sitesOf: '{n} sites on record',
+  siteRain1h: '{rain}/{critical} mm in 1 hour',
+  siteRain24h: '{rain}/{critical} mm in 24 hours',
   noSites: 'No site is past its critical rainfall',
   checks: '三查 checklists',
   phases: { before: 'Before rain', during: 'During rain', after: 'After rain' },
@@ -99,7 +130,25 @@ const en: typeof zh = {
     taskItem: 'Item {done} (task #{id})',
     ticked: 'ticked',
     unticked: 'unticked',
+    reportFiled: '{urgency} report: {type} (for the {level})',
+    reportEscalated: 'Report #{id} not handled in time, raised to the {level}',
+    reportRaised: 'Report #{id} passed up to the {level}',
+    reportStep: 'Report #{id}: {state}',
   },
+  urgencies: { normal: 'Normal', urgent: 'Urgent', critical: 'Critical' },
+  levels: { grid: 'grid', village: 'village', township: 'township', county: 'county', city: 'city' },
+  reportStates: { reported: 'waiting', acknowledged: 'acknowledged', dispatched: 'dispatched', handled: 'handled', closed: 'closed', merged: 'merged' },
+  reports: 'Problem reports',
+  reportsOpen: 'open',
+  reportsOverdue: 'overdue',
+  reportsNone: 'No open report',
+  reportsLevel: 'Level',
+  reportsTownships: 'Townships: closed share · median time to acknowledge',
+  reportsSince: 'since {since}',
+  reportsNoTownships: 'No report in this period',
+  reportsClosed: '{closed}/{filed}',
+  reportsMinutes: '{n} min',
+  reportsHours: '{n} h',
 }
 export type WallText = typeof zh
 export const wallCatalogs = { zh, en }
@@ -113,4 +162,13 @@ export function beijing(iso: string | number, withDate = true) {
   const d = new Date(typeof iso === 'number' ? iso : Date.parse(iso))
   const s = new Date(d.getTime() + 8 * 3600_000).toISOString()
   return withDate ? `${s.slice(5, 10)} ${s.slice(11, 19)}` : s.slice(11, 19)
+}
+
+/** The rain's age as every screen says it (the server's rainAsOf): the time when live, else how old and that it is not live. */
+export function rainNote(t: WallText, rain: { asOf: string | null; current: boolean; ageMinutes: number | null }): string {
+  if (!rain.asOf) return t.noRain
+  const time = beijing(rain.asOf).slice(0, 11)
+  if (rain.current) return format(t.rainAsOf, { time })
+  const age = ageOf(rain.ageMinutes ?? 0)
+  return format(t.rainStale, { age: format(t.age[age.unit], { n: age.n }), time })
 }

@@ -17,7 +17,7 @@ export interface LiveFeed {
 }
 
 /** Event kinds the server sends on /api/events (api/routes/events.ts and its writers). */
-const KINDS = ['evac.order', 'evac.status', 'rain.update', 'task.item', 'reset'] as const
+const KINDS = ['evac.order', 'evac.status', 'rain.update', 'task.item', 'report', 'reset'] as const
 
 /**
  * One EventSource per page on /api/events. The browser reconnects by itself

@@ -3,15 +3,18 @@ import * as maplibregl from 'maplibre-gl'
 // MapLibre 6 loads its worker from a separate module: let Vite bundle it.
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url'
 import { Protocol } from 'pmtiles'
-import { useEffect, useRef } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { BBox, ClientConfig } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
-import { createOverlay, highlightLayers, type Highlight } from './overlay.ts'
+import type { Highlight, Overlay } from './overlay.ts'
 import { applyGridStates, type RainOnMap } from './rainStates.ts'
 import { applyVisibility, fontStack, gridFillColor, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle } from './style.ts'
 import { evacTiles } from './evacStyle.ts'
+import { applyReports } from './reportsLayer.ts'
+import { applyHexagons } from './hexagons.ts'
 import { exposeForTests, markFirstDraw } from './test-hooks.ts'
 import { resolveRelativeUrls } from './resolve-url.ts'
+import { mapLocale } from './locale.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
 // A PMTiles basemap (pmtiles://…) is read by range requests, with no tile server.
@@ -21,6 +24,7 @@ maplibregl.addProtocol('pmtiles', new Protocol().tile)
 export type Pick =
   | { kind: 'household' | 'hazard' | 'shelter' | 'grid'; id: number }
   | { kind: 'unit'; code: string }
+  | { kind: 'report'; id: number }
 
 export interface MapViewProps {
   config: ClientConfig | null
@@ -37,6 +41,11 @@ export interface MapViewProps {
   evacVersion: number
   /** A planning analysis result (web/src/planning), drawn over the tiles: red where the row is the problem. */
   analysis?: GeoJSON.FeatureCollection | null
+  /** Open problem reports (web/src/reports/useReportsOnMap.ts), drawn by urgency over everything else. */
+  reports?: GeoJSON.FeatureCollection
+  /** The hexagon view (app/useHexagons.ts) and whether it is switched on. */
+  hexagons?: GeoJSON.FeatureCollection | null
+  hexagonsOn?: boolean
   onPick(pick: Pick): void
   /** The box the map shows, after each move (what "print the current view" prints). */
   onView?(bbox: BBox): void
@@ -55,6 +64,7 @@ const panelPadding = { top: 70, bottom: 30, left: 370, right: 40 }
 function pickFrom(feature: maplibregl.MapGeoJSONFeature): Pick | undefined {
   const p = feature.properties as Record<string, string | number>
   switch (feature.layer.id) {
+    case 'reports': return { kind: 'report', id: Number(p.id) }
     case 'households': return { kind: 'household', id: Number(p.id) }
     case 'hazards': return { kind: 'hazard', id: Number(p.id) }
     case 'shelters': return { kind: 'shelter', id: Number(p.id) }
@@ -68,11 +78,15 @@ function pickFrom(feature: maplibregl.MapGeoJSONFeature): Pick | undefined {
 export function MapView(props: MapViewProps) {
   const el = useRef<HTMLDivElement>(null)
   const mapRef = useRef<maplibregl.Map | null>(null)
-  const overlayRef = useRef<ReturnType<typeof createOverlay> | null>(null)
+  const overlayRef = useRef<Overlay | null>(null)
+  // The map has been idle once (its first tiles drawn): deck.gl is fetched only after that.
+  const [settled, setSettled] = useState(false)
   const propsRef = useRef(props)
   propsRef.current = props
-  const { t } = useI18n()
+  const { t, m } = useI18n()
   const tRef = useRef(t)
+  const mRef = useRef(m)
+  mRef.current = m
   tRef.current = t
 
   // The map is made once per basemap configuration; everything else is applied to it.
@@ -88,6 +102,7 @@ export function MapView(props: MapViewProps) {
         attributionControl: props.config?.basemap ? { compact: true } : false,
         localIdeographFontFamily: fontStack.join(', '),
         maxPitch: 0,
+        locale: mapLocale(mRef.current),
       })
     } catch (err) {
       propsRef.current.onError(tRef.current('errors.mapInit', { msg: (err as Error).message }))
@@ -97,9 +112,6 @@ export function MapView(props: MapViewProps) {
     for (const icon of makeIcons()) map.addImage(icon.name, icon.image, { pixelRatio: icon.pixelRatio })
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')
     map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left')
-    const overlay = createOverlay()
-    map.addControl(overlay)
-    overlayRef.current = overlay
     exposeForTests(map)
     propsRef.current.onMap?.(map)
 
@@ -112,6 +124,7 @@ export function MapView(props: MapViewProps) {
     map.on('moveend', view)
     map.on('idle', () => {
       markFirstDraw(map)
+      setSettled(true)
       propsRef.current.onTilesOk()
     })
     map.on('click', (e) => {
@@ -132,10 +145,10 @@ export function MapView(props: MapViewProps) {
     return () => {
       mapRef.current = null
       overlayRef.current = null
+      setSettled(false)
       propsRef.current.onMap?.(null)
       map.remove()
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.config])
 
   useEffect(() => {
@@ -179,8 +192,47 @@ export function MapView(props: MapViewProps) {
   }, [props.analysis, props.config])
 
   useEffect(() => {
-    overlayRef.current?.setProps({ layers: highlightLayers(props.highlight) })
-  }, [props.highlight, props.config])
+    const map = mapRef.current
+    if (!map || !props.reports) return
+    const data = props.reports
+    const apply = () => applyReports(map, data, propsRef.current.visible.reports)
+    if (map.isStyleLoaded()) apply()
+    else map.once('style.load', apply)
+  }, [props.reports, props.config])
+
+  useEffect(() => {
+    const map = mapRef.current
+    if (!map || (!props.hexagonsOn && !map.getSource('hexagons'))) return
+    const data = props.hexagonsOn ? props.hexagons ?? null : null
+    // Over the grid fill, under the outlines, household circles and labels.
+    const apply = () => applyHexagons(map, data, { beforeId: 'admin-line', visible: !!props.hexagonsOn })
+    if (map.isStyleLoaded()) apply()
+    else map.once('style.load', apply)
+  }, [props.hexagons, props.hexagonsOn, props.config])
+
+  // deck.gl draws the highlights. Its code is a third of the page's: it is fetched the first time there is
+  // something to highlight, and not before the first tiles are drawn, so that it never holds up the first map
+  // (a county commander's own county is outlined from the start).
+  useEffect(() => {
+    const map = mapRef.current
+    const h = props.highlight
+    if (!map || !settled || (!h.area && !h.record && !overlayRef.current)) return
+    let current = true
+    import('./overlay.ts').then(({ createOverlay, highlightLayers }) => {
+      if (!current || mapRef.current !== map) return
+      if (!overlayRef.current) {
+        overlayRef.current = createOverlay()
+        map.addControl(overlayRef.current)
+      }
+      overlayRef.current.setProps({ layers: highlightLayers(h) })
+    }, (err: Error) => {
+      console.error(err)
+      propsRef.current.onError(tRef.current('errors.page', { msg: err.message }))
+    })
+    return () => {
+      current = false
+    }
+  }, [props.highlight, props.config, settled])
 
   useEffect(() => {
     const map = mapRef.current

@@ -5,10 +5,11 @@ export const dangerColor: Record<string, string> = { '特大型': '#ff2d95', '�
 export const shelterColor = '#29b6f6'
 export const routeColor = '#4dd0e1'
 export const selectColor: [number, number, number] = [0, 229, 255]
-/** Share thresholds for a grid's colour, as the legend states them. */
-export const gridRule = { red: 0.05, yellow: 0.15 }
-/** China's rainstorm signal colours (and no signal), and the halo of a site past its critical rainfall. */
-export const rainColor = { red: '#e53935', orange: '#fb8c00', yellow: '#fdd835', blue: '#1e88e5', none: '#1a2540', alert: '#ff1744' } as const
+/**
+ * China's rainstorm signal colours (and no signal), and the halo of a site past its critical rainfall;
+ * `stale`: rain that is not current (core/rules/rain-current.ts), drawn grey, never as a live colour.
+ */
+export const rainColor = { red: '#e53935', orange: '#fb8c00', yellow: '#fdd835', blue: '#1e88e5', none: '#1a2540', alert: '#ff1744', stale: '#6b7586' } as const
 /**
  * 三查 progress per grid: hues apart from both 红黄绿 and the signal colours'
  * meaning where they can be (teal done, blue under way, amber not begun); overdue
@@ -25,3 +26,8 @@ export const evacColor = {
   refused: '#ff1744', unreachable: '#d500f9',
 } as const
 export type EvacStatus = keyof typeof evacColor
+/**
+ * Problem reports (上报) by urgency: red 特急, orange 紧急, yellow 一般 — the order of China's warning colours;
+ * `overdue`: the ring around one past its level's time, drawn wider and brighter than any dot.
+ */
+export const reportColor = { critical: '#ff1744', urgent: '#ff9100', normal: '#ffd600', overdue: '#ff5252' } as const

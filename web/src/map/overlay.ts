@@ -11,13 +11,18 @@ import { selectColor } from './colors.ts'
  *
  * MapLibreOverlay is deck.gl's MapboxOverlay for MapLibre 6: the Mapbox one
  * reads `map.transform`, which MapLibre 6 no longer has, and throws on draw.
+ *
+ * deck.gl is most of the command map's code: MapView imports this module only
+ * once something is to be highlighted, so the first map is drawn without it.
  */
 export interface Highlight {
   area: GeoJSON.Geometry | null
   record: { geometry: GeoJSON.Geometry } | null
 }
 
-export function createOverlay() {
+export type Overlay = MapLibreOverlay
+
+export function createOverlay(): Overlay {
   return new MapLibreOverlay({ interleaved: true, layers: [] })
 }
 

@@ -1,7 +1,8 @@
 import type { ExpressionSpecification, LayerSpecification, Map as MapLibreMap, StyleSpecification } from 'maplibre-gl'
 import type { ClientConfig } from '../api.ts'
 import { evacLayers, evacTiles } from './evacStyle.ts'
-import { dangerColor, gridFill, gridRule, progressColor, rainColor, riskColor, routeColor, shelterColor } from './colors.ts'
+import { gridRiskRule } from '../../../core/rules/risk.ts'
+import { dangerColor, gridFill, progressColor, rainColor, riskColor, routeColor, shelterColor } from './colors.ts'
 
 /**
  * The map style, built from our own tiles only so that it works with no
@@ -19,12 +20,13 @@ export const layerGroups = {
   grids: ['grids-fill', 'grids-line'],
   microGrids: ['micro-grids-line'],
   households: ['household-agg-total', 'household-agg-ry', 'household-agg-red', 'households'],
-  hazards: ['hazards-alert', 'hazards'],
+  hazards: ['hazards-alert', 'hazards', 'hazards-agg'],
   shelters: ['shelters'],
   routes: ['routes'],
   labels: ['admin-label', 'agg-label'],
   basemap: ['basemap'],
   evacuation: ['evac-routes', 'evac-households', 'evac-shelters-capacity', 'evac-shelters-present', 'evac-shelters-label'],
+  reports: ['reports-overdue', 'reports'],
 } as const
 export type LayerGroup = keyof typeof layerGroups
 
@@ -39,7 +41,7 @@ export function applyVisibility(map: MapLibreMap, visible: Record<LayerGroup, bo
 }
 
 /** Layers a click can pick, most specific first. */
-export const pickableLayers = ['households', 'hazards', 'shelters', 'household-agg-total', 'grids-fill', 'admin-fill'] as const
+export const pickableLayers = ['reports', 'households', 'hazards', 'shelters', 'household-agg-total', 'grids-fill', 'admin-fill'] as const
 
 export const fontStack = ['Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', 'sans-serif']
 
@@ -118,6 +120,17 @@ export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpeci
         'icon-allow-overlap': true,
         'symbol-sort-key': ['match', get('danger_level'), '特大型', 0, '大型', 1, '中型', 2, 3],
       },
+    },
+    // Below z10 the tiles also count the active sites per county (z5–7) and township (z8–9): a triangle of the
+    // highest danger level there and the count, under the unit's name.
+    {
+      id: 'hazards-agg', type: 'symbol', source: 'hazards', 'source-layer': 'hazards', maxzoom: 10, filter: ['>', ['coalesce', get('sites'), 0], 0],
+      layout: {
+        'icon-image': ['concat', 'hazard-', get('danger_level')], 'icon-size': 0.7, 'icon-offset': [-10, 30],
+        'text-field': ['to-string', get('sites')], 'text-font': fontStack, 'text-size': 12, 'text-anchor': 'left', 'text-offset': [0, 1.75],
+        'icon-allow-overlap': true, 'text-allow-overlap': true,
+      },
+      paint: { 'text-color': '#f3d9ff', 'text-halo-color': '#0a1020', 'text-halo-width': 1.4 },
     },
     {
       id: 'admin-label', type: 'symbol', source: 'admin', 'source-layer': 'admin_label',
@@ -213,9 +226,10 @@ export function gridFillColor(mode: GridMode): ExpressionSpecification {
   }
   if (mode === 'rain') {
     return ['match', ['coalesce', ['feature-state', 'rain'], 'none'],
-      'red', rainColor.red, 'orange', rainColor.orange, 'yellow', rainColor.yellow, 'blue', rainColor.blue, rainColor.none]
+      'red', rainColor.red, 'orange', rainColor.orange, 'yellow', rainColor.yellow, 'blue', rainColor.blue, 'stale', rainColor.stale, rainColor.none]
   }
-  return ['case', ['>', get('red_share'), gridRule.red], gridFill.red, ['>', get('yellow_share'), gridRule.yellow], gridFill.yellow, gridFill.green]
+  // core/rules/risk.ts gridRiskColour, as an expression (grid-fill.test.ts holds the two together).
+  return ['case', ['>', get('red_share'), gridRiskRule.red], gridFill.red, ['>', get('yellow_share'), gridRiskRule.yellow], gridFill.yellow, gridFill.green]
 }
 
 /**

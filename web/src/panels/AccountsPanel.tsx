@@ -51,10 +51,11 @@ export function AccountsPanel({ onClose }: { onClose(): void }) {
           <tbody>
             {list.data.map((a) => (
               <tr key={a.id} className={a.disabled ? 'muted' : ''}>
-                <td>{a.username}</td>
+                {/* Login names and codes are identifiers, read as they are (translate="no"). */}
+                <td translate="no">{a.username}</td>
                 <td>{a.displayName}</td>
                 <td>{m.roleNames[a.role]}</td>
-                <td>{a.unitCode}</td>
+                <td translate="no">{a.unitCode}</td>
                 <td className="buttons">
                   {a.disabled && <span className="badge">{t('accounts.disabled')}</span>}
                   <button onClick={() => void patch(a, { disabled: !a.disabled })}>{a.disabled ? t('accounts.enable') : t('accounts.disable')}</button>

@@ -12,24 +12,34 @@ interface Props {
   onChecks(open: boolean): void
   evacOpen: boolean
   onEvac(open: boolean): void
+  /** The planning panel is open below: it folds the list away as the other working panels do. */
+  planningOpen?: boolean
+  /** A record is open below: on a laptop screen it needs the column's height more than the layer list does. */
+  recordOpen?: boolean
+  /** The problem reports panel is open below. */
+  reportsOpen?: boolean
+  /** The hexagon view (map/hexagons.ts): not a tile layer group, so it is its own switch. */
+  hexagons: boolean
+  onHexagons(on: boolean): void
 }
 
-export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridMode, checksOpen, onChecks, evacOpen, onEvac }: Props) {
+export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridMode, checksOpen, onChecks, evacOpen, onEvac, planningOpen = false, recordOpen = false, reportsOpen = false, hexagons, onHexagons }: Props) {
   const { t, m } = useI18n()
   const groups = (Object.keys(m.layers) as (LayerGroup | 'title')[]).filter(
     (g): g is LayerGroup => g !== 'title' && (g !== 'basemap' || hasBasemap),
   )
   // Folds away when a working panel opens below it, so that panel gets the column's height.
-  const [open, setOpen] = useState(!evacOpen && !checksOpen)
+  const below = evacOpen || checksOpen || planningOpen || reportsOpen || (recordOpen && window.innerHeight < 900)
+  const [open, setOpen] = useState(!below)
   useEffect(() => {
-    if (evacOpen || checksOpen) setOpen(false)
-  }, [evacOpen, checksOpen])
+    if (below) setOpen(false)
+  }, [below])
   return (
     <section className={`panel layers${open ? '' : ' folded'}`} data-testid="layer-switcher">
       <h2>
         <button className="fold" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="layers-fold">{open ? '▾' : '▸'} {t('layers.title')}</button>
       </h2>
-      {open && <LayerChoices groups={groups} visible={visible} onChange={onChange} gridMode={gridMode} onGridMode={onGridMode} />}
+      {open && <LayerChoices groups={groups} visible={visible} onChange={onChange} gridMode={gridMode} onGridMode={onGridMode} hexagons={hexagons} onHexagons={onHexagons} />}
       <div className="panel-toggles">
         <button className={`toggle ${checksOpen ? 'on' : ''}`} data-testid="checks-toggle" onClick={() => onChecks(!checksOpen)}>{t('checks.open')}</button>
         <button className={`toggle ${evacOpen ? 'on' : ''}`} data-testid="evac-toggle" onClick={() => onEvac(!evacOpen)}>{t('evac.open')}</button>
@@ -38,7 +48,7 @@ export function LayerSwitcher({ visible, onChange, hasBasemap, gridMode, onGridM
   )
 }
 
-function LayerChoices({ groups, visible, onChange, gridMode, onGridMode }: Pick<Props, 'visible' | 'onChange' | 'gridMode' | 'onGridMode'> & { groups: LayerGroup[] }) {
+function LayerChoices({ groups, visible, onChange, gridMode, onGridMode, hexagons, onHexagons }: Pick<Props, 'visible' | 'onChange' | 'gridMode' | 'onGridMode' | 'hexagons' | 'onHexagons'> & { groups: LayerGroup[] }) {
   const { t, m } = useI18n()
   return (
     <>
@@ -48,6 +58,10 @@ function LayerChoices({ groups, visible, onChange, gridMode, onGridMode }: Pick<
           {m.layers[g]}
         </label>
       ))}
+      <label className="check">
+        <input type="checkbox" data-testid="layer-hexagons" checked={hexagons} onChange={(e) => onHexagons(e.target.checked)} />
+        {t('hexagons.toggle')}
+      </label>
       <h2>{t('gridMode.title')}</h2>
       {gridModes.map((mode) => (
         <label key={mode} className="check">

@@ -115,15 +115,29 @@ export function GridActions({ g, onChanged }: { g: GridRecord; onChanged(): void
   )
 }
 
-const fmt = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'object' ? '…' : String(v))
+const isoTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/
 
-/** Who changed this object, when, from what to what (newest first). */
+/** Who changed this object, when, from what to what (newest first), all in words: no column names or codes. */
 function History({ table, id, version }: { table: string; id: number; version: number }) {
-  const { t, m, lang } = useI18n()
+  const { t, m, lang, term } = useI18n()
   const [open, setOpen] = useState(false)
   // The version in the key reloads the history after our own change.
   const list = useApi<AuditEntry[]>(open ? `/api/audit/${table}/${id}?v=${version}` : null)
-  const label = (field: string) => (field === 'geom' ? t('history.geometry') : field)
+  const fields = m.history.fields as Record<string, string>
+  const label = (field: string) =>
+    field === 'geom' ? (table === 'households' ? t('history.location') : t('history.geometry')) : (fields[field] ?? t('history.otherField'))
+  const value = (field: string, v: unknown) => {
+    if (v === null || v === undefined || v === '') return '—'
+    if (typeof v === 'boolean') return v ? t('yes') : t('no')
+    if (typeof v === 'object') return '…'
+    if (field === 'risk_level') return term('risk', String(v))
+    if (field === 'kind') return (m.history.gridKinds as Record<string, string>)[String(v)] ?? '—'
+    if (typeof v === 'string' && isoTime.test(v)) return when(v, lang)
+    return String(v)
+  }
+  // A person by name; a direct database edit or a script, which have none, by what they are.
+  const who = (e: AuditEntry) => e.actorName ?? (e.actor.startsWith('db:') ? t('history.database') : t('history.script'))
+  const actions: Record<string, string> = { insert: m.history.insert, update: m.history.update, delete: m.history.delete, login: m.history.login, login_failed: m.history.login_failed, export: m.history.export }
   return (
     <div className="history">
       <button className="link" data-testid="history-toggle" onClick={() => setOpen(!open)}>{open ? t('actions.hideHistory') : t('actions.history')}</button>
@@ -132,14 +146,14 @@ function History({ table, id, version }: { table: string; id: number; version: n
           {list.data.length === 0 && <li className="muted">{t('history.empty')}</li>}
           {list.data.map((e) => {
             const keys = Object.keys(e.after ?? e.before ?? {}).filter((k) => k !== 'id' && k !== 'version' && k !== 'updated_at')
-            const roleName = e.actorRole && e.actorRole in m.roleNames ? m.roleNames[e.actorRole as keyof typeof m.roleNames] : (e.actorRole ?? '')
+            const roleName = e.actorRole && e.actorRole in m.roleNames ? m.roleNames[e.actorRole as keyof typeof m.roleNames] : null
             return (
               <li key={e.id}>
                 <span className="small">{when(e.at, lang)}</span>{' '}
-                <strong>{t('history.by', { actor: e.actor, role: roleName })}</strong>{' '}
-                {(m.history as Record<string, string>)[e.action] ?? e.action}
+                <strong>{roleName ? t('history.by', { actor: who(e), role: roleName }) : who(e)}</strong>{' '}
+                {actions[e.action] ?? t('history.otherField')}
                 {e.action === 'update' && keys.map((k) => (
-                  <div key={k} className="small">{t('history.change', { field: label(k), from: fmt(e.before?.[k]), to: fmt(e.after?.[k]) })}</div>
+                  <div key={k} className="small">{t('history.change', { field: label(k), from: value(k, e.before?.[k]), to: value(k, e.after?.[k]) })}</div>
                 ))}
               </li>
             )

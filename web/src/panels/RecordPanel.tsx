@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react'
+import type { Map as MapLibreMap } from 'maplibre-gl'
 import type { GridRecord, HazardRecord, HouseholdRecord, RecordKind, RecordTypes, ShelterRecord } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import { dangerColor, riskColor } from '../map/colors.ts'
@@ -6,8 +7,13 @@ import type { Loaded } from '../useApi.ts'
 import { apiMessage } from './apiMessage.ts'
 import { GridActions, HouseholdActions } from './RecordActions.tsx'
 import { RiskBar } from './UnitPanel.tsx'
+import { withPhones } from './Phones.tsx'
 import { HouseholdTransfer, SitePlan } from '../evac/RecordEvacuation.tsx'
 import { when } from '../i18n/when.ts'
+import { useAuth } from '../auth/AuthProvider.tsx'
+import { PatrolSection } from './PatrolSection.tsx'
+import { fieldChainRoles } from '../../../core/policy.ts'
+
 
 interface Props {
   kind: RecordKind
@@ -16,10 +22,13 @@ interface Props {
   onFlyTo(): void
   onOpen(kind: RecordKind, id: number): void
   onRetry(): void
+  /** The command map, where a grid's patrol track is drawn. */
+  map?: MapLibreMap | null
 }
 
-export function RecordPanel({ kind, record, onClose, onFlyTo, onOpen, onRetry }: Props) {
+export function RecordPanel({ kind, record, onClose, onFlyTo, onOpen, onRetry, map = null }: Props) {
   const { t, m, lang } = useI18n()
+  const { me } = useAuth()
   const title = { household: m.record.household, grid: m.record.grid, hazard: m.record.hazard, shelter: m.record.shelter }[kind]
   return (
     <section className="panel record-panel" data-testid="record-panel" data-kind={kind}>
@@ -45,6 +54,7 @@ export function RecordPanel({ kind, record, onClose, onFlyTo, onOpen, onRetry }:
         <>
           <Grid g={record.data as GridRecord} onOpen={onOpen} />
           <GridActions key={(record.data as GridRecord).id} g={record.data as GridRecord} onChanged={onRetry} />
+          {fieldChainRoles.has(me.user.role) && <PatrolSection grid={(record.data as GridRecord).code} map={map} />}
         </>
       )}
       {record.state === 'ok' && kind === 'hazard' && (
@@ -65,7 +75,7 @@ function Row({ label, children, testid }: { label: string; children: ReactNode; 
   return (
     <>
       <dt>{label}</dt>
-      <dd data-testid={testid}>{children ?? '—'}</dd>
+      <dd data-testid={testid}>{typeof children === 'string' ? withPhones(children) : children ?? '—'}</dd>
     </>
   )
 }
@@ -97,13 +107,13 @@ function Household({ h, onOpen }: { h: HouseholdRecord; onOpen: Props['onOpen'] 
         <span>{t('record.visitRule')}{t('colon')}{m.record.visitEvery[h.risk_level]}</span>
       </div>
       <Rows>
-        <Row label={t('record.code')}>{h.code}</Row>
+        <Row label={t('record.code')}><span translate="no">{h.code}</span></Row>
         <Row label={t('record.members')} testid="record-members">{t('people', { n: h.members })}</Row>
         <Row label={t('record.elderlyAlone')}>{h.elderly_alone}</Row>
         <Row label={t('record.leftBehindChildren')}>{h.left_behind_children}</Row>
         <Row label={t('record.disabled')}>{h.disabled}</Row>
         <Row label={t('record.floodExposed')}>{h.flood_exposed ? t('yes') : t('no')}</Row>
-        <Row label={t('record.phone')}>{h.phone}</Row>
+        <Row label={t('record.phone')} testid="record-phone">{h.phone}</Row>
         <Row label={t('record.cadre')} testid="record-cadre">
           {h.cadre ? t('record.person', { name: h.cadre.name, role: term('roles', h.cadre.role), phone: h.cadre.phone }) : t('none')}
         </Row>
@@ -141,7 +151,7 @@ function Grid({ g, onOpen }: { g: GridRecord; onOpen: Props['onOpen'] }) {
       </div>
       <RiskBar red={g.stats.red} yellow={g.stats.yellow} green={g.stats.green} wide />
       <Rows>
-        <Row label={t('record.code')}>{g.code}</Row>
+        <Row label={t('record.code')}><span translate="no">{g.code}</span></Row>
         <Row label={t('record.place')}>{g.village.name}</Row>
         {g.parent && (
           <Row label={t('record.parentGrid')}>
@@ -156,7 +166,7 @@ function Grid({ g, onOpen }: { g: GridRecord; onOpen: Props['onOpen'] }) {
         <Row label={t('stats.vulnerable')}>{num(g.stats.vulnerable)}</Row>
         <Row label={t('record.workers')}>
           {g.workers.length
-            ? g.workers.map((w, i) => <div key={i}>{t('record.roleName', { role: term('roles', w.role), name: w.name, phone: w.phone })}</div>)
+            ? g.workers.map((w, i) => <div key={i}>{withPhones(t('record.roleName', { role: term('roles', w.role), name: w.name, phone: w.phone }))}</div>)
             : t('none')}
         </Row>
       </Rows>
@@ -174,7 +184,7 @@ function Hazard({ h, onOpen }: { h: HazardRecord; onOpen: Props['onOpen'] }) {
         <span className="badge">{term('dangerLevels', h.danger_level)}</span>
       </div>
       <Rows>
-        <Row label={t('record.code')}>{h.code}</Row>
+        <Row label={t('record.code')}><span translate="no">{h.code}</span></Row>
         <Row label={t('record.type')}>{term('hazardTypes', h.type)}</Row>
         <Row label={t('record.scale')}>{term('dangerLevels', h.scale)}</Row>
         <Row label={t('record.dangerLevel')}>{term('dangerLevels', h.danger_level)}</Row>
@@ -188,7 +198,7 @@ function Hazard({ h, onOpen }: { h: HazardRecord; onOpen: Props['onOpen'] }) {
         <Row label={t('record.warningSignal')}>{h.warning_signal}</Row>
         <Row label={t('record.countermeasure')}>{h.countermeasure}</Row>
         <Row label={t('record.trigger')}>{h.trigger_factor}</Row>
-        <Row label={t('record.status')}>{h.status === 'active' ? t('record.statusActive') : t('record.statusCancelled')}</Row>
+        <Row label={t('record.status')}>{t(h.status === 'active' ? 'record.statusActive' : h.status === 'proposed' ? 'record.statusProposed' : 'record.statusCancelled')}</Row>
         <Row label={t('record.place')}>{h.village.name}</Row>
         <Row label={t('record.routes')}>
           {h.routes.length
@@ -212,7 +222,7 @@ function Shelter({ s }: { s: ShelterRecord }) {
         <h1 data-testid="record-title">{s.name}</h1>
       </div>
       <Rows>
-        <Row label={t('record.code')}>{s.code}</Row>
+        <Row label={t('record.code')}><span translate="no">{s.code}</span></Row>
         <Row label={t('record.kind')}>{s.kind}</Row>
         <Row label={t('record.capacity')}>{t('people', { n: num(s.capacity) })}</Row>
         <Row label={t('record.certifiedSafe')}>{s.certified_safe ? t('record.certified') : t('record.notCertified')}</Row>

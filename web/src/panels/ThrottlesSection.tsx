@@ -51,7 +51,7 @@ export function ThrottlesSection({ reloadKey }: { reloadKey: number }) {
           <tbody>
             {list.data.map((r) => (
               <tr key={r.id}>
-                <td>{r.username ?? t('throttles.anyAccount')}</td>
+                {r.username ? <td translate="no">{r.username}</td> : <td>{t('throttles.anyAccount')}</td>}
                 <td>{source(r)} <span className="small">· {m.throttles.scopes[r.scope]}</span></td>
                 <td>{r.failures}</td>
                 <td>{r.blockedUntil ? at(r.blockedUntil) : t('throttles.now')}</td>

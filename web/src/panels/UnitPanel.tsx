@@ -2,9 +2,12 @@ import { useEffect, useState } from 'react'
 import { CITY_CODE, getJson, type UnitStats, type UnitSummary } from '../api.ts'
 import { useI18n, type MessageKey } from '../i18n/index.tsx'
 import { riskColor } from '../map/colors.ts'
-import { ancestorCodes } from '../units.ts'
+import { ancestorCodes } from '../../../core/units.ts'
 import type { Loaded } from '../useApi.ts'
 import { apiMessage } from './apiMessage.ts'
+import { useAuth } from '../auth/AuthProvider.tsx'
+import { FieldWorkSection } from './FieldWorkSection.tsx'
+import { fieldChainRoles } from '../../../core/policy.ts'
 
 const summaries = new Map<string, Promise<UnitSummary>>()
 /** Summaries of the ancestors fill the drop-downs; they rarely change, so each is asked for once per page. */
@@ -33,6 +36,7 @@ function useAncestors(code: string) {
 
 export function UnitPanel({ unit, code, onSelect }: { unit: Loaded<UnitSummary>; code: string; onSelect(code: string): void }) {
   const { t, m, lang, num } = useI18n()
+  const { me } = useAuth()
   const ancestors = useAncestors(code)
   const current = unit.state === 'ok' ? unit.data : undefined
   // The drop-downs: one per level below the city, each listing the children of the level above.
@@ -69,6 +73,7 @@ export function UnitPanel({ unit, code, onSelect }: { unit: Loaded<UnitSummary>;
       {unit.state === 'loading' && <p className="muted">{t('loading')}</p>}
       {unit.state === 'error' && <p className="error">{apiMessage(unit.error, lang, m)}</p>}
       {current && <UnitStatsView unit={current} onSelect={onSelect} />}
+      {current && fieldChainRoles.has(me.user.role) && <FieldWorkSection key={current.code} code={current.code} onSelect={onSelect} />}
       {current && !current.children.length && <p className="muted hint">{t('hint.click')}</p>}
       {current && current.children.length > 0 && (
         <>

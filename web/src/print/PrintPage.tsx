@@ -18,6 +18,10 @@ import { renderedLegend, type LegendEntry } from './legend.ts'
 import './print.css'
 import { when } from '../i18n/when.ts'
 import { resolveRelativeUrls } from '../map/resolve-url.ts'
+import { mapLocale } from '../map/locale.ts'
+import { applyReports } from '../map/reportsLayer.ts'
+import { reportsGeoJson } from '../reports/geojson.ts'
+import type { ReportList } from '../reports/types.ts'
 
 declare global {
   interface Window { __printReady?: boolean; __printError?: string; __printLegend?: string[]; __printBounds?: number[] }
@@ -77,16 +81,21 @@ export function PrintPage() {
           if (!r.ok) throw new Error(`analysis ${r.status}`)
           result = await r.json()
         }
+        const visible = visibleGroups(q.get('layers'))
+        // The open reports of the area, as the command map shows them (its layer is fed from the list, not tiles).
+        const reports = visible.reports
+          ? await fetch(`/api/reports?unit=${unit}&state=open&limit=1000`).then((r) => (r.ok ? (r.json() as Promise<ReportList>) : null))
+          : null
         const name = result && (lang === 'zh' ? result.zh : result.en)
         setAnalysisName(name)
         // The online basemap when the server has one (and the planner shows it); the offline style otherwise.
         const cfg = await fetch('/api/config').then((r) => (r.ok ? (r.json() as Promise<ClientConfig>) : null), () => null)
-        const visible = visibleGroups(q.get('layers'))
         if (cfg?.basemap && visible.basemap) setAttribution(cfg.basemap.attribution)
         // A given view is printed as it is (no padding); a unit's box keeps a margin round its outline.
         map = new maplibregl.Map({
           container: mapRef.current!, transformRequest: resolveRelativeUrls, style: buildStyle(location.origin, cfg), bounds: bbox, fitBoundsOptions: { padding: q.get('bbox') ? 0 : 20 },
           attributionControl: false, interactive: false, localIdeographFontFamily: fontStack.join(', '), fadeDuration: 0, canvasContextAttributes: { preserveDrawingBuffer: true },
+          locale: mapLocale(m),
         })
         mapObj.current = map
         for (const icon of makeIcons()) map.addImage(icon.name, icon.image, { pixelRatio: icon.pixelRatio })
@@ -98,6 +107,7 @@ export function PrintPage() {
           map.addLayer({ id: 'analysis-fill', type: 'fill', source: 'analysis', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': flag, 'fill-opacity': 0.45, 'fill-outline-color': '#ffffff' } })
           map.addLayer({ id: 'analysis-point', type: 'circle', source: 'analysis', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-color': flag, 'circle-radius': 3, 'circle-stroke-color': '#fff', 'circle-stroke-width': 0.5 } })
         }
+        if (reports) applyReports(map, reportsGeoJson(reports), true)
         applyVisibility(map, visible)
         // The legend is read off the drawn map; the sheet is ready once React has laid it out (the effect below).
         await drawnOut(map)

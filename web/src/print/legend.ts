@@ -5,7 +5,8 @@
  * red households on a map of shelters, or miss the analysis a planner printed.
  */
 import type * as maplibregl from 'maplibre-gl'
-import { dangerColor, evacColor, gridFill, gridRule, riskColor, routeColor, shelterColor, type EvacStatus } from '../map/colors.ts'
+import { gridRiskColour } from '../../../core/rules/risk.ts'
+import { dangerColor, evacColor, gridFill, reportColor, riskColor, routeColor, shelterColor, type EvacStatus } from '../map/colors.ts'
 import { format } from '../i18n/index.tsx'
 import type { Messages } from '../i18n/zh.ts'
 
@@ -16,8 +17,7 @@ type Props = Record<string, unknown>
 interface Rule extends LegendEntry { layers: string[]; where?: (p: Props) => boolean }
 
 /** The grid class the risk fill gives a grid (style.ts gridFillColor 'risk'). */
-export const gridClass = (p: Props) =>
-  Number(p.red_share) > gridRule.red ? 'red' : Number(p.yellow_share) > gridRule.yellow ? 'yellow' : 'green'
+export const gridClass = (p: Props) => gridRiskColour({ red: Number(p.red_share), yellow: Number(p.yellow_share) })
 
 /** The analysis row is the problem it looks for; GeoJSON keeps the boolean, a tile would make it text. */
 const flagged = (p: Props) => p._flag === true || p._flag === 'true'
@@ -44,6 +44,10 @@ function rules(m: Messages, analysisName: string | null): Rule[] {
     })),
     { key: 'evac-route', label: m.print.evacRoute, swatch: 'line', color: evacColor.moving, layers: ['evac-routes'] },
     { key: 'evac-shelter', label: m.print.evacShelter, swatch: 'round', color: evacColor.at_shelter, layers: ['evac-shelters-capacity'] },
+    ...(['critical', 'urgent', 'normal'] as const).map((u) => ({
+      key: `report-${u}`, label: format(m.print.report, { urgency: m.reports.urgencies[u] }), swatch: 'round' as const, color: reportColor[u], layers: ['reports'], where: (p: Props) => p.urgency === u,
+    })),
+    { key: 'report-overdue', label: m.print.reportOverdue, swatch: 'round', color: reportColor.overdue, layers: ['reports-overdue'] },
     { key: 'admin', label: m.print.admin, swatch: 'line', color: '#8ea3cf', layers: ['admin-line'] },
   ]
 }

@@ -7,6 +7,9 @@ import { fontStack, makeIcons } from '../map/style.ts'
 import { exposeForTests } from '../map/test-hooks.ts'
 import type { WallState } from './useWallState.ts'
 import { resolveRelativeUrls } from '../map/resolve-url.ts'
+import { useI18n } from '../i18n/index.tsx'
+import { mapLocale } from '../map/locale.ts'
+import { applyHexagons, setHexagonStrength } from '../map/hexagons.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
 
@@ -58,11 +61,12 @@ function wallStyle(origin: string, scale: number): maplibregl.StyleSpecification
           'circle-stroke-color': ['case', ['>=', get('safe'), get('households')], evacColor.at_shelter, evacColor.moving],
         },
       },
-      { id: 'stations', type: 'circle', source: 'stations', paint: { 'circle-radius': ['+', px(2), ['*', px(0.5), ['sqrt', get('mm1')]]], 'circle-color': '#4fc3f7', 'circle-opacity': 0.8 } },
+      // Gauges whose rain is not current are grey: what they last caught is history.
+      { id: 'stations', type: 'circle', source: 'stations', paint: { 'circle-radius': ['+', px(2), ['*', px(0.5), ['sqrt', get('mm1')]]], 'circle-color': ['case', ['get', 'live'], '#4fc3f7', rainColor.stale], 'circle-opacity': 0.8 } },
       {
         id: 'station-label', type: 'symbol', source: 'stations', filter: ['>=', get('mm1'), 10],
         layout: { 'text-field': ['concat', ['to-string', get('mm1')], 'mm'], 'text-font': fontStack, 'text-size': px(11), 'text-offset': [0, 1.1] },
-        paint: { 'text-color': '#b3e5fc', 'text-halo-color': '#060b16', 'text-halo-width': px(1.5) },
+        paint: { 'text-color': ['case', ['get', 'live'], '#b3e5fc', rainColor.stale], 'text-halo-color': '#060b16', 'text-halo-width': px(1.5) },
       },
       {
         id: 'shelters', type: 'circle', source: 'shelters',
@@ -84,22 +88,27 @@ function wallStyle(origin: string, scale: number): maplibregl.StyleSpecification
   }
 }
 
-export function WallMap({ state, focus }: { state: WallState | null; focus: [number, number, number, number] | null }) {
+/** `hexagons`: the area's households per H3 cell (useWallHexagons), under everything the moment shows: the map at rest is not empty. */
+export function WallMap({ state, focus, hexagons }: { state: WallState | null; focus: [number, number, number, number] | null; hexagons: GeoJSON.FeatureCollection | null }) {
   const box = useRef<HTMLDivElement>(null)
   const mapRef = useRef<maplibregl.Map | null>(null)
   const ready = useRef(false)
   const stateRef = useRef(state)
   stateRef.current = state
+  const hexRef = useRef(hexagons)
+  hexRef.current = hexagons
+  const mRef = useRef(useI18n().m)
 
   useEffect(() => {
     const scale = Math.max(1, Math.min(2.5, window.innerWidth / 1920))
     const map = new maplibregl.Map({
       container: box.current!, transformRequest: resolveRelativeUrls, style: wallStyle(location.origin, scale), attributionControl: false,
-      interactive: false, fadeDuration: 0, center: [103.7, 27.6], zoom: 8,
+      interactive: false, fadeDuration: 0, center: [103.7, 27.6], zoom: 8, locale: mapLocale(mRef.current),
     })
     for (const icon of makeIcons()) map.addImage(icon.name, icon.image, { pixelRatio: icon.pixelRatio })
     map.on('load', () => {
       ready.current = true
+      applyHexagons(map, hexRef.current, { beforeId: 'admin-line', strong: true })
       draw(map, stateRef.current)
     })
     mapRef.current = map
@@ -116,16 +125,25 @@ export function WallMap({ state, focus }: { state: WallState | null; focus: [num
   }, [state])
 
   useEffect(() => {
+    if (mapRef.current && ready.current) applyHexagons(mapRef.current, hexagons, { strong: true })
+  }, [hexagons])
+
+  useEffect(() => {
     if (focus && mapRef.current) mapRef.current.fitBounds(focus, { padding: 30, duration: 1500 })
   }, [focus])
 
   return <div className="wall-map" ref={box} />
 }
 
+/** Something the room must see is on the map: signals in force, sites past critical rain, households being moved. */
+const stormOn = (s: WallState | null) =>
+  !!s && (Object.values(s.warnings.grids).some((n) => n > 0) || s.sites.overCritical > 0 || s.transfer.households > 0)
+
 function draw(map: maplibregl.Map, s: WallState | null) {
+  setHexagonStrength(map, stormOn(s) ? 'dim' : 'strong')
   const set = (id: string, data: GeoJSON.FeatureCollection) => (map.getSource(id) as maplibregl.GeoJSONSource | undefined)?.setData(data)
   set('villages', points(s?.villages ?? [], (v) => ({ code: v.code, households: v.households, safe: v.safe, ...(v.colour ? { colour: v.colour } : {}) })))
   set('sites', points(s?.sites.top ?? [], (x) => ({ code: x.code, name: x.name })))
-  set('stations', points(s?.stations ?? [], (x) => ({ code: x.code, mm1: x.mm1, mm24: x.mm24 })))
+  set('stations', points(s?.stations ?? [], (x) => ({ code: x.code, mm1: x.mm1, mm24: x.mm24, live: s?.rain.current ?? false })))
   set('shelters', points(s?.shelters ?? [], (x) => ({ id: x.id, capacity: x.capacity, people: x.people })))
 }

@@ -6,9 +6,12 @@ import { useLiveFeed } from '../live/useLiveFeed.ts'
 import { rainColor } from '../map/colors.ts'
 import { WallFigures, WallBottom } from './WallPanels.tsx'
 import { WallMap } from './WallMap.tsx'
+import { useWallHexagons } from './useWallHexagons.ts'
+import { gridFill } from '../map/colors.ts'
 import { chooseFocus } from './focus.ts'
-import { beijing, useWallText } from '../i18n/wall.ts'
+import { beijing, rainNote, useWallText } from '../i18n/wall.ts'
 import { SPEEDS, useLiveWall, useReplay, type StormWindow, type WallState } from './useWallState.ts'
+import { ServerWorkNote } from '../app/ServerWorkNote.tsx'
 import './wall.css'
 
 /** Seconds the wall stays on one county before it moves to the worst (or the next). */
@@ -47,6 +50,7 @@ export function WallPage() {
   const state = loaded.state
 
   const focus = useFocus(state, rotateS)
+  const hexagons = useWallHexagons(unit)
   const [clock, setClock] = useState(Date.now())
   useEffect(() => {
     const tick = setInterval(() => setClock(Date.now()), 1000)
@@ -61,6 +65,7 @@ export function WallPage() {
 
   return (
     <div className={`wall ${replayAsked ? 'is-replay' : 'is-live'}`} data-testid="wall" lang={lang === 'zh' ? 'zh-CN' : 'en'}>
+      {!replayAsked && <ServerWorkNote />}
       <header className="wall-head">
         <h1>{state?.unit.name ?? ''}{t.title}</h1>
         <span className={`wall-mode ${replayAsked ? 'replay' : feed.state}`} data-testid="wall-mode">
@@ -75,10 +80,11 @@ export function WallPage() {
       {banner && <div className="wall-banner" role="alert" data-testid="wall-banner">{banner}</div>}
       <WallFigures state={state} side="left" />
       <main className="wall-center">
-        <WallMap state={state} focus={focus?.bbox ?? null} />
-        <div className="wall-map-note">
-          {state && format(t.rainAsOf, { time: beijing(Date.parse(state.rainAsOf) + 3600_000).slice(0, 11) })}
-          <span className="wall-swatch" style={{ background: rainColor.alert }} /> {t.sites}
+        <WallMap state={state} focus={focus?.bbox ?? null} hexagons={hexagons} />
+        <div className={`wall-map-note${state && !state.rain.current ? ' stale' : ''}`} data-testid="wall-rain-as-of">
+          {state && rainNote(t, state.rain)}
+          <span className="wall-swatch" style={{ background: state && !state.rain.current ? rainColor.stale : rainColor.alert }} /> {t.sites}
+          {hexagons && <><span className="wall-swatch hex" style={{ background: gridFill.red }} /> {t.hexagons}</>}
         </div>
         {replayAsked && storm && (
           <div className="wall-replay" data-testid="wall-replay">

@@ -1,10 +1,11 @@
+import { phases } from '../../../core/rules/checks.ts'
+import { levels } from '../../../core/rules/escalation.ts'
 import { format, useI18n } from '../i18n/index.tsx'
 import { evacColor, rainColor } from '../map/colors.ts'
-import { beijing, useWallText, type WallText } from '../i18n/wall.ts'
+import { beijing, rainNote, useWallText, wallCatalogs, type WallText } from '../i18n/wall.ts'
 import type { WallState } from './useWallState.ts'
 
 const COLOURS = ['red', 'orange', 'yellow', 'blue'] as const
-const PHASES = ['before', 'during', 'after'] as const
 const STATUSES = ['at_shelter', 'returned', 'moving', 'notified', 'not_notified', 'refused', 'unreachable'] as const
 const pct = (part: number, whole: number) => (whole > 0 ? Math.round((100 * part) / whole) : 0)
 
@@ -23,9 +24,11 @@ export function WallFigures({ state: s, side }: { state: WallState | null; side:
   const { num } = useI18n()
   if (side === 'left') {
     const issued = s ? COLOURS.reduce((a, c) => a + s.warnings.issued[c], 0) : 0
+    // Rain that is not current counts no grid under a signal and no site past critical: greyed (the map's note says how old).
+    const stale = s && !s.rain.current
     return (
       <aside className="wall-side wall-left">
-        <section data-testid="wall-warnings">
+        <section data-testid="wall-warnings" className={stale ? 'stale' : ''} title={s && stale ? rainNote(t, s.rain) : undefined}>
           <h2>{t.warnings}</h2>
           <div className="wall-colours">
             {COLOURS.map((c) => (
@@ -37,20 +40,20 @@ export function WallFigures({ state: s, side }: { state: WallState | null; side:
           </div>
           <p className="wall-sub">{format(t.warningsIssued, { n: issued })}</p>
         </section>
-        <section data-testid="wall-sites">
+        <section data-testid="wall-sites" className={stale ? 'stale' : ''}>
           <h2>{t.sites}</h2>
           <p className="wall-big"><b className={s?.sites.overCritical ? 'alarm' : ''}>{s ? num(s.sites.overCritical) : '—'}</b>
             <small> {s ? format(t.sitesOf, { n: num(s.sites.active) }) : ''}</small></p>
           <ul className="wall-list">
             {s && !s.sites.top.length && <li className="wall-quiet">{t.noSites}</li>}
             {s?.sites.top.slice(0, 4).map((x) => (
-              <li key={x.code}><span>{x.name}</span><em>{x.rain1h >= x.critical1h ? `${x.rain1h}/${x.critical1h} mm·1h` : `${x.rain24h}/${x.critical24h} mm·24h`}</em></li>
+              <li key={x.code}><span>{x.name}</span><em>{x.rain1h >= x.critical1h ? format(t.siteRain1h, { rain: x.rain1h, critical: x.critical1h }) : format(t.siteRain24h, { rain: x.rain24h, critical: x.critical24h })}</em></li>
             ))}
           </ul>
         </section>
         <section data-testid="wall-checks">
           <h2>{t.checks}</h2>
-          {PHASES.map((ph) => {
+          {phases.map((ph) => {
             const c = s?.checks[ph] ?? { total: 0, done: 0, inProgress: 0 }
             return (
               <div key={ph} className="wall-phase">
@@ -124,6 +127,7 @@ export function WallBottom({ state: s }: { state: WallState | null }) {
           ))}
         </ol>
       </section>
+      <WallReports state={s} />
       <section className="wall-ticker" data-testid="wall-ticker">
         <h2>{t.ticker}</h2>
         {s && !s.ticker.length && <p className="wall-quiet">{t.noEvents}</p>}
@@ -134,6 +138,66 @@ export function WallBottom({ state: s }: { state: WallState | null }) {
         </ul>
       </section>
     </footer>
+  )
+}
+
+const URGENCIES = ['critical', 'urgent', 'normal'] as const
+
+/**
+ * Problem reports: open ones by the level owning them and urgency, the overdue
+ * ones; per township the share closed of those filed in the window (办结率)
+ * and the median time to acknowledge, the worst first.
+ */
+function WallReports({ state: s }: { state: WallState | null }) {
+  const t = useWallText()
+  const { num } = useI18n()
+  const r = s?.reports
+  const rows = r ? levels.filter((l) => URGENCIES.some((u) => r.open[l][u] > 0)) : []
+  const towns = [...(r?.townships ?? [])].filter((x) => x.filed > 0)
+    .sort((a, b) => a.closed / a.filed - b.closed / b.filed || b.filed - a.filed || a.code.localeCompare(b.code))
+  const ack = (m: number | null) => (m === null ? '—' : m < 90 ? format(t.reportsMinutes, { n: num(Math.round(m)) }) : format(t.reportsHours, { n: (m / 60).toFixed(1) }))
+  return (
+    <section className="wall-reports" data-testid="wall-reports">
+      <h2>{t.reports}</h2>
+      <div className="wall-reports-cols">
+        <div>
+          <p className="wall-mid">
+            <b data-testid="wall-reports-open">{r ? num(r.openTotal) : '—'}</b><small>{t.reportsOpen}</small>
+            <b className={r?.overdueTotal ? 'alarm' : 'ok'} data-testid="wall-reports-overdue">{r ? num(r.overdueTotal) : '—'}</b><small>{t.reportsOverdue}</small>
+          </p>
+          {r && !rows.length && <p className="wall-quiet">{t.reportsNone}</p>}
+          {rows.length > 0 && (
+            <table className="wall-matrix">
+              <thead><tr><th>{t.reportsLevel}</th>{URGENCIES.map((u) => <th key={u} className={u}>{t.urgencies[u]}</th>)}<th>{t.reportsOverdue}</th></tr></thead>
+              <tbody>
+                {rows.map((l) => (
+                  <tr key={l}>
+                    <th>{t.levels[l]}</th>
+                    {URGENCIES.map((u) => <td key={u} className={r!.open[l][u] ? u : 'zero'}>{num(r!.open[l][u])}</td>)}
+                    <td className={r!.overdue[l] ? 'alarm' : 'zero'}>{num(r!.overdue[l])}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+        <div>
+          <p className="wall-label">{t.reportsTownships}</p>
+          {r && <p className="wall-sub">{format(t.reportsSince, { since: beijing(r.since).slice(0, 11) })}</p>}
+          {r && !towns.length && <p className="wall-quiet">{t.reportsNoTownships}</p>}
+          <ul className="wall-list wall-closure">
+            {towns.slice(0, 5).map((x) => (
+              <li key={x.code}>
+                <span>{x.name}</span>
+                <b className={x.closed / x.filed < 0.5 ? 'alarm' : ''}>{pct(x.closed, x.filed)}%</b>
+                <small>{format(t.reportsClosed, { closed: num(x.closed), filed: num(x.filed) })}</small>
+                <em>{ack(x.ackMedianMinutes)}</em>
+              </li>
+            ))}
+          </ul>
+        </div>
+      </div>
+    </section>
   )
 }
 
@@ -149,13 +213,23 @@ export function describe(t: WallText, e: WallState['ticker'][number], num: (n: n
     case 'rain.update': {
       const tasks = p.tasks as Record<string, number> | undefined
       const opened = tasks ? Object.values(tasks).reduce((a, b) => a + (Number(b) || 0), 0) : 0
-      const time = typeof p.asOf === 'string' ? beijing(Date.parse(p.asOf) + 3600_000).slice(6, 11) : beijing(e.at, false).slice(0, 5)
+      // The server adds rainAsOf (the end of the hour evaluated), as every screen says "rain as of".
+      const time = typeof p.rainAsOf === 'string' ? beijing(p.rainAsOf).slice(6, 11) : beijing(e.at, false).slice(0, 5)
       return opened ? format(t.ev.rainTasks, { time, n: num(opened) }) : format(t.ev.rain, { time })
     }
     case 'task.item':
       return p.count !== undefined
         ? format(t.ev.taskDone, { phase: t.phases[p.phase as 'before'] ?? String(p.phase), n: num(Number(p.count)) })
         : format(t.ev.taskItem, { done: p.done ? t.ev.ticked : t.ev.unticked, id: String(p.taskId) })
+    case 'report': {
+      const level = t.levels[p.level as keyof WallText['levels']] ?? ''
+      const name = p.name as { zh?: string; en?: string } | undefined
+      if (p.action === 'filed') {
+        return format(t.ev.reportFiled, { urgency: t.urgencies[p.urgency as keyof WallText['urgencies']] ?? '', type: (t === wallCatalogs.en ? name?.en : name?.zh) ?? '', level })
+      }
+      if (p.action === 'escalate') return format(p.auto ? t.ev.reportEscalated : t.ev.reportRaised, { id: String(p.id), level })
+      return format(t.ev.reportStep, { id: String(p.id), state: t.reportStates[p.state as keyof WallText['reportStates']] ?? '' })
+    }
     default:
       return e.kind
   }

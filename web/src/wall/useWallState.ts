@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import type { WallState } from '../../../api/wall/state.ts'
+import type { WallState } from '../../../core/contracts/wall.ts'
 import { ApiError, getJson } from '../api.ts'
 import type { LiveFeed } from '../live/useLiveFeed.ts'
 
@@ -63,16 +63,17 @@ function useThrottledState(unit: string | null, at: () => number | null) {
 /** Live: now, again on every event of the feed, on its reconnecting, and every half minute. */
 export function useLiveWall(unit: string | null, feed: LiveFeed, enabled: boolean): Loaded {
   const { loaded, request } = useThrottledState(unit, () => null)
+  const subscribe = feed.subscribe
   useEffect(() => {
     if (!enabled) return
     request()
-    const off = feed.subscribe(() => request())
+    const off = subscribe(() => request())
     const every = setInterval(request, REFRESH_MS)
     return () => {
       off()
       clearInterval(every)
     }
-  }, [enabled, feed.subscribe, request])
+  }, [enabled, subscribe, request])
   // Back from a drop: what happened meanwhile came as events, but the figures may have moved on with the clock too.
   useEffect(() => {
     if (enabled && feed.state === 'live') request()

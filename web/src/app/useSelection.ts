@@ -1,0 +1,81 @@
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import { CITY_CODE, recordPath, type BBox, type RecordKind, type RecordTypes, type UnitSummary } from '../api.ts'
+import type { Highlight } from '../map/overlay.ts'
+import type { RecordRef, UrlState } from '../urlState.ts'
+import { useApi } from '../useApi.ts'
+
+/** Where a record sits, for the highlight and the "zoom to" button. */
+function recordGeometry(kind: RecordKind, r: RecordTypes[RecordKind]): { geometry: GeoJSON.Geometry; bbox: BBox } {
+  if (kind === 'grid') {
+    const g = r as RecordTypes['grid']
+    return { geometry: g.outline, bbox: g.bbox }
+  }
+  const p = r as { lon: number; lat: number }
+  const d = 0.002
+  return { geometry: { type: 'Point', coordinates: [p.lon, p.lat] }, bbox: [p.lon - d, p.lat - d, p.lon + d, p.lat + d] }
+}
+
+/**
+ * The command map's selection: the chosen area and the open record (both
+ * loaded, `retry` loads them again), their highlight, and where the map goes
+ * (`target`): to an area once it is chosen, to a record once it is opened
+ * from another, to a point a panel asks for. `home` is the area shown when
+ * the address names none.
+ */
+export function useSelection(initial: UrlState, home: string) {
+  const [unitCode, setUnitCode] = useState(initial.unit ?? home)
+  const [recordRef, setRecordRef] = useState<RecordRef | null>(initial.record)
+  const [retryCount, setRetry] = useState(0)
+  const [target, setTarget] = useState<{ bbox: BBox; maxZoom?: number } | null>(null)
+  // What the map goes to once it has loaded: the area just chosen, or the record just opened (a shared link
+  // naming a record opens on it). One at a time: with a record open, choosing an area flew to the record.
+  const [flyOnLoad, setFlyOnLoad] = useState<'unit' | 'record' | null>(
+    initial.record !== null ? 'record' : initial.unit !== null || home !== CITY_CODE ? 'unit' : null,
+  )
+
+  const unit = useApi<UnitSummary>(`/api/units/${unitCode}`, retryCount)
+  const record = useApi<RecordTypes[RecordKind]>(recordRef ? `/api/${recordPath[recordRef.kind]}/${recordRef.id}` : null, retryCount)
+
+  // A unit chosen from the panel (or given in the URL) flies the map there once it has loaded.
+  // useApi answers only for the path asked for, so these never fly to the area or record chosen before.
+  useEffect(() => {
+    if (flyOnLoad === 'unit' && unit.state === 'ok') {
+      setTarget({ bbox: unit.data.bbox, maxZoom: 14 })
+      setFlyOnLoad(null)
+    }
+  }, [flyOnLoad, unit])
+  useEffect(() => {
+    if (flyOnLoad === 'record' && record.state === 'ok' && recordRef) {
+      setTarget({ bbox: recordGeometry(recordRef.kind, record.data).bbox, maxZoom: 16 })
+      setFlyOnLoad(null)
+    }
+  }, [flyOnLoad, record, recordRef])
+
+  const selectUnit = useCallback((code: string) => {
+    setUnitCode(code)
+    setFlyOnLoad('unit')
+  }, [])
+  const openRecord = useCallback((kind: RecordKind, id: number, fly = false) => {
+    setRecordRef({ kind, id })
+    if (fly) setFlyOnLoad('record')
+  }, [])
+  const retry = useCallback(() => setRetry((n) => n + 1), [])
+
+  const highlight = useMemo<Highlight>(
+    () => ({
+      area: unit.state === 'ok' && unit.data.level !== 'city' ? unit.data.outline : null,
+      record: record.state === 'ok' && recordRef ? { geometry: recordGeometry(recordRef.kind, record.data).geometry } : null,
+    }),
+    [unit, record, recordRef],
+  )
+
+  return {
+    unitCode, unit, recordRef, record, highlight, target,
+    selectUnit, openRecord, retry,
+    closeRecord: () => setRecordRef(null),
+    /** A point a panel names (an order's household, a report's place), close up. */
+    flyToPoint: (lon: number, lat: number) => setTarget({ bbox: [lon - 0.002, lat - 0.002, lon + 0.002, lat + 0.002], maxZoom: 16 }),
+    /** The open record, from its panel's "zoom to" button. */
+    flyToRecord: () => record.state === 'ok' && recordRef && setTarget({ bbox: recordGeometry(recordRef.kind, record.data).bbox, maxZoom: 16 }),
+  }
+}
