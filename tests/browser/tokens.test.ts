@@ -43,7 +43,8 @@ describe.skipIf(!exe)('access tokens in Chromium', () => {
     await page.getByTestId('tokens-open').click()
     const panel = page.getByTestId('tokens-panel')
     await panel.waitFor()
-    expect(await panel.innerText()).toContain(zh.tokens.none)
+    // The list comes after the panel opens.
+    await expect.poll(() => panel.innerText()).toContain(zh.tokens.none)
     await panel.getByLabel(zh.tokens.name).fill('办公室 QGIS')
     await panel.getByTestId('token-create').click()
     await page.getByTestId('token-secret').waitFor()
