@@ -24,6 +24,8 @@ describe.skipIf(!exe)('the published style in a bare MapLibre page', () => {
   let userId = 0
   /** Where most households are, at zoom 14. */
   let center: [number, number]
+  let hazardAt: [number, number]
+  let shelterAt: [number, number]
 
   beforeAll(async () => {
     server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, proxy: { publicOrigin: null, trust: { kind: 'none' } } })
@@ -32,6 +34,10 @@ describe.skipIf(!exe)('the published style in a bare MapLibre page', () => {
     const [h] = await server.db.sql`SELECT ST_X(ST_Centroid(ST_Collect(h.geom))) AS lon, ST_Y(ST_Centroid(ST_Collect(h.geom))) AS lat
                                     FROM households h JOIN grids g ON g.id = h.grid_id WHERE g.code LIKE ${(t.code as string).slice(0, 9) + '%'}`
     center = [h.lon, h.lat]
+    const [site] = await server.db.sql`SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM hazard_sites WHERE status = 'active' ORDER BY id LIMIT 1`
+    hazardAt = [site.lon, site.lat]
+    const [shelter] = await server.db.sql`SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM shelters ORDER BY id LIMIT 1`
+    shelterAt = [shelter.lon, shelter.lat]
     const staff = await loginAs(server, 'township', t.code)
     userId = staff.userId
     const r = await staff.send('POST', '/api/tokens', { name: '浏览器样式' })
@@ -96,6 +102,18 @@ window.bare = new maplibregl.Map({ container: 'map', style: ${JSON.stringify(sty
     for (const g of seen.grids) expect(hex(g.rgb), JSON.stringify(g)).toBe(gridFill[gridRiskColour(g)])
     // The sprite loaded: its icons are the map's images, by name.
     expect(seen.images).toEqual([true, true, true])
+
+    // Hazard sites and shelters are drawn with the sprite's icons where they are.
+    for (const [layer, place] of [['hazards', hazardAt], ['shelters', shelterAt]] as const) {
+      await page.evaluate((c) => (window as unknown as { bare: import('maplibre-gl').Map }).bare.jumpTo({ center: c, zoom: 13 }), place)
+      await page.waitForFunction(() => {
+        const map = (window as unknown as { bare: import('maplibre-gl').Map }).bare
+        return map.loaded() && map.areTilesLoaded()
+      }, null, { timeout: 60_000 })
+      const n = await page.evaluate((id) => (window as unknown as { bare: import('maplibre-gl').Map }).bare.queryRenderedFeatures({ layers: [id] }).length, layer)
+      expect(n, layer).toBeGreaterThan(0)
+      await screenshot(page, `published-style-${layer}.png`)
+    }
     expect(errors).toEqual([])
     await ctx.close()
   })
