@@ -37,6 +37,7 @@ import { rainRoutes } from './routes/rain.ts'
 import { recordRoutes } from './routes/records.ts'
 import { taskRoutes } from './routes/tasks.ts'
 import { tileRoutes } from './routes/tiles.ts'
+import { styleRoutes } from './routes/styles.ts'
 import { unitRoutes } from './routes/units.ts'
 import { hexagonRoutes } from './routes/hexagons.ts'
 import { userRoutes } from './routes/users.ts'
@@ -91,18 +92,18 @@ export function createApp(deps: AppDeps) {
   app.use('*', limitBodies())
   // Before any login check: a preflight carries no session.
   const corsOrigins = deps.corsOrigins ?? parseCorsOrigins(config.corsOrigins)
-  for (const path of ['/tiles/*', '/ogc/*', '/api/export/*']) app.use(path, corsReads(corsOrigins))
+  for (const path of ['/tiles/*', '/styles/*', '/ogc/*', '/api/export/*']) app.use(path, corsReads(corsOrigins))
   app.use('*', async (c, next) => {
     c.set('clientAddress', clientAddressOf(c, proxy))
     await next()
     // For the access line (api/edge/access-log.ts): the route that answered and who asked.
     noteAnswer(c)
   })
-  for (const path of ['/api/*', '/tiles/*', '/ogc/*']) app.use(path, refuseControlCharacters())
+  for (const path of ['/api/*', '/tiles/*', '/styles/*', '/ogc/*']) app.use(path, refuseControlCharacters())
   app.use('/api/*', compress())
-  for (const path of ['/api/*', '/tiles/*']) {
+  for (const path of ['/api/*', '/tiles/*', '/styles/*']) {
     app.use(path, sessionLookup(deps.sessions, proxy))
-    // Desktop GIS clients' personal access tokens: reads of tiles and exports only (auth/token-auth.ts).
+    // Desktop GIS clients' personal access tokens: reads of tiles, styles and exports only (auth/token-auth.ts).
     app.use(path, tokenAuth(deps.sessions.tokens))
     app.use(path, csrfCheck(proxy))
     app.use(path, loginRequired(new Set(['/api/health', '/api/ready', '/api/config'])))
@@ -133,6 +134,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', userRoutes(deps.db.sql, deps.sessions))
   app.route('/', tokenRoutes(deps.db.sql, deps.sessions.tokens))
   app.route('/', tileRoutes(deps.tiles, () => deps.bounds, proxy))
+  app.route('/', styleRoutes(() => deps.bounds, proxy))
   app.route('/', unitRoutes(deps.db.reads))
   app.route('/', hexagonRoutes(deps.db, deps.clock ?? systemClock))
   app.route('/', recordRoutes(deps.db.sql))

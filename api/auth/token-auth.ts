@@ -2,9 +2,10 @@
  * Personal access tokens on requests (issue #22). A desktop GIS client sends
  * `Authorization: Bearer gw_…`, or HTTP Basic with its username and the token
  * as the password (ArcGIS Pro, QGIS's authentication manager); a QGIS vector-tile connection, which can only
- * put it in its URL template, `?access_token=gw_…` on a tile URL. A token
- * reads, and only what those clients read: tiles and TileJSON, exports, the
- * OGC API. It never writes (a token in a URL ends up in someone's log or
+ * put it in its URL template, `?access_token=gw_…` on a tile URL (and on the
+ * published style's URL, which QGIS fetches, with its sprite, with no header
+ * of the connection's). A token reads, and only what those clients read: tiles
+ * and TileJSON, published styles and their sprite, exports, the OGC API. It never writes (a token in a URL ends up in someone's log or
  * history), and no other API answers to it.
  */
 import type { MiddlewareHandler } from 'hono'
@@ -13,9 +14,10 @@ import { ACCESS_TOKEN_PATTERN, type AccessTokenStore } from './token-store.ts'
 
 const READS = new Set(['GET', 'HEAD'])
 
-/** Where a token is accepted (GET and HEAD only); the query parameter on tile URLs alone. */
-export const tokenReadsPath = (path: string) => path.startsWith('/tiles/') || path.startsWith('/api/export/') || path === '/ogc' || path.startsWith('/ogc/')
-const tokenInQueryPath = (path: string) => path.startsWith('/tiles/')
+/** Where a token is accepted (GET and HEAD only); the query parameter on tile and style URLs alone. */
+export const tokenReadsPath = (path: string) =>
+  path.startsWith('/tiles/') || path.startsWith('/styles/') || path.startsWith('/api/export/') || path === '/ogc' || path.startsWith('/ogc/')
+const tokenInQueryPath = (path: string) => path.startsWith('/tiles/') || path.startsWith('/styles/')
 
 /** The token of an Authorization header, when it is a Bearer one. */
 export function bearerOf(header: string | undefined): string | undefined {
@@ -69,7 +71,7 @@ export function tokenAuth(tokens: AccessTokenStore): MiddlewareHandler {
       throw new HttpError(403, 'token_read_only', '访问令牌只能用于读取，不能修改数据', 'an access token is for reading only; it cannot change anything')
     }
     if (!tokenReadsPath(path)) {
-      throw new HttpError(403, 'token_not_here', '访问令牌只用于瓦片、导出和 OGC API；其他功能请登录页面', 'access tokens are for tiles, exports and the OGC API only; log in to the page for the rest')
+      throw new HttpError(403, 'token_not_here', '访问令牌只用于瓦片、地图样式、导出和 OGC API；其他功能请登录页面', 'access tokens are for tiles, map styles, exports and the OGC API only; log in to the page for the rest')
     }
     // A logged-in page's cookie wins; a token beside it changes nothing.
     if (!c.get('user')) {

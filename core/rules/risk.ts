@@ -7,7 +7,7 @@
  * The tiles carry the shares (tiles/registry.ts: red_share, yellow_share,
  * rounded in SQL as riskShare rounds them; tests/db/risk-rule.test.ts holds
  * the two together) and the map colours grids with a MapLibre expression built
- * from gridRiskRule (web/src/map/style.ts; web/src/map/grid-fill.test.ts holds
+ * from gridRiskRule (core/map-style/command-map.ts; web/src/map/grid-fill.test.ts holds
  * it to gridRiskColour).
  */
 
