@@ -115,6 +115,9 @@ export function MapView(props: MapViewProps) {
         attributionControl: props.config?.basemap ? { compact: true } : false,
         localIdeographFontFamily: fontStack.join(', '),
         maxPitch: 0,
+        // Labels show at once rather than fading in over 300 ms after each tile's placement: a command map
+        // wants them read, and the map is not still (idle) until the last fade ends.
+        fadeDuration: 0,
         locale: mapLocale(mRef.current),
       })
     } catch (err) {
