@@ -162,6 +162,9 @@ export function createApp(deps: AppDeps) {
     const root = path.relative(process.cwd(), deps.webDist)
     // The field app (/m, its own page and bundle): /m/ is its scope, the service worker's too.
     app.get('/m', (c) => c.redirect('/m/'))
+    // The bundle's files carry a content hash in their names (Vite): kept a year, never asked again — a
+    // second visit starts from the browser's cache, as behind nginx (deploy/nginx/gridwatch.conf /assets/).
+    app.use('/assets/*', serveStatic({ root, onFound: (_, c) => void c.header('Cache-Control', 'public, max-age=31536000, immutable') }))
     app.use('/*', serveStatic({ root }))
     app.get('/m/*', serveStatic({ root, path: 'm/index.html' }))
     // The app routes (/screen, /editor…) are the single page's.

@@ -48,12 +48,12 @@ const [width, height] = values.size!.split('x').map(Number)
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
 
-/** The JavaScript files a context asks for (the page's chunks and MapLibre's worker), in order. */
+/** The JavaScript files a context asks for (the page's chunks and MapLibre's worker), in order, with when each was asked for (epoch ms). */
 function scriptsOf(ctx: BrowserContext) {
-  const files: string[] = []
-  ctx.on('request', (r) => {
+  const files: { path: string; at: number }[] = []
+  ctx.on('requestfinished', (r) => {
     const p = new URL(r.url()).pathname
-    if (p.endsWith('.js') && !files.includes(p)) files.push(p)
+    if (p.endsWith('.js') && !files.some((f) => f.path === p)) files.push({ path: p, at: r.timing().startTime })
   })
   return files
 }
@@ -95,11 +95,44 @@ for (let i = 0; i < Number(values.runs); i++) {
   opened.push({ draw, fetchAll: performance.now() - t0, requests: new Set(urls).size })
 }
 
-const logins: { ms: number; js: string[]; later: string[] }[] = []
+/** A request as the browser made it, on the epoch clock: when it was sent, when its answer ended. */
+interface Sent { path: string; start: number; end: number }
+function requestsOf(ctx: BrowserContext) {
+  const sent: Sent[] = []
+  ctx.on('requestfinished', (r) => {
+    const t = r.timing()
+    const u = new URL(r.url())
+    sent.push({ path: u.pathname, start: t.startTime, end: t.startTime + Math.max(t.responseEnd, 0) })
+  })
+  return sent
+}
+/** One line of the waterfall: a request, or the tiles of one layer at one zoom taken together. */
+interface Step { what: string; start: number; end: number }
+function waterfall(sent: Sent[], marks: { name: string; at: number }[], zero: number, until: number): Step[] {
+  const steps: Step[] = []
+  const tiles = new Map<string, Step & { n: number; bytes?: number }>()
+  for (const r of sent) {
+    const start = r.start - zero, end = r.end - zero
+    if (end < 0 || start > until) continue
+    const tile = /^\/tiles\/([a-z_]+)\/(\d+)\//.exec(r.path)
+    if (tile) {
+      const key = `tiles ${tile[1]} z${tile[2]}`
+      const t = tiles.get(key)
+      if (t) Object.assign(t, { start: Math.min(t.start, start), end: Math.max(t.end, end), n: t.n + 1 })
+      else tiles.set(key, { what: key, start, end, n: 1 })
+    } else steps.push({ what: r.path.replace(/-[A-Za-z0-9_-]{8}\.js$/, '.js'), start, end })
+  }
+  for (const t of tiles.values()) steps.push({ ...t, what: `${t.what} (${t.n})` })
+  for (const m of marks) steps.push({ what: `· ${m.name}`, start: m.at, end: m.at })
+  return steps.sort((a, b) => a.start - b.start)
+}
+
+const logins: { ms: number; js: string[]; later: string[]; steps: Step[] }[] = []
 for (let i = 0; i < Number(values.runs); i++) {
   server.tiles.cache.clear()
   const ctx = await browser.newContext({ viewport: { width, height } })
   const js = scriptsOf(ctx)
+  const sent = requestsOf(ctx)
   const page = await ctx.newPage()
   await page.goto(server.url + '/')
   await page.locator('input[name=username]').fill(countySession.username)
@@ -110,12 +143,19 @@ for (let i = 0; i < Number(values.runs); i++) {
   }, { capture: true }))
   await page.locator('[data-testid=login-form] button[type=submit]').click()
   await page.waitForFunction(() => window.__gridwatch?.firstDrawMs !== undefined, null, { timeout: 120_000 })
-  const { loginMs, firstDrawMs } = await page.evaluate(() => ({ loginMs: (window as unknown as { loginMs: number }).loginMs, firstDrawMs: window.__gridwatch!.firstDrawMs }))
-  const before = [...js]
+  const { loginMs, firstDrawMs, origin, marks } = await page.evaluate(() => ({
+    loginMs: (window as unknown as { loginMs: number }).loginMs, firstDrawMs: window.__gridwatch!.firstDrawMs, origin: performance.timeOrigin,
+    marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('gw:')).map((m) => ({ name: m.name.slice(3), at: m.startTime })),
+  }))
   // What comes after the first draw (the outline's deck.gl): waited for, then listed apart.
   await page.waitForFunction(() => new Promise((r) => window.__gridwatch!.map!.once('idle', () => r(true))), null, { timeout: 60_000 }).catch(() => {})
   await page.waitForTimeout(1500)
-  logins.push({ ms: firstDrawMs! - loginMs!, js: before, later: js.filter((f) => !before.includes(f)) })
+  // Asked for before the first draw (the browser's own send times against the page's clock): deck.gl, asked
+  // for in the same idle event that counts the map as drawn, is not the first screen's (it used to be
+  // counted, the page being polled a moment later).
+  const before = js.filter((f) => f.at <= origin + firstDrawMs!).sort((a, b) => a.at - b.at).map((f) => f.path)
+  const steps = waterfall(sent, marks.map((m) => ({ ...m, at: m.at - loginMs })), origin + loginMs, firstDrawMs! - loginMs)
+  logins.push({ ms: firstDrawMs! - loginMs!, js: before, later: js.map((f) => f.path).filter((f) => !before.includes(f)), steps })
   await ctx.close()
 }
 await browser.close()
@@ -127,6 +167,13 @@ const f = (x: number) => x.toFixed(0)
 const kb = (n: number) => (n / 1024).toFixed(0)
 const total = (files: string[]) => files.map(sizeOf).reduce((a, s) => ({ raw: a.raw + s.raw, gz: a.gz + s.gz }), { raw: 0, gz: 0 })
 const first = logins[0]
+const medianLogin = [...logins].sort((a, b) => a.ms - b.ms)[Math.floor((logins.length - 1) / 2)]
+/** A text bar on a 40-column scale of the run. */
+const bar = (st: Step, span: number) => {
+  const at = (x: number) => Math.max(0, Math.min(40, Math.round((x / span) * 40)))
+  const a = at(st.start), b = Math.max(at(st.end), a + 1)
+  return '`' + ' '.repeat(a) + (st.end === st.start ? '|' : '█'.repeat(b - a)) + '`'
+}
 const firstJs = total(first.js)
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
 const lines = [
@@ -158,6 +205,12 @@ const lines = [
   '| chunk | raw KB | gzip KB |',
   '|---|---|---|',
   ...first.js.map((file) => `| ${chunkName(file)} | ${kb(sizeOf(file).raw)} | ${kb(sizeOf(file).gz)} |`),
+  '',
+  `Waterfall of the median run (${f(medianLogin.ms)} ms), ms after the form was sent: each request (the tiles of a layer and zoom together, first sent → last ended) and the page's steps (· marks: \`app\` the command map mounted, \`map\` MapLibre made, \`style\`, \`load\`, \`target\` the fly to the user's area, \`drawn\`).`,
+  '',
+  '| what | start | end | |',
+  '|---|---|---|---|',
+  ...medianLogin.steps.map((st) => `| ${st.what} | ${f(st.start)} | ${st.end === st.start ? '' : f(st.end)} | ${bar(st, medianLogin.ms)} |`),
   '',
   `Fetched after the first draw (run 1): ${first.later.length ? first.later.map((file) => `${chunkName(file)} (${kb(sizeOf(file).gz)} KB gzipped)`).join(', ') : 'nothing'}.`,
   '',

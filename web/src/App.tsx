@@ -2,6 +2,7 @@ import { lazy, useCallback, useEffect, useMemo, useState } from 'react'
 import { CITY_CODE } from './api.ts'
 import { format, useI18n } from './i18n/index.tsx'
 import { MapView, type Pick } from './map/MapView.tsx'
+import { markStep } from './map/test-hooks.ts'
 import { defaultVisible, type GridMode } from './map/style.ts'
 import { useAuth } from './auth/AuthProvider.tsx'
 import { useEvacTicks } from './live/useEvacTicks.ts'
@@ -47,6 +48,7 @@ export function App() {
   const { lang, m } = useI18n()
   const initial = useMemo(readUrlState, [])
   const { me } = useAuth()
+  useEffect(() => markStep('app'), [])
   // With no unit in the address, a user opens on their own area (a county commander on the county, where
   // orders can be issued), not on the whole city.
   const sel = useSelection(initial, me.user.unitCode.slice(0, 12))
@@ -106,7 +108,7 @@ export function App() {
 
   return (
     <div className="app">
-      {config !== undefined && (
+      {config !== undefined && sel.placed && (
         <MapView
           config={config}
           visible={visible}

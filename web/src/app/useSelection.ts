@@ -33,6 +33,10 @@ export function useSelection(initial: UrlState, home: string) {
     initial.record !== null ? 'record' : initial.unit !== null || home !== CITY_CODE ? 'unit' : null,
   )
 
+  // Whether the first view is known: until the area or record the map opens on has loaded (or failed), the
+  // map is not made, so that its first tiles are that view's — not the whole city's, then a flight.
+  const [placed, setPlaced] = useState(flyOnLoad === null)
+
   const unit = useApi<UnitSummary>(`/api/units/${unitCode}`, retryCount)
   const record = useApi<RecordTypes[RecordKind]>(recordRef ? `/api/${recordPath[recordRef.kind]}/${recordRef.id}` : null, retryCount)
 
@@ -43,12 +47,14 @@ export function useSelection(initial: UrlState, home: string) {
       setTarget({ bbox: unit.data.bbox, maxZoom: 14 })
       setFlyOnLoad(null)
     }
+    if (flyOnLoad === 'unit' && unit.state !== 'loading') setPlaced(true)
   }, [flyOnLoad, unit])
   useEffect(() => {
     if (flyOnLoad === 'record' && record.state === 'ok' && recordRef) {
       setTarget({ bbox: recordGeometry(recordRef.kind, record.data).bbox, maxZoom: 16 })
       setFlyOnLoad(null)
     }
+    if (flyOnLoad === 'record' && record.state !== 'loading') setPlaced(true)
   }, [flyOnLoad, record, recordRef])
 
   const selectUnit = useCallback((code: string) => {
@@ -70,7 +76,7 @@ export function useSelection(initial: UrlState, home: string) {
   )
 
   return {
-    unitCode, unit, recordRef, record, highlight, target,
+    unitCode, unit, recordRef, record, highlight, target, placed,
     selectUnit, openRecord, retry,
     closeRecord: () => setRecordRef(null),
     /** A point a panel names (an order's household, a report's place), close up. */

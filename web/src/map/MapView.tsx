@@ -12,11 +12,14 @@ import { applyVisibility, fontStack, gridFillColor, makeIcons, pickableLayers, t
 import { evacTiles } from './evacStyle.ts'
 import { applyReports } from './reportsLayer.ts'
 import { applyHexagons } from './hexagons.ts'
-import { exposeForTests, markFirstDraw } from './test-hooks.ts'
+import { exposeForTests, markFirstDraw, markStep } from './test-hooks.ts'
 import { resolveRelativeUrls } from './resolve-url.ts'
 import { mapLocale } from './locale.ts'
 
 maplibregl.setWorkerUrl(workerUrl)
+// The worker (a file as big as MapLibre itself) is started as soon as this module runs — the screen's
+// chunk is fetched while the login form is shown (routes.tsx) — not when the first map is made.
+maplibregl.prewarm()
 // A PMTiles basemap (pmtiles://…) is read by range requests, with no tile server.
 maplibregl.addProtocol('pmtiles', new Protocol().tile)
 
@@ -81,6 +84,10 @@ export function MapView(props: MapViewProps) {
   const overlayRef = useRef<Overlay | null>(null)
   // The map has been idle once (its first tiles drawn): deck.gl is fetched only after that.
   const [settled, setSettled] = useState(false)
+  // The target the map was made at (not flown to again), and whether it has been idle once: a target
+  // that comes before the first map is drawn is jumped to, since nobody has seen a view to fly from.
+  const shownRef = useRef<MapViewProps['target']>(null)
+  const firstIdleRef = useRef(false)
   const propsRef = useRef(props)
   propsRef.current = props
   const { t, m } = useI18n()
@@ -92,16 +99,25 @@ export function MapView(props: MapViewProps) {
   // The map is made once per basemap configuration; everything else is applied to it.
   useEffect(() => {
     let map: maplibregl.Map
+    markStep('map')
+    const startAt = propsRef.current.target
+    shownRef.current = startAt
+    firstIdleRef.current = false
     try {
       map = new maplibregl.Map({
         container: el.current!,
         transformRequest: resolveRelativeUrls,
         style: buildStyle(location.origin, props.config),
-        bounds: ZHAOTONG,
-        fitBoundsOptions: { padding: panelPadding },
+        // Where the user is going when it is already known (their own county, a shared link's unit): the
+        // first tiles asked for are that view's, with no city view loaded first and no flight to wait for.
+        bounds: startAt?.bbox ?? ZHAOTONG,
+        fitBoundsOptions: { padding: panelPadding, maxZoom: startAt?.maxZoom ?? 15 },
         attributionControl: props.config?.basemap ? { compact: true } : false,
         localIdeographFontFamily: fontStack.join(', '),
         maxPitch: 0,
+        // Labels show at once rather than fading in over 300 ms after each tile's placement: a command map
+        // wants them read, and the map is not still (idle) until the last fade ends.
+        fadeDuration: 0,
         locale: mapLocale(mRef.current),
       })
     } catch (err) {
@@ -121,8 +137,11 @@ export function MapView(props: MapViewProps) {
     })
     const view = () => propsRef.current.onView?.(map.getBounds().toArray().flat() as BBox)
     map.on('load', view)
+    map.once('style.load', () => markStep('style'))
+    map.once('load', () => markStep('load'))
     map.on('moveend', view)
     map.on('idle', () => {
+      firstIdleRef.current = true
       markFirstDraw(map)
       setSettled(true)
       propsRef.current.onTilesOk()
@@ -236,9 +255,11 @@ export function MapView(props: MapViewProps) {
 
   useEffect(() => {
     const map = mapRef.current
-    if (!map || !props.target) return
+    if (!map || !props.target || props.target === shownRef.current) return
+    markStep('target')
+    shownRef.current = props.target
     const [w, s, e, n] = props.target.bbox
-    map.fitBounds([w, s, e, n], { padding: panelPadding, maxZoom: props.target.maxZoom ?? 15, duration: 1200 })
+    map.fitBounds([w, s, e, n], { padding: panelPadding, maxZoom: props.target.maxZoom ?? 15, duration: firstIdleRef.current ? 1200 : 0 })
   }, [props.target])
 
   return <div ref={el} className="map" data-testid="map" />

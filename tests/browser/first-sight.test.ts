@@ -1,0 +1,108 @@
+/**
+ * What the command map does to be seen soon after a login (issue #17, "fast to first sight"): the screen's
+ * code and MapLibre's worker are fetched while the login form is shown, a county commander's first map is
+ * made at the county (no city view loaded first, no flight to wait for), and the bundle's hashed files are
+ * kept by the browser. Order and place, never time: the figures are bench/page.md's (npm run bench:page).
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { startServer, type RunningServer } from '../../api/server.ts'
+import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
+import { chromiumPath, collectErrors, launch, waitForMap } from '../helpers/browser.ts'
+import { loginAs, TEST_PASSWORD, type Client } from '../helpers/session.ts'
+
+const exe = chromiumPath()
+
+/** Every request a context makes, in the order the browser sent them. */
+function requests(ctx: BrowserContext): string[] {
+  const seen: string[] = []
+  ctx.on('request', (r) => seen.push(new URL(r.url()).pathname))
+  return seen
+}
+
+describe.skipIf(!exe)('the command map, first sight', () => {
+  let server: RunningServer
+  let browser: Browser
+  let commander: Client
+  let county: { code: string; bbox: [number, number, number, number] }
+
+  beforeAll(async () => {
+    await ensureWebBuild({ quiet: true })
+    server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist })
+    browser = await launch(exe!)
+    const [c] = await server.db.sql<{ code: string }[]>`SELECT code FROM admin_units WHERE level = 'county'
+      AND EXISTS (SELECT 1 FROM admin_units t WHERE t.parent_id = admin_units.id) ORDER BY code LIMIT 1`
+    commander = await loginAs(server, 'commander', c.code)
+    const unit = await (await commander.get(`/api/units/${c.code}`)).json() as { bbox: [number, number, number, number] }
+    county = { code: c.code, bbox: unit.bbox }
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  async function loginPage(): Promise<{ page: Page; sent: string[]; errors: string[] }> {
+    const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } })
+    const sent = requests(ctx)
+    const page = await ctx.newPage()
+    page.once('close', () => void ctx.close().catch(() => {}))
+    const errors = collectErrors(page)
+    await page.goto(server.url + '/')
+    await page.getByTestId('login-form').waitFor()
+    return { page, sent, errors }
+  }
+
+  it('fetches the map screen\'s code and starts MapLibre\'s worker while the login form is shown', async () => {
+    const { page, sent, errors } = await loginPage()
+    // Nobody is logged in: the form stays, and the map's code, MapLibre and its worker arrive all the same.
+    const js = () => sent.filter((p) => p.endsWith('.js')).map((p) => p.split('/').pop()!)
+    await expect.poll(js, { timeout: 60_000 }).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^App-/), expect.stringMatching(/^maplibre-[\w-]{8}\.js$/), expect.stringMatching(/^maplibre-gl-worker-/),
+    ]))
+    expect(await page.getByTestId('login-form').isVisible()).toBe(true)
+    // No data before the login: not a tile, not a TileJSON.
+    expect(sent.filter((p) => p.startsWith('/tiles/'))).toEqual([])
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([])
+    await page.close()
+  })
+
+  it('makes a county commander\'s first map at the county, not at the city then flying there', async () => {
+    const { page, sent, errors } = await loginPage()
+    await page.locator('input[name=username]').fill(commander.username)
+    await page.locator('input[name=password]').fill(TEST_PASSWORD)
+    await page.locator('[data-testid=login-form] button[type=submit]').click()
+    await waitForMap(page, 120_000)
+    const view = await page.evaluate(() => {
+      const map = window.__gridwatch!.map!
+      return { bounds: map.getBounds().toArray().flat(), zoom: map.getZoom(), moving: map.isMoving() }
+    })
+    // Drawn where the county is: its middle is in view, and the city's corners are not.
+    const [w, s, e, n] = county.bbox
+    const [vw, vs, ve, vn] = view.bounds
+    expect((w + e) / 2).toBeGreaterThan(vw)
+    expect((w + e) / 2).toBeLessThan(ve)
+    expect((s + n) / 2).toBeGreaterThan(vs)
+    expect((s + n) / 2).toBeLessThan(vn)
+    expect(view.moving).toBe(false)
+    // Every admin tile asked for until then is of the county's zoom: none of the city view before it.
+    const zooms = new Set(sent.filter((p) => p.startsWith('/tiles/admin/')).map((p) => Number(p.split('/')[3])))
+    expect([...zooms]).toEqual([Math.floor(view.zoom)])
+    // Closer than the whole city (zoom 8 at this size), or the check above could not tell the two apart.
+    expect(Math.floor(view.zoom)).toBeGreaterThan(8)
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([])
+    await page.close()
+  })
+
+  it('lets the browser keep the bundle\'s hashed files, and not the page that names them', async () => {
+    const html = await fetch(server.url + '/')
+    const page = await html.text()
+    expect(html.headers.get('cache-control') ?? '').not.toMatch(/immutable/)
+    const asset = /\/assets\/[\w-]+\.js/.exec(page)![0]
+    const js = await fetch(server.url + asset)
+    expect(js.status).toBe(200)
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    // A file that is not there is not kept either: a later build may bring it.
+    const missing = await fetch(server.url + '/assets/nothing-here-00000000.js')
+    expect(missing.headers.get('cache-control') ?? '').not.toMatch(/immutable/)
+  })
+})
