@@ -10,8 +10,8 @@ const id = z.number().int().positive().max(2147483647)
 const at = z.iso.datetime({ offset: true })
 /** A photo, base64: at most 2 MB once decoded (api/field/image.ts checks the bytes themselves). */
 const photo = z.string().max(2_800_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
-/** Its thumbnail, made on the phone (api/field/image.ts inspectThumb): at most 64 KB decoded. */
-const thumb = z.string().max(90_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
+/** Its thumbnail, made on the phone: at most 64 KB decoded, which inspectThumb (api/field/image.ts) says; this only bounds the text. */
+const thumb = z.string().max(180_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
 const base = { id: z.uuid(), at }
 
 export const fieldAction = z.discriminatedUnion('kind', [

@@ -245,7 +245,7 @@ for (const target of targets()) {
         [PNG.sync.write(new PNG({ width: 400, height: 300 })), /320/],
         [PNG.sync.write(new PNG({ width: 100, height: 100 })), /shape/],
         [Buffer.from('GIF89a not a thumbnail at all'), /JPEG, PNG or WebP/],
-        [noise(320, 240), /too large/],
+        [noise(150, 112), /too large/],
       ]
       for (const [tb, why] of bads) {
         const { results: [b] } = await (await sync(worker, [{ ...a, id: randomUUID(), thumb: tb.toString('base64') }])).json()
