@@ -74,7 +74,7 @@ export default function GridMap({ today, m, onPick, picked }: {
           })}</defs>
         )}
         {tiles?.grids.filter((g) => g.code !== today.grid.code).map((g, i) => (
-          <path key={`${g.code}-${i}`} d={g.rings.map(ring).join('')} fill="none" stroke="#5c6bc0" strokeWidth="1.2" strokeDasharray="4 2"
+          <path key={`${g.code}-${i}`} d={g.rings.map(ring).join('')} fill="none" stroke="#78909c" strokeWidth="1.2"
             clipPath={`url(#${clips.get(g.clip.join(','))})`} data-testid="tile-grid" data-code={g.code} />
         ))}
         {tiles?.households.filter((h) => !mine.has(h.id)).map((h) => {
