@@ -35,12 +35,12 @@ describe.skipIf(!exe)('the field app\'s kept map tiles and photo thumbnails', ()
     server = await startServer({ port: 0, databaseUrl: inject('embeddedUrl'), seedScale: false, quiet: true, webDist })
     browser = await launch(exe!)
     const sql = server.db.sql
-    // A grid with households and other grids around it.
+    // A grid with households and other grids around it (from the end of the list: field-app.test.ts takes the first).
     const [g] = await sql<{ id: number; code: string; bbox: Bbox }[]>`
       SELECT g.id, g.code, json_build_array(ST_XMin(g.geom), ST_YMin(g.geom), ST_XMax(g.geom), ST_YMax(g.geom)) AS bbox
       FROM grids g WHERE g.kind = 'basic' AND (SELECT count(*) FROM households h WHERE h.grid_id = g.id) >= 3
         AND (SELECT count(*) FROM grids o WHERE o.kind = 'basic' AND o.id <> g.id AND ST_Intersects(o.geom, ST_Expand(g.geom, 0.002))) >= 2
-      ORDER BY g.code LIMIT 1`
+      ORDER BY g.code DESC LIMIT 1`
     grid = g
     const box = widen(grid.bbox, MARGIN_M)
     neighbours = (await sql<{ code: string }[]>`
@@ -94,6 +94,13 @@ describe.skipIf(!exe)('the field app\'s kept map tiles and photo thumbnails', ()
     const big = page.getByTestId('photo-thumbs').locator(`img[data-photo="${photoId}"]`)
     await expect.poll(() => big.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth), { timeout: 30_000 }).toBe(240)
     await screenshot(page, 'field-household-thumb-390.png')
+
+    // The code the page loaded (the map's chunk too, fetched in idle time) is kept before the signal goes.
+    await expect.poll(() => page.evaluate(async () => {
+      const cache = await caches.open('gridwatch-field-v1')
+      const used = performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname).filter((p) => p.startsWith('/assets/'))
+      return used.length > 1 && (await Promise.all(used.map((u) => cache.match(u)))).every(Boolean)
+    }), { timeout: 30_000 }).toBe(true)
 
     // No signal; the app opened again from the phone.
     await ctx.setOffline(true)

@@ -92,6 +92,17 @@ async function keepTiles({ urls, maxTiles, maxBytes, refresh }) {
 
 self.addEventListener('message', (e) => {
   const d = e.data
+  if (d?.type === 'keep-assets' && Array.isArray(d.urls)) {
+    // Code the page loaded before this worker controlled it (the map's chunk, fetched in idle time on the first visit).
+    e.waitUntil((async () => {
+      const cache = await caches.open(CACHE)
+      for (const u of d.urls.slice(0, 100)) {
+        if (typeof u !== 'string' || !/^\/assets\/[A-Za-z0-9._-]+$/.test(u)) continue
+        if (!(await cache.match(u))) await cache.add(u).catch(() => {})
+      }
+    })())
+    return
+  }
   if (!d || d.type !== 'keep-tiles' || !Array.isArray(d.urls)) return
   // Only our own tile paths and http(s) addresses; the byte and count caps come with the list.
   const urls = d.urls.filter((u) => typeof u === 'string' && (/^\/tiles\/[a-z_]+\/[0-9]+\/[0-9]+\/[0-9]+\.mvt$/.test(u) || /^https?:\/\//.test(u)))

@@ -17,13 +17,23 @@ const GridMap = lazy(loadMap)
 
 type UI = { m: FieldMessages; lang: Lang }
 
+/**
+ * The code this page loaded, kept by the service worker too: on the first
+ * visit the map's chunk may have come before the worker took the page, and
+ * would then be missing with no signal.
+ */
+function keepAssets() {
+  const urls = performance.getEntriesByType('resource').map((r) => new URL(r.name)).filter((u) => u.origin === location.origin && u.pathname.startsWith('/assets/')).map((u) => u.pathname)
+  void navigator.serviceWorker?.ready.then((reg) => reg.active?.postMessage({ type: 'keep-assets', urls }))
+}
+
 export function App() {
   const s = useSyncExternalStore(field.subscribe, field.get)
   const { lang, setLang, m } = useLang()
   const [tab, setTab] = useState<'today' | 'map' | 'report'>('today')
   useEffect(() => {
     const idle = (window as { requestIdleCallback?: (f: () => void) => void }).requestIdleCallback ?? ((f: () => void) => setTimeout(f, 3000))
-    idle(() => void loadMap())
+    idle(() => void loadMap().then(keepAssets, () => {}))
   }, [])
   const langButton = <button className="fa-lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>{m.lang}</button>
   if (!s.ready) return null
