@@ -10,14 +10,18 @@ const id = z.number().int().positive().max(2147483647)
 const at = z.iso.datetime({ offset: true })
 /** A photo, base64: at most 2 MB once decoded (api/field/image.ts checks the bytes themselves). */
 const photo = z.string().max(2_800_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
+/** Its thumbnail, made on the phone: at most 64 KB decoded, which inspectThumb (api/field/image.ts) says; this only bounds the text. */
+const thumb = z.string().max(180_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
 const base = { id: z.uuid(), at }
 
 export const fieldAction = z.discriminatedUnion('kind', [
   z.object({
     ...base, kind: z.literal('task.item'), task: id, item: z.number().int().min(1).max(100),
-    done: z.boolean().optional(), note: z.string().trim().max(500).nullable().optional(), photo: photo.optional(),
+    done: z.boolean().optional(), note: z.string().trim().max(500).nullable().optional(), photo: photo.optional(), thumb: thumb.optional(),
   }).strict(),
-  z.object({ ...base, kind: z.literal('visit'), household: id, note: z.string().trim().max(500).optional(), photo: photo.optional() }).strict(),
+  z.object({
+    ...base, kind: z.literal('visit'), household: id, note: z.string().trim().max(500).optional(), photo: photo.optional(), thumb: thumb.optional(),
+  }).strict(),
   z.object({
     ...base, kind: z.literal('evac.status'), order: id, household: id,
     // The status the phone saw: someone else's change meanwhile comes back as a conflict, not overwritten.
@@ -35,7 +39,9 @@ export const fieldAction = z.discriminatedUnion('kind', [
     ...base, kind: z.literal('report'), type: z.string().max(32), urgency: z.enum(urgencies),
     lng: z.number().finite(), lat: z.number().finite(), note: z.string().trim().max(500).optional(),
     hazardSiteId: id.optional(), photos: z.array(photo).max(3).optional(),
-  }).strict(),
+    // thumbs[i] is photos[i]'s (phones before thumbnails send none).
+    thumbs: z.array(thumb).max(3).optional(),
+  }).strict().refine((a) => !a.thumbs || a.thumbs.length === (a.photos ?? []).length, { message: 'one thumbnail a photo', path: ['thumbs'] }),
 ])
 export type FieldAction = z.infer<typeof fieldAction>
 export const fieldActionKinds = ['task.item', 'visit', 'evac.status', 'track', 'report'] as const

@@ -76,3 +76,28 @@ export function inspectImage(b: Buffer): ImageInfo {
   }
   return { mime, ...size }
 }
+
+/** A thumbnail's largest size: a 320 px JPEG at the phone's quality is 10–30 KB. */
+export const THUMB_MAX_BYTES = 64 * 1024
+/** Its long side at most (the phone makes 240). */
+export const THUMB_MAX_SIDE = 320
+
+/**
+ * A thumbnail sent beside a photo, checked like the photo and more: small,
+ * and of the photo's shape (within 5 %, the rounding of a 240 px side) — a
+ * picture of something else would have to be made to that shape on purpose.
+ */
+export function inspectThumb(b: Buffer, photo: ImageInfo): ImageInfo {
+  if (b.length > THUMB_MAX_BYTES) {
+    throw bad(`缩略图过大（${Math.round(b.length / 1024)} KB，上限 ${THUMB_MAX_BYTES / 1024} KB）`, `thumbnail too large (${Math.round(b.length / 1024)} KB, at most ${THUMB_MAX_BYTES / 1024} KB)`)
+  }
+  const t = inspectImage(b)
+  if (Math.max(t.width, t.height) > THUMB_MAX_SIDE) {
+    throw bad(`缩略图须不大于 ${THUMB_MAX_SIDE} 像素（收到 ${t.width}×${t.height}）`, `a thumbnail is at most ${THUMB_MAX_SIDE} px (got ${t.width}×${t.height})`)
+  }
+  const ratio = (t.width / t.height) / (photo.width / photo.height)
+  if (ratio < 0.95 || ratio > 1.05) {
+    throw bad(`缩略图 ${t.width}×${t.height} 与照片 ${photo.width}×${photo.height} 形状不符`, `thumbnail ${t.width}×${t.height} is not the shape of the photo ${photo.width}×${photo.height}`)
+  }
+  return t
+}

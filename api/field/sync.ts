@@ -7,7 +7,7 @@ import { moveHousehold, StatusConflict } from '../evac/updates.ts'
 import { recordVisit } from '../households/visits.ts'
 import { tickTaskItem } from '../rain/tasks.ts'
 import { doneAtOf, outcomeOf, type FieldAction, type Outcome } from './actions.ts'
-import { inspectImage } from './image.ts'
+import { inspectImage, inspectThumb } from './image.ts'
 
 /** The answer for one action, stored with it: a replay gets exactly this again. */
 export interface ActionAnswer {
@@ -29,18 +29,22 @@ export interface ActionAnswer {
 /** A photo sent with an action, checked before anything is written: a bad file refuses the action. */
 function photoOf(a: FieldAction) {
   if (!('photo' in a) || !a.photo) return null
-  return checkedPhoto(a.photo)
+  return checkedPhoto(a.photo, a.thumb)
 }
 
-function checkedPhoto(base64: string) {
+function checkedPhoto(base64: string, thumbBase64?: string) {
   const bytes = Buffer.from(base64, 'base64')
-  return { bytes, ...inspectImage(bytes) }
+  const info = inspectImage(bytes)
+  const tb = thumbBase64 ? Buffer.from(thumbBase64, 'base64') : null
+  const thumb = tb ? { bytes: tb, ...inspectThumb(tb, info) } : null
+  return { bytes, ...info, thumb }
 }
 
 async function storePhoto(tx: Tx, user: SessionUser, a: FieldAction, photo: ReturnType<typeof checkedPhoto>, unitCode: string, target: string, doneAt: Date) {
   const [p] = await tx<{ id: string }[]>`
-    INSERT INTO field_photos (user_id, action_id, unit_code, target, mime, width, height, bytes, taken_at)
-    VALUES (${user.id}, ${a.id}, ${unitCode}, ${target}, ${photo.mime}, ${photo.width}, ${photo.height}, ${photo.bytes}, ${doneAt.toISOString()})
+    INSERT INTO field_photos (user_id, action_id, unit_code, target, mime, width, height, bytes, taken_at, thumb, thumb_mime)
+    VALUES (${user.id}, ${a.id}, ${unitCode}, ${target}, ${photo.mime}, ${photo.width}, ${photo.height}, ${photo.bytes}, ${doneAt.toISOString()},
+            ${photo.thumb?.bytes ?? null}, ${photo.thumb?.mime ?? null})
     RETURNING id`
   return Number(p.id)
 }
@@ -77,7 +81,7 @@ async function perform(tx: Tx, user: SessionUser, a: FieldAction, now: Date, don
     }
     case 'report': {
       // Every photo checked before anything is filed: one bad file refuses the report.
-      const photos = (a.photos ?? []).map(checkedPhoto)
+      const photos = (a.photos ?? []).map((p, i) => checkedPhoto(p, a.thumbs?.[i]))
       const r = await fileReportIn(tx, user, {
         type: a.type, urgency: a.urgency, lng: a.lng, lat: a.lat, note: a.note ?? '', hazardSiteId: a.hazardSiteId,
         clientId: a.id, at: doneAt.toISOString(),

@@ -54,9 +54,21 @@ export async function gridToday(sql: Sql, user: SessionUser, gridCode: string, n
     SELECT h.id, h.code, h.householder, h.phone, h.members, h.vulnerable, h.risk_level AS risk, h.last_visit_at AS "lastVisitAt",
            round(ST_X(h.geom)::numeric, 6)::float8 AS lon, round(ST_Y(h.geom)::numeric, 6)::float8 AS lat
     FROM households h WHERE h.grid_id = ${grid.id as number} AND (${cadre}::int IS NULL OR h.cadre_id = ${cadre}::int)`
+  // The newest photos of each household's visits and of each task's items: thumbnails on the phone's lists.
+  const hPhotos = !rows.length ? [] : await sql<{ household: number; ids: number[] }[]>`
+    SELECT substr(target, 11)::int AS household, (array_agg(id::int ORDER BY taken_at DESC, id DESC))[1:3] AS ids FROM field_photos
+    WHERE target = ANY(${rows.map((h) => `household:${h.id}`)}::text[]) GROUP BY target`
+  const byHousehold = new Map(hPhotos.map((p) => [Number(p.household), p.ids.map(Number)]))
   const households = rows
-    .map((h) => ({ ...(open ? h : maskPersonal(h)), intervalDays: visitIntervalDays[h.risk], ...visitDue(h.risk, h.lastVisitAt, now) }))
+    .map((h) => ({
+      ...(open ? h : maskPersonal(h)), intervalDays: visitIntervalDays[h.risk], ...visitDue(h.risk, h.lastVisitAt, now), photos: byHousehold.get(h.id) ?? [],
+    }))
     .sort(byDue)
+
+  const tPhotos = tasks.length ? await sql<{ task: number; item: number; id: number }[]>`
+    SELECT split_part(substr(target, 6), '/', 1)::int AS task, split_part(target, '/', 2)::int AS item, id::int AS id FROM field_photos
+    WHERE target LIKE ANY(${tasks.map((t) => `task:${t.id}/%`)}::text[]) ORDER BY taken_at DESC, id DESC LIMIT 200` : []
+  for (const t of tasks) t.photos = tPhotos.filter((p) => Number(p.task) === t.id).map((p) => ({ item: Number(p.item), id: Number(p.id) }))
 
   const transfer = await sql`
     SELECT e.order_id AS "orderId", e.household_id AS "householdId", e.status, e.people, e.members, e.vulnerable, e.reason,

@@ -4,6 +4,7 @@ import type { Sql } from '../../db/connect.ts'
 import { notFound } from '../../core/errors.ts'
 import type { RiskLevel } from '../../core/rules/risk.ts'
 import { visitIntervalDays, visitOverdue } from '../../core/rules/visits.ts'
+import { householdPhotos } from '../field/photos.ts'
 
 export const HOUSEHOLD = { zh: '农户', en: 'household' }
 export const GRID = { zh: '网格', en: 'grid' }
@@ -40,7 +41,9 @@ export async function householdRecord(sql: Sql, user: SessionUser | undefined, i
   const gridCode = (h.grid as { code: string }).code
   const open = mayReadPersonal(user, gridCode)
   const can = actionsOn(user, gridCode, ['household.edit', 'household.visit', 'audit.read'])
-  return { ...(open ? h : maskPersonal(h)), masked: !open, can, visit_interval_days: interval, overdue }
+  // Photos from the field (visits, 三查 items): thumbnails in the record, the photo on a click.
+  const photos = await householdPhotos(sql, user, h.id as number, h.code as string, gridCode)
+  return { ...(open ? h : maskPersonal(h)), masked: !open, can, visit_interval_days: interval, overdue, photos }
 }
 
 /** A grid (or micro-grid) with its outline, counts and workers, and what the user may do to it. */

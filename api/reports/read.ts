@@ -71,7 +71,12 @@ export async function listReports(sql: Sql, user: SessionUser, q: z.infer<typeof
            count(*) FILTER (WHERE r.state IN ('reported', 'acknowledged', 'dispatched') AND r.urgency = 'normal')::int AS normal
     FROM reports r WHERE r.grid_code LIKE ${`${scopePrefix(unit)}%`}`
   const { total, ...counts } = c
-  return { unit, total, counts, reports: rows.map((r) => masked(withClock(r, rules, now), user)) }
+  // Their photos' ids (thumbnails in the lists: GET /api/field/photos/{id}/thumb); a report has at most 3.
+  const photoRows = rows.length ? await sql<{ report: number; ids: number[] }[]>`
+    SELECT substr(target, 8)::int AS report, array_agg(id::int ORDER BY id) AS ids FROM field_photos
+    WHERE target = ANY(${rows.map((r) => `report:${r.id}`)}::text[]) GROUP BY target` : []
+  const photos = new Map(photoRows.map((p) => [Number(p.report), p.ids.map(Number)]))
+  return { unit, total, counts, reports: rows.map((r) => ({ ...masked(withClock(r, rules, now), user), photos: photos.get(Number(r.id)) ?? [] })) }
 }
 
 /** One report with its timeline and what the reader may do with it now. Out of the reader's area it does not exist. */

@@ -66,5 +66,15 @@ export function fieldRoutes(sql: Sql, clock: Clock = systemClock) {
     const p = await fieldPhoto(sql, user, id)
     return c.body(p.bytes, 200, { 'Content-Type': p.mime, 'Cache-Control': 'private, max-age=86400', 'X-Content-Type-Options': 'nosniff' })
   })
+
+  // Its thumbnail for records and lists (the photo itself when it came without one: X-Thumbnail says which).
+  app.get('/api/field/photos/:id/thumb', async (c) => {
+    const user = requireUser(c)
+    const id = parseId(c.req.param('id'), PHOTO)
+    const p = await fieldPhoto(sql, user, id, 'thumb')
+    return c.body(p.bytes, 200, {
+      'Content-Type': p.mime, 'Cache-Control': 'private, max-age=86400', 'X-Content-Type-Options': 'nosniff', 'X-Thumbnail': p.thumb ? 'yes' : 'none',
+    })
+  })
   return app
 }

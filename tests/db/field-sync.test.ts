@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../../api/server.ts'
@@ -196,6 +196,80 @@ for (const target of targets()) {
       expect(got.headers.get('content-type')).toBe('image/png')
       expect(Buffer.from(await got.arrayBuffer()).equals(png)).toBe(true)
       expect((await other.get(`/api/field/photos/${photoId}`)).status).toBe(403)
+    })
+
+    it('keeps the thumbnail the phone made beside its photo, serves it with the photo\'s area check, and refuses a bad one with its action', async () => {
+      const noise = (w: number, h: number) => {
+        const png = new PNG({ width: w, height: h })
+        randomBytes(png.data.length).copy(png.data)
+        return PNG.sync.write(png)
+      }
+      const photo = PNG.sync.write(new PNG({ width: 640, height: 480 }))
+      const thumb = PNG.sync.write(new PNG({ width: 240, height: 180 }))
+      const a = { id: randomUUID(), at: ago(1), kind: 'visit', household: households[2], photo: photo.toString('base64'), thumb: thumb.toString('base64') }
+      const { results: [r] } = await (await sync(worker, [a])).json()
+      expect(r.outcome, JSON.stringify(r)).toBe('applied')
+      const id = r.result.photoId as number
+      const got = await worker.get(`/api/field/photos/${id}/thumb`)
+      expect(got.status).toBe(200)
+      expect(got.headers.get('content-type')).toBe('image/png')
+      expect(got.headers.get('x-thumbnail')).toBe('yes')
+      const body = Buffer.from(await got.arrayBuffer())
+      expect(body.equals(thumb)).toBe(true)
+      expect(body.length).toBeLessThan(photo.length)
+      // The photo itself is unchanged beside it.
+      expect(Buffer.from(await (await worker.get(`/api/field/photos/${id}`)).arrayBuffer()).equals(photo)).toBe(true)
+      // Checked like the photo: another grid's worker, nobody, an id that is none, one that is not a number.
+      expect((await other.get(`/api/field/photos/${id}/thumb`)).status).toBe(403)
+      expect((await fetch(`${s.url}/api/field/photos/${id}/thumb`)).status).toBe(401)
+      expect((await worker.get('/api/field/photos/999999999/thumb')).status).toBe(404)
+      expect((await worker.get('/api/field/photos/1x/thumb')).status).toBe(400)
+      // The household's record lists it (the township sees its area's); another grid's worker gets none.
+      const rec = await (await town.get(`/api/households/${households[2]}`)).json()
+      expect(rec.photos.map((p: { id: number; kind: string }) => [p.id, p.kind])).toContainEqual([id, 'visit'])
+      expect((await (await other.get(`/api/households/${households[2]}`)).json()).photos ?? []).toEqual([])
+      // The phone's grid has it on the household, newest first.
+      const today = await (await worker.get(`/api/field/today?grid=${grid.code}`)).json()
+      expect(today.households.find((h: { id: number }) => h.id === households[2]).photos[0]).toBe(id)
+
+      // A photo sent before thumbnails: the photo itself, said so.
+      const old = { id: randomUUID(), at: ago(1), kind: 'visit', household: households[2], photo: photo.toString('base64') }
+      const oldId = (await (await sync(worker, [old])).json()).results[0].result.photoId as number
+      const fallback = await worker.get(`/api/field/photos/${oldId}/thumb`)
+      expect(fallback.headers.get('x-thumbnail')).toBe('none')
+      expect(Buffer.from(await fallback.arrayBuffer()).equals(photo)).toBe(true)
+
+      // Too large a side, not the photo's shape, not an image, too many bytes: the action refused, nothing written.
+      const before = await written()
+      const bads: [Buffer, RegExp][] = [
+        [PNG.sync.write(new PNG({ width: 400, height: 300 })), /320/],
+        [PNG.sync.write(new PNG({ width: 100, height: 100 })), /shape/],
+        [Buffer.from('GIF89a not a thumbnail at all'), /JPEG, PNG or WebP/],
+        [noise(150, 112), /too large/],
+      ]
+      for (const [tb, why] of bads) {
+        const { results: [b] } = await (await sync(worker, [{ ...a, id: randomUUID(), thumb: tb.toString('base64') }])).json()
+        expect(b, JSON.stringify(b)).toMatchObject({ outcome: 'rejected', status: 400, error: { code: 'bad_photo' } })
+        expect(b.error.en).toMatch(why)
+        expect(b.error.zh).toMatch(/缩略图|照片/)
+      }
+      expect(await written()).toEqual(before)
+      // A report's thumbnails are one a photo, or the batch is refused as a whole.
+      const here = (await s.db.sql<{ lng: number; lat: number }[]>`
+        SELECT ST_X(ST_PointOnSurface(geom)) AS lng, ST_Y(ST_PointOnSurface(geom)) AS lat FROM grids WHERE code = ${grid.code}`)[0]
+      const mismatch = await sync(worker, [{ id: randomUUID(), at: ago(1), kind: 'report', type: 'geohazard', urgency: 'normal', ...here,
+        photos: [photo.toString('base64'), photo.toString('base64')], thumbs: [thumb.toString('base64')] }])
+      expect(mismatch.status).toBe(400)
+      expect(await written()).toEqual(before)
+      // A report with its thumbnails: the list of the worker's reports gives the photos' ids.
+      const rep = { id: randomUUID(), at: ago(1), kind: 'report', type: 'geohazard', urgency: 'normal', ...here,
+        photos: [photo.toString('base64')], thumbs: [thumb.toString('base64')] }
+      const { results: [rr] } = await (await sync(worker, [rep])).json()
+      expect(rr.outcome, JSON.stringify(rr)).toBe('applied')
+      const [pid] = rr.result.photoIds as number[]
+      expect((await worker.get(`/api/field/photos/${pid}/thumb`)).headers.get('x-thumbnail')).toBe('yes')
+      const listed = await (await worker.get('/api/reports?mine=true&state=all')).json()
+      expect(listed.reports.find((x: { id: number }) => x.id === rr.result.report).photos).toEqual([pid])
     })
 
     it('files a report made offline once, at the phone\'s time, with its photos; a place outside the area is refused, nothing written', async () => {

@@ -31,6 +31,8 @@ export interface HouseholdRecord {
   can: string[]
   lon: number; lat: number; cadre: Worker | null; grid: Named & { id: number }; micro_grid: (Named & { id: number }) | null
   village: Named; township: Named; county: Named; hazards: (Named & { id: number; type: string })[]
+  /** Photos from the field app, newest first (GET /api/field/photos/{id}/thumb and /{id}); absent from older servers. */
+  photos?: { id: number; at: string; kind: 'visit' | 'check' }[]
 }
 export interface GridRecord {
   id: number; code: string; name: string; kind: 'basic' | 'micro'; version: number; parent: (Named & { id: number }) | null

@@ -2,8 +2,9 @@ import { lazy, Suspense, useEffect, useState, useSyncExternalStore } from 'react
 import { clock, fill, statusWord, useLang, type FieldMessages, type Lang } from './i18n/index.ts'
 import { nextStatus } from './local.ts'
 import { patrolling, startPatrol, stopPatrol } from './patrol.ts'
-import { shrinkPhoto } from './photo.ts'
+import { shrinkPhoto, type Shrunk } from './photo.ts'
 import { ReportTab } from './ReportTab.tsx'
+import { Thumbs } from './Thumbs.tsx'
 import { act, chooseGrid, field, listGrids, login, resolve } from './state.ts'
 import type { Entry } from './store.ts'
 import type { Household, Task, Today } from './types.ts'
@@ -16,13 +17,23 @@ const GridMap = lazy(loadMap)
 
 type UI = { m: FieldMessages; lang: Lang }
 
+/**
+ * The code this page loaded, kept by the service worker too: on the first
+ * visit the map's chunk may have come before the worker took the page, and
+ * would then be missing with no signal.
+ */
+function keepAssets() {
+  const urls = performance.getEntriesByType('resource').map((r) => new URL(r.name)).filter((u) => u.origin === location.origin && u.pathname.startsWith('/assets/')).map((u) => u.pathname)
+  void navigator.serviceWorker?.ready.then((reg) => reg.active?.postMessage({ type: 'keep-assets', urls }))
+}
+
 export function App() {
   const s = useSyncExternalStore(field.subscribe, field.get)
   const { lang, setLang, m } = useLang()
   const [tab, setTab] = useState<'today' | 'map' | 'report'>('today')
   useEffect(() => {
     const idle = (window as { requestIdleCallback?: (f: () => void) => void }).requestIdleCallback ?? ((f: () => void) => setTimeout(f, 3000))
-    idle(() => void loadMap())
+    idle(() => void loadMap().then(keepAssets, () => {}))
   }, [])
   const langButton = <button className="fa-lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>{m.lang}</button>
   if (!s.ready) return null
@@ -157,7 +168,8 @@ function TodayScreen(ui: UI) {
         {today.cadre && <p className="fa-muted" data-testid="cadre-line">{fill(m.today.cadre, { name: today.cadre.name, n: today.households.length })}</p>}
         {visitOrder(today.households, here).map(({ h, metres }) => (
           <button key={h.id} className={`fa-row ${h.overdue ? 'late' : ''}`} data-testid={`household-${h.id}`} onClick={() => setHousehold(h.id)}>
-            <span><i className={`fa-dot ${h.risk}`} aria-label={m.risk[h.risk]} />{h.householder} <small>{fill(m.visit.members, { n: h.members })}</small></span>
+            <span><i className={`fa-dot ${h.risk}`} aria-label={m.risk[h.risk]} />{h.householder} <small>{fill(m.visit.members, { n: h.members })}</small>
+              <Thumbs ids={(h.photos ?? []).slice(0, 1)} label={m.task.photo} size="small" /></span>
             <span className="fa-chip">
               {h.overdue ? m.today.overdue : fill(m.today.due, { t: clock(h.dueAt, lang) })}
               {metres !== null && <> · {fill(metres < 1000 ? m.today.metres : m.today.km, { n: metres < 1000 ? Math.round(metres / 10) * 10 : (metres / 1000).toFixed(1) })}</>}
@@ -244,33 +256,37 @@ function Problem({ m, lang, entry, today }: UI & { entry: Entry; today: Today })
   )
 }
 
-function PhotoButton({ m, onPhoto }: { m: FieldMessages; onPhoto(b64: string | null): void }) {
-  const [kb, setKb] = useState<number | null>(null)
+function PhotoButton({ m, onPhoto }: { m: FieldMessages; onPhoto(p: Shrunk | null): void }) {
+  const [shot, setShot] = useState<Shrunk | null>(null)
   const [bad, setBad] = useState(false)
   return (
-    <label className="fa-outline fa-photo">
-      {kb ? fill(m.task.photoAdded, { kb }) : bad ? m.task.photoBad : m.task.photo}
-      <input type="file" accept="image/*" capture="environment" data-testid="photo-input" onChange={async (e) => {
-        const f = e.target.files?.[0]
-        if (!f) return
-        try {
-          const b64 = await shrinkPhoto(f)
-          setKb(Math.round((b64.length * 3) / 4 / 1024))
-          setBad(false)
-          onPhoto(b64)
-        } catch {
-          setBad(true)
-          onPhoto(null)
-        }
-      }} />
-    </label>
+    <div className="fa-photo-row">
+      {shot && <img className="fa-thumb-local" src={`data:image/jpeg;base64,${shot.thumb}`} alt="" data-testid="photo-local-thumb" />}
+      <label className="fa-outline fa-photo">
+        {shot ? fill(m.task.photoAdded, { kb: Math.round((shot.photo.length * 3) / 4 / 1024) }) : bad ? m.task.photoBad : m.task.photo}
+        <input type="file" accept="image/*" capture="environment" data-testid="photo-input" onChange={async (e) => {
+          const f = e.target.files?.[0]
+          if (!f) return
+          try {
+            const p = await shrinkPhoto(f)
+            setShot(p)
+            setBad(false)
+            onPhoto(p)
+          } catch {
+            setBad(true)
+            setShot(null)
+            onPhoto(null)
+          }
+        }} />
+      </label>
+    </div>
   )
 }
 
 function TaskSheet({ m, lang, task, onBack }: UI & { task: Task; onBack(): void }) {
   const [noteFor, setNoteFor] = useState<number | null>(null)
   const [note, setNote] = useState('')
-  const [photo, setPhoto] = useState<string | null>(null)
+  const [photo, setPhoto] = useState<Shrunk | null>(null)
   return (
     <section className="fa-sheet" data-testid="task-sheet">
       <button className="fa-back" onClick={onBack}>‹ {m.task.back}</button>
@@ -282,12 +298,13 @@ function TaskSheet({ m, lang, task, onBack }: UI & { task: Task; onBack(): void 
             onClick={() => void act({ kind: 'task.item', task: task.id, item: i + 1, done: !it.done })}>
             <span className="box">{it.done ? '✓' : ''}</span><span>{it[lang]}{it.note ? <small><br />{it.note}</small> : null}</span>
           </button>
+          <Thumbs ids={(task.photos ?? []).filter((p) => p.item === i + 1).map((p) => p.id)} label={m.task.photo} />
           {noteFor === i ? (
             <div className="fa-note">
               <textarea value={note} maxLength={500} placeholder={m.task.note} onChange={(e) => setNote(e.target.value)} data-testid="item-note" />
               <PhotoButton m={m} onPhoto={setPhoto} />
               <button className="fa-primary" data-testid="item-note-save" onClick={() => {
-                void act({ kind: 'task.item', task: task.id, item: i + 1, note: note.trim() || null, ...(photo ? { photo } : {}) })
+                void act({ kind: 'task.item', task: task.id, item: i + 1, note: note.trim() || null, ...(photo ? { photo: photo.photo, thumb: photo.thumb } : {}) })
                 setNoteFor(null)
                 setPhoto(null)
               }}>{m.task.saveNote}</button>
@@ -303,7 +320,7 @@ function TaskSheet({ m, lang, task, onBack }: UI & { task: Task; onBack(): void 
 
 function HouseholdSheet({ m, lang, h, onBack }: UI & { h: Household; onBack(): void }) {
   const [note, setNote] = useState('')
-  const [photo, setPhoto] = useState<string | null>(null)
+  const [photo, setPhoto] = useState<Shrunk | null>(null)
   const [done, setDone] = useState(false)
   return (
     <section className="fa-sheet" data-testid="household-sheet">
@@ -311,12 +328,13 @@ function HouseholdSheet({ m, lang, h, onBack }: UI & { h: Household; onBack(): v
       <h2><i className={`fa-dot ${h.risk}`} aria-label={m.risk[h.risk]} />{h.householder}</h2>
       <p>{fill(m.visit.members, { n: h.members })}{h.vulnerable ? ` · ${fill(m.visit.vulnerable, { n: h.vulnerable })}` : ''}</p>
       <p className={h.overdue ? 'fa-stale' : 'fa-muted'}>{h.lastVisitAt ? fill(m.visit.last, { t: clock(h.lastVisitAt, lang) }) : m.visit.never}</p>
+      <Thumbs ids={h.photos ?? []} label={m.task.photo} />
       {h.phone && !h.phone.includes('*') && <a className="fa-outline" href={`tel:${h.phone}`}>{m.visit.call} {h.phone}</a>}
       <textarea value={note} maxLength={500} placeholder={m.visit.note} onChange={(e) => setNote(e.target.value)} data-testid="visit-note" />
       <PhotoButton m={m} onPhoto={setPhoto} />
       {done ? <p className="fa-ok" role="status">{m.visit.done}</p> : (
         <button className="fa-primary fa-big" data-testid="visit-record" onClick={() => {
-          void act({ kind: 'visit', household: h.id, ...(note.trim() ? { note: note.trim() } : {}), ...(photo ? { photo } : {}) })
+          void act({ kind: 'visit', household: h.id, ...(note.trim() ? { note: note.trim() } : {}), ...(photo ? { photo: photo.photo, thumb: photo.thumb } : {}) })
           setDone(true)
         }}>{m.visit.record}</button>
       )}

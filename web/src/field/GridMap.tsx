@@ -1,5 +1,7 @@
 import { useEffect, useState, type MouseEvent } from 'react'
 import type { FieldMessages } from './i18n/index.ts'
+import { keptTiles, type KeptTiles } from './kept-tiles.ts'
+import { MARGIN_M, widen } from './tile-list.ts'
 import type { Today } from './types.ts'
 
 const W = 340
@@ -7,10 +9,12 @@ const H = 400
 const riskColour = { red: '#c62828', yellow: '#b58900', green: '#2e7d32' }
 
 /**
- * The grid drawn from the data the phone keeps (no tiles, no map library):
- * its outline, households in 红黄绿, hazard sites, shelters, routes, and where
- * the phone is. Works offline; loaded only when the map tab opens. With
- * `onPick` a tap chooses a place (a report's), marked with a cross.
+ * The grid drawn from the data the phone keeps (no map library): its outline,
+ * households in 红黄绿, hazard sites, shelters, routes, and where the phone is;
+ * under them what the kept map tiles add (kept-tiles.ts): the basemap when one
+ * is configured, the grids around this one and households not on the worker's
+ * list. Works offline; loaded only when the map tab opens. With `onPick` a tap
+ * chooses a place (a report's), marked with a cross.
  */
 export default function GridMap({ today, m, onPick, picked }: {
   today: Today; m: FieldMessages; onPick?(lng: number, lat: number): void; picked?: { lng: number; lat: number } | null
@@ -21,7 +25,16 @@ export default function GridMap({ today, m, onPick, picked }: {
     const w = navigator.geolocation.watchPosition((p) => setHere({ lon: p.coords.longitude, lat: p.coords.latitude }), () => {}, { maximumAge: 60_000 })
     return () => navigator.geolocation.clearWatch(w)
   }, [])
-  const [w, s, e, n] = today.grid.bbox
+  const [tiles, setTiles] = useState<KeptTiles | null>(null)
+  const bboxKey = today.grid.bbox.join(',')
+  useEffect(() => {
+    let live = true
+    keptTiles(today.grid.bbox, W).then((t) => live && setTiles(t), () => {})
+    return () => { live = false }
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the box's numbers, not the array's identity
+  }, [bboxKey])
+  // The grid with the margin whose tiles are kept: the neighbours' edges show around it.
+  const [w, s, e, n] = widen(today.grid.bbox, MARGIN_M)
   // Shelters and routes may lie outside the grid: the view holds them too.
   const xs = [w, e, ...today.shelters.map((x) => x.lon), ...today.hazards.map((x) => x.lon)]
   const ys = [s, n, ...today.shelters.map((x) => x.lat), ...today.hazards.map((x) => x.lat)]
@@ -37,13 +50,37 @@ export default function GridMap({ today, m, onPick, picked }: {
     onPick(x0 + (p.x - 10) / (k * scale), y0 + (H - 10 - p.y) / scale)
   }
   const ring = (r: number[][]) => 'M' + r.map(([lo, la]) => px(lo, la).map((v) => v.toFixed(1)).join(',')).join('L') + 'Z'
+  const mine = new Set(today.households.map((h) => h.id))
+  // One clip a tile: a grid's piece is drawn inside its own tile.
+  const clips = new Map([...new Set(tiles?.grids.map((g) => g.clip.join(',')))].map((c, i) => [c, `fa-tile-${i}`]))
   const outline = today.grid.outline.coordinates.flatMap((poly) => poly.map(ring)).join('')
   return (
     <figure className="fa-map" data-testid="grid-map">
       <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={today.grid.name} onClick={onPick ? pick : undefined}
         data-testid={onPick ? 'grid-map-pick' : undefined} style={onPick ? { cursor: 'crosshair' } : undefined}>
         <rect width={W} height={H} fill="#f4f1ea" />
-        <path d={outline} fill="#fff" stroke="#1a237e" strokeWidth="2" />
+        {tiles?.raster.map((r) => {
+          const [ax, ay] = px(r.box[0], r.box[3])
+          const [bx, by] = px(r.box[2], r.box[1])
+          return <image key={r.url} href={r.url} x={ax} y={ay} width={bx - ax} height={by - ay} preserveAspectRatio="none" data-testid="tile-raster" />
+        })}
+        <path d={outline} fill={tiles?.raster.length ? 'rgba(255,255,255,0.55)' : '#fff'} stroke="#1a237e" strokeWidth="2" />
+        {tiles && (
+          <defs>{[...clips].map(([c, id]) => {
+            const b = c.split(',').map(Number)
+            const [ax, ay] = px(b[0], b[3])
+            const [bx, by] = px(b[2], b[1])
+            return <clipPath key={c} id={id}><rect x={ax} y={ay} width={bx - ax} height={by - ay} /></clipPath>
+          })}</defs>
+        )}
+        {tiles?.grids.filter((g) => g.code !== today.grid.code).map((g, i) => (
+          <path key={`${g.code}-${i}`} d={g.rings.map(ring).join('')} fill="none" stroke="#78909c" strokeWidth="1.2"
+            clipPath={`url(#${clips.get(g.clip.join(','))})`} data-testid="tile-grid" data-code={g.code} />
+        ))}
+        {tiles?.households.filter((h) => !mine.has(h.id)).map((h) => {
+          const [x, y] = px(h.lon, h.lat)
+          return <circle key={h.id} cx={x} cy={y} r="2.5" fill={riskColour[h.risk as keyof typeof riskColour] ?? '#757575'} opacity="0.45" data-testid="tile-household" />
+        })}
         {today.routes.map((r) => (
           <polyline key={r.id} points={r.line.coordinates.map(([lo, la]) => px(lo, la).join(',')).join(' ')} fill="none" stroke="#1565c0" strokeWidth="2" strokeDasharray="6 4" />
         ))}

@@ -1,7 +1,8 @@
 import { lazy, Suspense, useEffect, useState, useSyncExternalStore } from 'react'
 import { urgencies, type Urgency } from '../../../core/rules/escalation.ts'
 import { clock, fill, type FieldMessages, type Lang } from './i18n/index.ts'
-import { shrinkPhoto } from './photo.ts'
+import { shrinkPhoto, type Shrunk } from './photo.ts'
+import { Thumbs } from './Thumbs.tsx'
 import { inOutline, placesOf, type Place } from './place.ts'
 import { reports, typeName, watchReports, type ReportType } from './reports.ts'
 import { act, field, logout, resolve } from './state.ts'
@@ -14,7 +15,7 @@ const MAX_PHOTOS = 3
 const GridMap = lazy(() => import('./GridMap.tsx'))
 
 /** What the form holds: kept when a refused report is taken back to change it (nothing entered is lost). */
-interface Draft { type: string | null; urgency: Urgency; placeKey: string | null; tapped: { lng: number; lat: number } | null; note: string; photos: string[] }
+interface Draft { type: string | null; urgency: Urgency; placeKey: string | null; tapped: { lng: number; lat: number } | null; note: string; photos: Shrunk[] }
 const empty: Draft = { type: null, urgency: 'normal', placeKey: null, tapped: null, note: '', photos: [] }
 
 /** The 上报 tab: the form, then the worker's reports (waiting on the phone, then as the server has them). */
@@ -31,7 +32,7 @@ export function ReportTab(ui: UI) {
       {mine.filter((e) => e.state !== 'waiting').map((e) => (
         <Refused key={e.seq} {...ui} entry={e} types={r.types} onEdit={() => {
           const a = e.action
-          setDraft({ type: a.type, urgency: a.urgency, placeKey: null, tapped: null, note: a.note ?? '', photos: a.photos ?? [] })
+          setDraft({ type: a.type, urgency: a.urgency, placeKey: null, tapped: null, note: a.note ?? '', photos: (a.photos ?? []).map((photo, i) => ({ photo, thumb: a.thumbs?.[i] ?? '' })) })
           setEdits((n) => n + 1)
           void resolve(e)
         }} />
@@ -86,7 +87,7 @@ function ReportForm({ m, lang, today, types, initial }: UI & { today: Today; typ
   // A tapped point, else the phone's position once it has one, unless a place was picked; else the grid's centre.
   const place = places.find((p) => p.key === d.placeKey) ?? places[0]
   const outside = (place.kind === 'phone' || place.kind === 'tapped') && !inOutline(today.grid.outline, place.lng, place.lat)
-  const kb = Math.round(d.photos.reduce((a, p) => a + (p.length * 3) / 4, 0) / 1024)
+  const kb = Math.round(d.photos.reduce((a, p) => a + (p.photo.length * 3) / 4, 0) / 1024)
   const change = (patch: Partial<Draft>) => {
     setD({ ...d, ...patch })
     setSaved(null)
@@ -138,7 +139,9 @@ function ReportForm({ m, lang, today, types, initial }: UI & { today: Today; typ
           await act({
             kind: 'report', type: d.type, urgency: d.urgency, lng: place.lng, lat: place.lat,
             ...(d.note.trim() ? { note: d.note.trim() } : {}), ...(place.hazardSiteId ? { hazardSiteId: place.hazardSiteId } : {}),
-            ...(d.photos.length ? { photos: d.photos } : {}),
+            ...(d.photos.length ? { photos: d.photos.map((p) => p.photo) } : {}),
+            // One thumbnail a photo, or none (a draft kept from before thumbnails has none).
+            ...(d.photos.length && d.photos.every((p) => p.thumb) ? { thumbs: d.photos.map((p) => p.thumb) } : {}),
           })
           setD(empty)
           setSaved(online ? m.report.sent : m.report.savedOffline)
@@ -150,7 +153,7 @@ function ReportForm({ m, lang, today, types, initial }: UI & { today: Today; typ
   )
 }
 
-function Photos({ m, photos, kb, onChange }: { m: FieldMessages; photos: string[]; kb: number; onChange(p: string[]): void }) {
+function Photos({ m, photos, kb, onChange }: { m: FieldMessages; photos: Shrunk[]; kb: number; onChange(p: Shrunk[]): void }) {
   const [bad, setBad] = useState(false)
   return (
     <div className="fa-photos">
@@ -160,7 +163,7 @@ function Photos({ m, photos, kb, onChange }: { m: FieldMessages; photos: string[
           <div className="fa-thumbs">
             {photos.map((p, i) => (
               <figure key={i}>
-                <img src={`data:image/jpeg;base64,${p}`} alt="" />
+                <img src={`data:image/jpeg;base64,${p.thumb || p.photo}`} alt="" />
                 <button type="button" className="fa-link" onClick={() => onChange(photos.filter((_, j) => j !== i))}>{m.report.removePhoto}</button>
               </figure>
             ))}
@@ -176,9 +179,9 @@ function Photos({ m, photos, kb, onChange }: { m: FieldMessages; photos: string[
             e.target.value = ''
             if (!f) return
             try {
-              const b64 = await shrinkPhoto(f)
+              const shot = await shrinkPhoto(f)
               setBad(false)
-              onChange([...photos, b64].slice(0, MAX_PHOTOS))
+              onChange([...photos, shot].slice(0, MAX_PHOTOS))
             } catch {
               setBad(true)
             }
@@ -219,7 +222,8 @@ function MyReports({ m, lang, waiting }: UI & { waiting: (Entry & { action: Repo
       {r.mine?.map((x) => (
         <div key={x.id} className={`fa-report ${x.overdue ? 'late' : ''}`} data-testid={`report-${x.id}`} data-state={x.state}>
           <span><b>{typeName(r.types, x.type, lang)}</b> <i className={`fa-urg ${x.urgency}`}>{m.report.urgencies[x.urgency]}</i>
-            <br /><small>{fill(m.report.made, { t: clock(x.reportedAt, lang) })}{x.note ? ` · ${x.note}` : ''}</small></span>
+            <br /><small>{fill(m.report.made, { t: clock(x.reportedAt, lang) })}{x.note ? ` · ${x.note}` : ''}</small>
+            <Thumbs ids={x.photos ?? []} label={m.report.photo} /></span>
           <span className={`fa-chip st-${x.state}`}>
             <b>{m.report.states[x.state]}</b>
             {x.state !== 'closed' && x.state !== 'merged' && <><br />{m.report.levels[x.level]}</>}

@@ -11,6 +11,8 @@ export interface ReportType { code: string; zh: string; en: string }
 export interface MyReport {
   id: number; type: string; urgency: Urgency; state: State; level: Level; overdue: boolean
   reportedAt: string; receivedAt: string; note: string; gridName: string | null; unitName: string | null
+  /** Its photos' ids (thumbnails); absent from older servers. */
+  photos?: number[]
 }
 
 export interface ReportsState {

@@ -1,3 +1,4 @@
+import { keepGridTiles } from './keep-tiles.ts'
 import { applyLocal, batches } from './local.ts'
 import { kv, outbox, type Action, type Answer, type Entry, type NewAction } from './store.ts'
 import type { Me, Today } from './types.ts'
@@ -64,6 +65,9 @@ async function reloadEntries() {
   return mine
 }
 
+/** The photo thumbnails the service worker kept: the last person's, not to be shown to the next. */
+const forgetPhotos = () => ('caches' in self ? caches.delete('gridwatch-field-thumbs-v1').then(() => undefined, () => undefined) : Promise.resolve())
+
 /** What the phone had when it was last closed: the app opens on it at once, with or without a signal. */
 export async function start() {
   const [me, today, todayAt, lastContact, grid] = await Promise.all([
@@ -97,7 +101,7 @@ async function checkSession() {
 async function signedIn(me: Me) {
   if (state.me && state.me.user.id !== me.user.id) {
     // Another person on this phone: not the last one's grid.
-    await Promise.all([kv.del('today'), kv.del('grid')])
+    await Promise.all([kv.del('today'), kv.del('grid'), forgetPhotos()])
     set({ today: null, todayAt: null, grid: null })
   }
   await kv.set('me', me)
@@ -114,7 +118,7 @@ export async function login(username: string, password: string): Promise<void> {
 
 export async function logout() {
   await call('POST', '/api/auth/logout', {}).catch(() => {})
-  await kv.del('me')
+  await Promise.all([kv.del('me'), forgetPhotos()])
   set({ me: null, needLogin: true })
 }
 
@@ -140,6 +144,7 @@ export async function refreshToday() {
     const at = Date.now()
     await Promise.all([kv.set('today', today), kv.set('todayAt', at)])
     set({ today, todayAt: at })
+    void keepGridTiles(today.grid.code, today.grid.bbox).catch(() => {})
   } catch (e) {
     if (e instanceof HttpFailure && e.status === 401 && state.me) set({ needLogin: true })
   }

@@ -44,13 +44,13 @@ export const kv = {
 
 /** An action made on the phone, as the server takes it (api/field/actions.ts). */
 export type Action =
-  | { id: string; at: string; kind: 'task.item'; task: number; item: number; done?: boolean; note?: string | null; photo?: string }
-  | { id: string; at: string; kind: 'visit'; household: number; note?: string; photo?: string }
+  | { id: string; at: string; kind: 'task.item'; task: number; item: number; done?: boolean; note?: string | null; photo?: string; thumb?: string }
+  | { id: string; at: string; kind: 'visit'; household: number; note?: string; photo?: string; thumb?: string }
   | { id: string; at: string; kind: 'evac.status'; order: number; household: number; from: string; status: string; people?: number; reason?: string }
   | { id: string; at: string; kind: 'track'; points: { at: string; lon: number; lat: number; accuracy?: number }[] }
   | {
     id: string; at: string; kind: 'report'; type: string; urgency: 'normal' | 'urgent' | 'critical'; lng: number; lat: number
-    note?: string; hazardSiteId?: number; photos?: string[]
+    note?: string; hazardSiteId?: number; photos?: string[]; thumbs?: string[]
   }
 
 /** An action as the screen makes it: the outbox gives it its id and time. */

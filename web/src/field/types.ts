@@ -4,12 +4,16 @@ export interface TaskItem { zh: string; en: string; done: boolean; note?: string
 export interface Task {
   id: number; phase: 'before' | 'during' | 'after'; targetKind: 'hazard_site' | 'household' | 'grid'; targetName: string | null
   targetCode: string; dueAt: string; status: string; overdue: boolean; items: TaskItem[]; version: number
+  /** Photos of its items (newest first; thumbnails at /api/field/photos/{id}/thumb). Absent in older copies. */
+  photos?: { item: number; id: number }[]
 }
 export interface Household {
   id: number; code: string; householder: string; phone: string | null; members: number; vulnerable: number; risk: Risk
   lastVisitAt: string | null; dueAt: string; overdue: boolean; lon: number; lat: number
   /** Days between visits for its colour (the server's rule: red 1, yellow 7, green 30). */
   intervalDays: number
+  /** Its visits' newest photos (at most 3). Absent in older copies. */
+  photos?: number[]
 }
 export interface Transfer {
   orderId: number; householdId: number; status: string; people: number | null; members: number; vulnerable: number

@@ -137,6 +137,20 @@ function Household({ h, onOpen }: { h: HouseholdRecord; onOpen: Props['onOpen'] 
               ))
             : t('none')}
         </Row>
+        {!!h.photos?.length && (
+          <Row label={t('record.fieldPhotos')}>
+            <span className="report-photos" data-testid="record-photos">
+              {h.photos.map((p) => {
+                const alt = t('record.fieldPhotoAlt', { kind: m.record.fieldPhotoKind[p.kind], when: at(p.at) })
+                return (
+                  <a key={p.id} href={`/api/field/photos/${p.id}`} target="_blank" rel="noreferrer">
+                    <img src={`/api/field/photos/${p.id}/thumb`} alt={alt} title={alt} loading="lazy" data-photo={p.id} />
+                  </a>
+                )
+              })}
+            </span>
+          </Row>
+        )}
       </Rows>
     </>
   )

@@ -97,7 +97,7 @@ export function ReportRecord({ id, tick, typeName, onBack, onFly, onOpenSite, on
             <span className="report-photos" data-testid="report-photos">
               {d.photos.map((id, i) => (
                 <a key={id} href={`/api/field/photos/${id}`} target="_blank" rel="noreferrer">
-                  <img src={`/api/field/photos/${id}`} alt={t('reports.photoAlt', { n: i + 1 })} title={t('reports.photoAlt', { n: i + 1 })} loading="lazy" />
+                  <img src={`/api/field/photos/${id}/thumb`} data-photo={id} alt={t('reports.photoAlt', { n: i + 1 })} title={t('reports.photoAlt', { n: i + 1 })} loading="lazy" />
                 </a>
               ))}
             </span>

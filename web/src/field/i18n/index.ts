@@ -31,7 +31,7 @@ const zh = {
     levels: { grid: '网格处理', village: '村处理', township: '乡镇处理', county: '县处理', city: '市处理' },
     overdue: '已超时', rejected: '上报未被接受', edit: '修改后重新上报', emergency: '情况危急时请同时电话报告乡镇值班室。',
   },
-  map: { loading: '正在载入地图…', you: '我的位置', legend: '红黄绿：农户风险　▲ 隐患点　■ 避险点　虚线：转移路线' },
+  map: { loading: '正在载入地图…', you: '我的位置', legend: '红黄绿：农户风险　▲ 隐患点　■ 避险点　虚线：转移路线　细线：相邻网格（淡点为其农户）' },
   logout: '退出登录',
 }
 export type FieldMessages = typeof zh
@@ -63,7 +63,7 @@ const en: FieldMessages = {
     levels: { grid: 'grid handles it', village: 'village handles it', township: 'township handles it', county: 'county handles it', city: 'city handles it' },
     overdue: 'overdue', rejected: 'Report not accepted', edit: 'Change and report again', emergency: 'In danger, also call the township duty office.',
   },
-  map: { loading: 'Loading the map…', you: 'You are here', legend: 'Dots: household risk  ▲ hazard site  ■ shelter  dashed: route' },
+  map: { loading: 'Loading the map…', you: 'You are here', legend: 'Dots: household risk  ▲ hazard site  ■ shelter  dashed: route  thin lines: neighbouring grids (faint dots: their households)' },
   logout: 'Log out',
 }
 
