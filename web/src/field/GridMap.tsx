@@ -1,4 +1,4 @@
-import { useEffect, useState, type MouseEvent } from 'react'
+import { useEffect, useRef, useState, type PointerEvent } from 'react'
 import type { FieldMessages } from './i18n/index.ts'
 import { keptTiles, type KeptTiles } from './kept-tiles.ts'
 import { MARGIN_M, widen } from './tile-list.ts'
@@ -42,10 +42,16 @@ export default function GridMap({ today, m, onPick, picked }: {
   const k = Math.cos(((y0 + y1) / 2) * Math.PI / 180)
   const scale = Math.min((W - 20) / Math.max((x1 - x0) * k, 1e-6), (H - 20) / Math.max(y1 - y0, 1e-6))
   const px = (lon: number, lat: number) => [10 + (lon - x0) * k * scale, H - 10 - (lat - y0) * scale] as const
-  // The tap, back from screen to viewBox to lon/lat.
-  const pick = (e: MouseEvent<SVGSVGElement>) => {
+  // The tap, back from screen to viewBox to lon/lat. Taken from the pointer where the finger lifted, not from the click
+  // that follows: a phone moves a tap's click towards nearby marks (touch adjustment), a few pixels, tens of metres here.
+  const down = useRef<{ id: number; x: number; y: number } | null>(null)
+  const pressed = (e: PointerEvent<SVGSVGElement>) => { down.current = { id: e.pointerId, x: e.clientX, y: e.clientY } }
+  const pick = (e: PointerEvent<SVGSVGElement>) => {
+    const start = down.current
+    down.current = null
     const ctm = e.currentTarget.getScreenCTM()
-    if (!onPick || !ctm) return
+    // A drag (scrolling the page past the map) is not a tap.
+    if (!onPick || !ctm || start?.id !== e.pointerId || Math.hypot(e.clientX - start.x, e.clientY - start.y) > 12) return
     const p = new DOMPoint(e.clientX, e.clientY).matrixTransform(ctm.inverse())
     onPick(x0 + (p.x - 10) / (k * scale), y0 + (H - 10 - p.y) / scale)
   }
@@ -56,7 +62,7 @@ export default function GridMap({ today, m, onPick, picked }: {
   const outline = today.grid.outline.coordinates.flatMap((poly) => poly.map(ring)).join('')
   return (
     <figure className="fa-map" data-testid="grid-map">
-      <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={today.grid.name} onClick={onPick ? pick : undefined}
+      <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={today.grid.name} onPointerDown={onPick ? pressed : undefined} onPointerUp={onPick ? pick : undefined}
         data-testid={onPick ? 'grid-map-pick' : undefined} style={onPick ? { cursor: 'crosshair' } : undefined}>
         <rect width={W} height={H} fill="#f4f1ea" />
         {tiles?.raster.map((r) => {
