@@ -4,6 +4,7 @@ import { allocate } from './allocate.ts'
 import { loadCounties } from './counties.ts'
 import { givenChars, placeChars, surnames } from './names.ts'
 import { cityTotals, type Scale } from './scales.ts'
+import { ZHAOTONG, type Prefecture } from './prefectures.ts'
 
 export interface SeedOptions {
   scale: Scale
@@ -25,11 +26,29 @@ export interface SeedSummary {
   routes: number
   gridWorkers: number
   seconds: number
+  /** Seconds spent in each stage, summed over counties (with two workers, over both): where the time goes. */
+  stages: Record<string, number>
+}
+
+/**
+ * A progress reporter that also clocks its stages: each call ends the stage
+ * before it; `stop()` ends the last. Stages are keyed by their English part
+ * (after " / ") with counts stripped, so that every county adds to the same one.
+ */
+function stageClock(stages: Map<string, number>, say: (message: string) => void) {
+  let current: { key: string; at: number } | undefined
+  const stop = () => {
+    if (current) stages.set(current.key, (stages.get(current.key) ?? 0) + performance.now() - current.at)
+    current = undefined
+  }
+  return Object.assign((message: string) => {
+    stop()
+    current = { key: (message.split(' / ')[1] ?? message).replace(/^[0-9]+ /, ''), at: performance.now() }
+    say(message)
+  }, { stop })
 }
 
 type Conn = postgres.ReservedSql<Record<string, unknown>>
-
-const CITY_CODE = '530600000000'
 
 /** Wipes the domain tables and fills them with synthetic Zhaotong data. */
 export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
@@ -40,10 +59,8 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
     throw new Error(`--seed 须为 1–1000000 的整数 / --seed must be a whole number from 1 to 1,000,000, got ${opts.seed}`)
   }
   const counties = loadCounties()
-  const chosen = scale.counties ? counties.filter((c) => scale.counties!.includes(c.code)) : counties
-  if (scale.counties && chosen.length !== scale.counties.length) {
-    throw new Error(`unknown county code in scale ${scale.name}: ${scale.counties.join(',')}`)
-  }
+  const prefectures = scale.prefectures ?? [ZHAOTONG]
+  const stages = new Map<string, number>()
 
   const c = await sql.reserve()
   try {
@@ -56,16 +73,25 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
             RESTART IDENTITY CASCADE`
     await c`UPDATE rain_cache SET stale = true, state_as_of = NULL`
 
-    say(`导入 11 个县界（GCJ-02 → WGS84）/ loading 11 county outlines (GCJ-02 → WGS84)`)
-    await insertCityAndCounties(c, counties)
+    say(`导入 ${prefectures.length * counties.length} 个县界（GCJ-02 → WGS84）/ loading ${prefectures.length * counties.length} county outlines (GCJ-02 → WGS84)`)
+    for (const p of prefectures) await insertCityAndCounties(c, counties, p, opts.seed)
 
+    // Every prefecture is a copy of Zhaotong: its counties get the counts of the Zhaotong county they copy.
+    const all = await c<{ id: number; code: string; name: string; prefecture: string }[]>`
+      SELECT k.id, substr(k.code, 1, 6) AS code, k.name, p.name AS prefecture
+      FROM admin_units k JOIN admin_units p ON p.id = k.parent_id WHERE k.level = 'county' ORDER BY k.id`
+    const chosen = scale.counties ? all.filter((k) => scale.counties!.includes(k.code)) : all
+    if (scale.counties && chosen.length !== scale.counties.length) {
+      throw new Error(`unknown county code in scale ${scale.name}: ${scale.counties.join(',')}`)
+    }
     const areas = await c<{ id: number; code: string; km2: number }[]>`
       SELECT id, substr(code, 1, 6) AS code, ST_Area(geom::geography) / 1e6 AS km2
-      FROM admin_units WHERE level = 'county' ORDER BY code`
+      FROM admin_units WHERE level = 'county' AND code LIKE ${ZHAOTONG.prefix + '%'} ORDER BY code`
     const weights = areas.map((a) => a.km2)
     const perCounty = (total: number, min = 1) => {
       const shares = allocate(total, weights, 1)
-      return new Map(areas.map((a, i) => [a.code, Math.max(min, Math.round(shares[i] * scale.density))]))
+      const byZhaotong = new Map(areas.map((a, i) => [a.code.slice(4), Math.max(min, Math.round(shares[i] * scale.density))]))
+      return new Map(all.map((k) => [k.code, byZhaotong.get(k.code.slice(4))!]))
     }
     const want: Wanted = {
       townships: perCounty(cityTotals.townships, scale.minTownships),
@@ -88,8 +114,10 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
           await createScratchTables(w, opts.seed)
           for (let item = queue.shift(); item; item = queue.shift()) {
             const [i, county] = item
-            const step = (what: string) => say(`[${i + 1}/${chosen.length}] ${county.name}: ${what}`)
-            await inTransaction(w, (tx) => seedCounty(tx, county.code, areas.find((a) => a.code === county.code)!.id, want, opts.seed, step, workers === 1))
+            const where = prefectures.length > 1 ? `${county.prefecture}${county.name}` : county.name
+            const step = stageClock(stages, (what) => say(`[${i + 1}/${chosen.length}] ${where}: ${what}`))
+            await inTransaction(w, (tx) => seedCounty(tx, county.code, county.id, want, opts.seed, step, workers === 1))
+            step.stop()
           }
         } finally {
           await w`DROP TABLE IF EXISTS seed_settlements, seed_households, seed_alloc, seed_micro_seeds, seed_micro_of, seed_exposed`.catch(() => {})
@@ -99,9 +127,12 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
       }),
     )
 
-    say('汇总统计 / computing roll-ups')
+    const finish = stageClock(stages, say)
+    finish('汇总统计 / computing roll-ups')
     await c`SELECT refresh_household_rollups()`
+    finish('更新统计信息 / analyze')
     await c`ANALYZE`
+    finish.stop()
     const [s] = await c<SeedSummary[]>`
       SELECT (SELECT count(*) FROM admin_units WHERE level = 'county')::int AS counties,
              (SELECT count(*) FROM admin_units WHERE level = 'township')::int AS townships,
@@ -113,7 +144,7 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
              (SELECT count(*) FROM shelters)::int AS shelters,
              (SELECT count(*) FROM routes)::int AS routes,
              (SELECT count(*) FROM grid_workers)::int AS "gridWorkers"`
-    return { ...s, seconds: (Date.now() - started) / 1000 }
+    return { ...s, seconds: (Date.now() - started) / 1000, stages: Object.fromEntries([...stages].map(([k, v]) => [k, Math.round(v) / 1000])) }
   } finally {
     await c`DROP TABLE IF EXISTS seed_settlements, seed_households, seed_alloc, seed_micro_seeds, seed_micro_of, seed_exposed`.catch(() => {})
     await c`RESET gridwatch.skip_audit`.catch(() => {})
@@ -232,19 +263,43 @@ async function createScratchTables(c: Conn, seedValue: number) {
       || lpad(floor(${rnd('p')} * 1e9)::bigint::text, 9, '0') $$`)
 }
 
-async function insertCityAndCounties(c: Conn, counties: ReturnType<typeof loadCounties>) {
-  const rows = counties.map((k) => ({ code: `${k.code}000000`, name: k.name, geom: JSON.stringify(k.geometry) }))
+/**
+ * A prefecture and its counties: Zhaotong's outlines moved by (dx, dy). The
+ * copies' counties get made-up names (the outlines are Zhaotong's, not theirs)
+ * of the same kind (区, 市 or 县: district seats have 街道, see subdivideTownships).
+ */
+async function insertCityAndCounties(c: Conn, counties: ReturnType<typeof loadCounties>, p: Prefecture, seedValue: number) {
+  const copy = p.prefix !== ZHAOTONG.prefix
+  const used = new Set<string>()
+  const rows = counties.map((k) => ({
+    code: `${p.prefix}${k.code.slice(4)}000000`,
+    name: copy ? madeUpCountyName(`${seedValue}:${p.prefix}${k.code.slice(4)}`, k.name.slice(-1), used) : k.name,
+    geom: JSON.stringify(k.geometry),
+  }))
   await c`
     WITH k AS (
-      SELECT code, name, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(geom), 4326)), 3)) AS geom
+      SELECT code, name, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Translate(ST_SetSRID(ST_GeomFromGeoJSON(geom), 4326), ${p.dx}, ${p.dy})), 3)) AS geom
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) AS x(code text, name text, geom text)
     ), city AS (
       INSERT INTO admin_units (code, name, level, parent_id, geom, label_point)
-      SELECT ${CITY_CODE}, '昭通市', 'city', NULL, ST_Multi(ST_Union(geom)), ST_PointOnSurface(ST_Union(geom)) FROM k
+      SELECT ${p.prefix + '00000000'}, ${p.name}, 'city', NULL, ST_Multi(ST_Union(geom)), ST_PointOnSurface(ST_Union(geom)) FROM k
       RETURNING id
     )
     INSERT INTO admin_units (code, name, level, parent_id, geom, label_point)
     SELECT k.code, k.name, 'county', city.id, k.geom, ST_PointOnSurface(k.geom) FROM k, city ORDER BY k.code`
+}
+
+/** Two place characters and the kind (县/区/市), from a hash of `key`; distinct within `used`. */
+function madeUpCountyName(key: string, kind: string, used: Set<string>): string {
+  for (let salt = 0; ; salt++) {
+    let h = 2166136261
+    for (const ch of `${key}#${salt}`) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619) >>> 0
+    const name = placeChars[h % placeChars.length] + placeChars[Math.floor(h / placeChars.length) % placeChars.length] + kind
+    if (!used.has(name)) {
+      used.add(name)
+      return name
+    }
+  }
 }
 
 async function subdivideTownships(tx: Conn, countyId: number, n: number, seedValue: number) {
