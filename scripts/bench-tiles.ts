@@ -30,9 +30,17 @@ const { values } = parseArgs({
     out: { type: 'string' }, requests: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '32' },
     // A quick look at some layers only (comma-separated names); the report says so.
     layers: { type: 'string' },
+    // The tiles of one prefecture only (its code's first 4 digits, e.g. 5306): the province database
+    // benched on the same tiles as the city's (bench/province.md).
+    within: { type: 'string' },
   },
 })
 const onlyLayers = values.layers ? new Set(values.layers.split(',')) : undefined
+if (values.within !== undefined && !/^[0-9]{2,12}$/.test(values.within)) {
+  console.error(`--within 须为行政区划代码前缀 / --within must be the first digits of an area code, got "${values.within}"`)
+  process.exit(2)
+}
+const within = `${values.within ?? ''}%`
 
 const loadAtStart = os.loadavg()[0]
 const server = await startServer({ port: 0, seedScale: 'demo' })
@@ -43,10 +51,11 @@ console.log(`bench: ${server.db.kind} database, encoder ${encoder}`)
 // The fixed set: per zoom, the tiles holding the 3 densest grids and every county's label point.
 const points = await sql<{ lon: number; lat: number }[]>`
   (SELECT ST_X(g.label_point) AS lon, ST_Y(g.label_point) AS lat FROM grids g
-   JOIN household_rollups r ON r.level = 'grid' AND r.unit_id = g.id ORDER BY r.households DESC, g.id LIMIT 3)
+   JOIN household_rollups r ON r.level = 'grid' AND r.unit_id = g.id WHERE g.code LIKE ${within}
+   ORDER BY r.households DESC, g.id LIMIT 3)
   UNION ALL
   (SELECT ST_X(a.label_point), ST_Y(a.label_point) FROM admin_units a
-   JOIN household_rollups r ON r.level = 'county' AND r.unit_id = a.id WHERE r.households > 0 ORDER BY a.code)`
+   JOIN household_rollups r ON r.level = 'county' AND r.unit_id = a.id WHERE r.households > 0 AND a.code LIKE ${within} ORDER BY a.code)`
 const requests: { layer: string; t: TileCoord }[] = []
 const seen = new Set<string>()
 for (let z = 5; z <= 16; z++) {
@@ -219,7 +228,7 @@ const lines = [
   `# Tile benchmark`,
   '',
   `Run ${new Date().toISOString()} on ${server.db.kind} (${encoder} encoder), ${(await sql`SELECT count(*)::int AS n FROM households`)[0].n} households,`,
-  `${requests.length} tiles (${onlyLayers ? `layers ${[...onlyLayers].join(', ')} only` : `${tileLayers.length} layers`}, zooms 5–16: the 3 densest grids and each seeded county's label point).`,
+  `${requests.length} tiles (${onlyLayers ? `layers ${[...onlyLayers].join(', ')} only` : `${tileLayers.length} layers`}, zooms 5–16: the 3 densest grids and each seeded county's label point${values.within ? `, within ${values.within}*` : ''}).`,
   'Cold = tile cache cleared before each request (database warm); "SQL" = the same tile made directly',
   `(${encoder === 'st_asmvt' ? 'raw ST_AsMVT query' : 'feature query + JS encoder'}) in the same run, by the server's own function (tiles/service.ts renderTile:`,
   'the same statement, sent the same way — prepared — through the same postgres.js pool); ratio p50 = p50 of per-tile HTTP / SQL;',

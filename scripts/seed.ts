@@ -6,7 +6,7 @@ import { seed } from '../data/seed/generate.ts'
 import { scales } from '../data/seed/scales.ts'
 import { seedDemoStorm } from '../api/demo/storm.ts'
 
-const usage = 'npm run seed -- --scale demo|full|test [--seed N]'
+const usage = 'npm run seed -- --scale demo|full|province|test [--seed N]'
 const { values } = parseArgs({
   options: { scale: { type: 'string', default: 'demo' }, seed: { type: 'string', default: '1' }, help: { type: 'boolean' } },
 })

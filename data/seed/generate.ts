@@ -4,6 +4,7 @@ import { allocate } from './allocate.ts'
 import { loadCounties } from './counties.ts'
 import { givenChars, placeChars, surnames } from './names.ts'
 import { cityTotals, type Scale } from './scales.ts'
+import { ZHAOTONG, type Prefecture } from './prefectures.ts'
 
 export interface SeedOptions {
   scale: Scale
@@ -25,11 +26,29 @@ export interface SeedSummary {
   routes: number
   gridWorkers: number
   seconds: number
+  /** Seconds spent in each stage, summed over counties (with two workers, over both): where the time goes. */
+  stages: Record<string, number>
+}
+
+/**
+ * A progress reporter that also clocks its stages: each call ends the stage
+ * before it; `stop()` ends the last. Stages are keyed by their English part
+ * (after " / ") with counts stripped, so that every county adds to the same one.
+ */
+function stageClock(stages: Map<string, number>, say: (message: string) => void) {
+  let current: { key: string; at: number } | undefined
+  const stop = () => {
+    if (current) stages.set(current.key, (stages.get(current.key) ?? 0) + performance.now() - current.at)
+    current = undefined
+  }
+  return Object.assign((message: string) => {
+    stop()
+    current = { key: (message.split(' / ')[1] ?? message).replace(/^[0-9]+ /, ''), at: performance.now() }
+    say(message)
+  }, { stop })
 }
 
 type Conn = postgres.ReservedSql<Record<string, unknown>>
-
-const CITY_CODE = '530600000000'
 
 /** Wipes the domain tables and fills them with synthetic Zhaotong data. */
 export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
@@ -40,14 +59,12 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
     throw new Error(`--seed 须为 1–1000000 的整数 / --seed must be a whole number from 1 to 1,000,000, got ${opts.seed}`)
   }
   const counties = loadCounties()
-  const chosen = scale.counties ? counties.filter((c) => scale.counties!.includes(c.code)) : counties
-  if (scale.counties && chosen.length !== scale.counties.length) {
-    throw new Error(`unknown county code in scale ${scale.name}: ${scale.counties.join(',')}`)
-  }
+  const prefectures = scale.prefectures ?? [ZHAOTONG]
+  const stages = new Map<string, number>()
 
   const c = await sql.reserve()
   try {
-    await quietSession(c)
+    await quietSession(c, (opts.parallel ?? 1) > 1)
 
     say('清空旧数据 / clearing old data')
     await c`TRUNCATE evac_households, evac_status_log, evac_orders, live_events, audit_log, visits, routes, shelters, hazard_threats, hazard_sites, households,
@@ -56,16 +73,25 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
             RESTART IDENTITY CASCADE`
     await c`UPDATE rain_cache SET stale = true, state_as_of = NULL`
 
-    say(`导入 11 个县界（GCJ-02 → WGS84）/ loading 11 county outlines (GCJ-02 → WGS84)`)
-    await insertCityAndCounties(c, counties)
+    say(`导入 ${prefectures.length * counties.length} 个县界（GCJ-02 → WGS84）/ loading ${prefectures.length * counties.length} county outlines (GCJ-02 → WGS84)`)
+    for (const p of prefectures) await insertCityAndCounties(c, counties, p, opts.seed)
 
+    // Every prefecture is a copy of Zhaotong: its counties get the counts of the Zhaotong county they copy.
+    const all = await c<{ id: number; code: string; name: string; prefecture: string }[]>`
+      SELECT k.id, substr(k.code, 1, 6) AS code, k.name, p.name AS prefecture
+      FROM admin_units k JOIN admin_units p ON p.id = k.parent_id WHERE k.level = 'county' ORDER BY k.id`
+    const chosen = scale.counties ? all.filter((k) => scale.counties!.includes(k.code)) : all
+    if (scale.counties && chosen.length !== scale.counties.length) {
+      throw new Error(`unknown county code in scale ${scale.name}: ${scale.counties.join(',')}`)
+    }
     const areas = await c<{ id: number; code: string; km2: number }[]>`
       SELECT id, substr(code, 1, 6) AS code, ST_Area(geom::geography) / 1e6 AS km2
-      FROM admin_units WHERE level = 'county' ORDER BY code`
+      FROM admin_units WHERE level = 'county' AND code LIKE ${ZHAOTONG.prefix + '%'} ORDER BY code`
     const weights = areas.map((a) => a.km2)
     const perCounty = (total: number, min = 1) => {
       const shares = allocate(total, weights, 1)
-      return new Map(areas.map((a, i) => [a.code, Math.max(min, Math.round(shares[i] * scale.density))]))
+      const byZhaotong = new Map(areas.map((a, i) => [a.code.slice(4), Math.max(min, Math.round(shares[i] * scale.density))]))
+      return new Map(all.map((k) => [k.code, byZhaotong.get(k.code.slice(4))!]))
     }
     const want: Wanted = {
       townships: perCounty(cityTotals.townships, scale.minTownships),
@@ -80,28 +106,68 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
     // each on its own connection with its own scratch tables, share them.
     const queue = [...chosen.entries()]
     const workers = Math.min(opts.parallel ?? 1, queue.length)
-    await Promise.all(
-      Array.from({ length: workers }, async () => {
-        const w = await sql.reserve()
-        try {
-          await quietSession(w)
-          await createScratchTables(w, opts.seed)
-          for (let item = queue.shift(); item; item = queue.shift()) {
-            const [i, county] = item
-            const step = (what: string) => say(`[${i + 1}/${chosen.length}] ${county.name}: ${what}`)
-            await inTransaction(w, (tx) => seedCounty(tx, county.code, areas.find((a) => a.code === county.code)!.id, want, opts.seed, step, workers === 1))
+    const finish = stageClock(stages, say)
+    // With two workers, a county's transaction must not wait on the other's:
+    // the households' indexes and keys are set aside once around the whole
+    // load (rebuilt after on both cores, see setAside for why), and the
+    // triggers of hazard_sites are off (each insert would update the city's
+    // row in hazard_rollups and hold it until its county commits, so that the
+    // other worker waits on it; the roll-ups are computed once at the end).
+    const aside: Aside[] = []
+    let loaded = false
+    try {
+      if (workers > 1) {
+        finish('暂时移除户表索引 / setting the household indexes aside')
+        aside.push(await takeAside(c, 'households', { indexes: true, keys: true }))
+        aside.push(await takeAside(c, 'hazard_sites', { indexes: false, keys: false }))
+        finish.stop()
+      }
+      await Promise.all(
+        Array.from({ length: workers }, async () => {
+          const w = await sql.reserve()
+          try {
+            await quietSession(w, workers > 1)
+            await createScratchTables(w, opts.seed)
+            for (let item = queue.shift(); item; item = queue.shift()) {
+              const [i, county] = item
+              const where = prefectures.length > 1 ? `${county.prefecture}${county.name}` : county.name
+              const step = stageClock(stages, (what) => say(`[${i + 1}/${chosen.length}] ${where}: ${what}`))
+              await inTransaction(w, (tx) => seedCounty(tx, county.code, county.id, want, opts.seed, step, workers === 1))
+              step.stop()
+            }
+          } finally {
+            await w.unsafe(`DROP TABLE IF EXISTS ${scratchTables}`).catch(() => {})
+            await w`RESET ALL`.catch(() => {})
+            w.release()
           }
+        }),
+      )
+      loaded = true
+    } finally {
+      if (aside.length > 0) {
+        // Put back even after a failure: the tables must keep their indexes, keys and triggers.
+        finish('重建户表索引 / rebuilding the household indexes')
+        const helper = await sql.reserve()
+        try {
+          await quietSession(helper, true)
+          for (const a of aside) await putBack([c, helper], a)
         } finally {
-          await w`DROP TABLE IF EXISTS seed_settlements, seed_households, seed_alloc, seed_micro_seeds, seed_micro_of, seed_exposed`.catch(() => {})
-          await w`RESET gridwatch.skip_audit`.catch(() => {})
-          w.release()
+          await helper`RESET ALL`.catch(() => {})
+          helper.release()
         }
-      }),
-    )
+        if (loaded) {
+          finish('地灾统计 / hazard roll-ups')
+          await c`SELECT refresh_hazard_rollups()`
+        }
+        finish.stop()
+      }
+    }
 
-    say('汇总统计 / computing roll-ups')
+    finish('汇总统计 / computing roll-ups')
     await c`SELECT refresh_household_rollups()`
+    finish('更新统计信息 / analyze')
     await c`ANALYZE`
+    finish.stop()
     const [s] = await c<SeedSummary[]>`
       SELECT (SELECT count(*) FROM admin_units WHERE level = 'county')::int AS counties,
              (SELECT count(*) FROM admin_units WHERE level = 'township')::int AS townships,
@@ -113,10 +179,10 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
              (SELECT count(*) FROM shelters)::int AS shelters,
              (SELECT count(*) FROM routes)::int AS routes,
              (SELECT count(*) FROM grid_workers)::int AS "gridWorkers"`
-    return { ...s, seconds: (Date.now() - started) / 1000 }
+    return { ...s, seconds: (Date.now() - started) / 1000, stages: Object.fromEntries([...stages].map(([k, v]) => [k, Math.round(v) / 1000])) }
   } finally {
-    await c`DROP TABLE IF EXISTS seed_settlements, seed_households, seed_alloc, seed_micro_seeds, seed_micro_of, seed_exposed`.catch(() => {})
-    await c`RESET gridwatch.skip_audit`.catch(() => {})
+    await c.unsafe(`DROP TABLE IF EXISTS ${scratchTables}`).catch(() => {})
+    await c`RESET ALL`.catch(() => {})
     c.release()
   }
 }
@@ -148,7 +214,7 @@ async function seedCounty(tx: Conn, code: string, countyId: number, want: Wanted
   await insertHouseholds(tx, countyId, seedValue, alone)
   step('避险点与转移路线 / shelters and routes')
   await addSheltersAndRoutes(tx, countyId, seedValue)
-  await tx`TRUNCATE seed_settlements, seed_households, seed_alloc, seed_micro_of, seed_exposed`
+  await tx`TRUNCATE seed_settlements, seed_households, seed_alloc, seed_micro_of, seed_threats, seed_threat_totals`
 }
 
 /**
@@ -163,30 +229,72 @@ async function seedCounty(tx: Conn, code: string, countyId: number, want: Wanted
  * nothing here; set aside, they are not even called.
  */
 async function setAside(tx: Conn, table: string, work: () => Promise<void>) {
-  const indexes = await tx<{ name: string; def: string }[]>`
+  const aside = await takeAside(tx, table, { indexes: true, keys: true })
+  await work()
+  await putBack([tx], aside)
+}
+
+/** What takeAside dropped or switched off, to be put back as it was. */
+interface Aside {
+  table: string
+  indexes: { name: string; def: string }[]
+  keys: { name: string; def: string }[]
+}
+
+/**
+ * Drops `table`'s secondary indexes and foreign keys (when asked) and switches
+ * its user triggers off. In a transaction (setAside) or, for the parallel load
+ * on a real server, once around the whole load (seed): then each statement
+ * commits on its own, and the seed puts them back in its `finally`.
+ */
+async function takeAside(c: Conn, table: string, what: { indexes: boolean; keys: boolean }): Promise<Aside> {
+  const indexes = !what.indexes ? [] : await c<{ name: string; def: string }[]>`
     SELECT quote_ident(c.relname) AS name, pg_get_indexdef(i.indexrelid) AS def
     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
     WHERE i.indrelid = ${table}::regclass AND NOT i.indisprimary AND NOT i.indisunique`
-  const keys = await tx<{ name: string; def: string }[]>`
+  const keys = !what.keys ? [] : await c<{ name: string; def: string }[]>`
     SELECT quote_ident(conname) AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
     WHERE conrelid = ${table}::regclass AND contype = 'f'`
-  for (const i of indexes) await tx.unsafe(`DROP INDEX ${i.name}`)
-  for (const k of keys) await tx.unsafe(`ALTER TABLE ${table} DROP CONSTRAINT ${k.name}`)
-  await tx.unsafe(`ALTER TABLE ${table} DISABLE TRIGGER USER`)
-  await work()
-  await tx.unsafe(`ALTER TABLE ${table} ENABLE TRIGGER USER`)
-  for (const k of keys) await tx.unsafe(`ALTER TABLE ${table} ADD CONSTRAINT ${k.name} ${k.def}`)
-  for (const i of indexes) await tx.unsafe(i.def)
+  for (const i of indexes) await c.unsafe(`DROP INDEX ${i.name}`)
+  for (const k of keys) await c.unsafe(`ALTER TABLE ${table} DROP CONSTRAINT ${k.name}`)
+  await c.unsafe(`ALTER TABLE ${table} DISABLE TRIGGER USER`)
+  return { table, indexes, keys }
+}
+
+/**
+ * Puts back what takeAside set aside. The indexes are built on all of `conns`
+ * at once (CREATE INDEX takes a SHARE lock, which does not block another
+ * CREATE INDEX: one a core), then the foreign keys are checked one after the
+ * other (each ADD CONSTRAINT locks out the others).
+ */
+async function putBack(conns: Conn[], aside: Aside) {
+  const [first] = conns
+  await first.unsafe(`ALTER TABLE ${aside.table} ENABLE TRIGGER USER`)
+  const queue = [...aside.indexes]
+  await Promise.all(conns.map(async (c) => {
+    for (let i = queue.shift(); i; i = queue.shift()) await c.unsafe(i.def)
+  }))
+  for (const k of aside.keys) await first.unsafe(`ALTER TABLE ${aside.table} ADD CONSTRAINT ${k.name} ${k.def}`)
 }
 
 /**
  * Synthetic rows are generated, not edited by anyone: the audit triggers skip
  * them (a row each would double the full seed). Reset before release.
  */
-async function quietSession(c: Conn) {
+async function quietSession(c: Conn, server = false) {
   await c`SET client_min_messages = warning`
   await c`SET gridwatch.skip_audit = 'on'`
+  if (!server) return
+  // A seed that fails is simply run again: its commits need not wait for the
+  // WAL to reach the disk (the WAL is still written, so the database stays
+  // consistent and the replica gets everything). A larger maintenance_work_mem
+  // sorts a household index in memory rather than in temporary files.
+  await c`SET synchronous_commit = off`
+  await c`SET maintenance_work_mem = '256MB'`
 }
+
+/** The scratch tables of a seeding session (temporary: each connection has its own). */
+const scratchTables = 'seed_settlements, seed_households, seed_alloc, seed_micro_seeds, seed_micro_of, seed_threats, seed_threat_totals'
 
 /** A transaction on the one reserved connection that holds the temp tables. */
 async function inTransaction(c: Conn, work: (tx: Conn) => Promise<void>) {
@@ -201,7 +309,7 @@ async function inTransaction(c: Conn, work: (tx: Conn) => Promise<void>) {
 }
 
 async function createScratchTables(c: Conn, seedValue: number) {
-  await c`DROP TABLE IF EXISTS seed_settlements, seed_households, seed_alloc, seed_micro_of, seed_exposed`
+  await c.unsafe(`DROP TABLE IF EXISTS ${scratchTables}`)
   await c`CREATE TEMP TABLE seed_alloc (unit_id int PRIMARY KEY, n int NOT NULL, households int)`
   await c`CREATE TEMP TABLE seed_settlements (id serial PRIMARY KEY, grid_id int NOT NULL, village_id int NOT NULL,
             center geometry(Point, 4326) NOT NULL, n int NOT NULL, radius_m double precision NOT NULL)`
@@ -212,7 +320,10 @@ async function createScratchTables(c: Conn, seedValue: number) {
             geom geometry(Point, 4326) NOT NULL,
             geom_3857 geometry(Point, 3857) GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED)`
   await c`CREATE TEMP TABLE seed_micro_of (settlement_id int NOT NULL, seq int NOT NULL, micro_grid_id int)`
-  await c`CREATE TEMP TABLE seed_exposed (settlement_id int NOT NULL, seq int NOT NULL)`
+  // Which hazard site threatens which household, found on the scratch table's own index
+  // (the households' indexes may be set aside), and per site its totals.
+  await c`CREATE TEMP TABLE seed_threats (hazard_id int NOT NULL, settlement_id int NOT NULL, seq int NOT NULL)`
+  await c`CREATE TEMP TABLE seed_threat_totals (hazard_id int PRIMARY KEY, households int NOT NULL, people int NOT NULL)`
   // Name pickers with the word lists inlined as constants: a table lookup per
   // call costs minutes at 1.8 M households.
   const arr = (words: string[]) => `ARRAY[${words.map((w) => `'${w}'`).join(',')}]`
@@ -232,19 +343,43 @@ async function createScratchTables(c: Conn, seedValue: number) {
       || lpad(floor(${rnd('p')} * 1e9)::bigint::text, 9, '0') $$`)
 }
 
-async function insertCityAndCounties(c: Conn, counties: ReturnType<typeof loadCounties>) {
-  const rows = counties.map((k) => ({ code: `${k.code}000000`, name: k.name, geom: JSON.stringify(k.geometry) }))
+/**
+ * A prefecture and its counties: Zhaotong's outlines moved by (dx, dy). The
+ * copies' counties get made-up names (the outlines are Zhaotong's, not theirs)
+ * of the same kind (区, 市 or 县: district seats have 街道, see subdivideTownships).
+ */
+async function insertCityAndCounties(c: Conn, counties: ReturnType<typeof loadCounties>, p: Prefecture, seedValue: number) {
+  const copy = p.prefix !== ZHAOTONG.prefix
+  const used = new Set<string>()
+  const rows = counties.map((k) => ({
+    code: `${p.prefix}${k.code.slice(4)}000000`,
+    name: copy ? madeUpCountyName(`${seedValue}:${p.prefix}${k.code.slice(4)}`, k.name.slice(-1), used) : k.name,
+    geom: JSON.stringify(k.geometry),
+  }))
   await c`
     WITH k AS (
-      SELECT code, name, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(geom), 4326)), 3)) AS geom
+      SELECT code, name, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Translate(ST_SetSRID(ST_GeomFromGeoJSON(geom), 4326), ${p.dx}, ${p.dy})), 3)) AS geom
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) AS x(code text, name text, geom text)
     ), city AS (
       INSERT INTO admin_units (code, name, level, parent_id, geom, label_point)
-      SELECT ${CITY_CODE}, '昭通市', 'city', NULL, ST_Multi(ST_Union(geom)), ST_PointOnSurface(ST_Union(geom)) FROM k
+      SELECT ${p.prefix + '00000000'}, ${p.name}, 'city', NULL, ST_Multi(ST_Union(geom)), ST_PointOnSurface(ST_Union(geom)) FROM k
       RETURNING id
     )
     INSERT INTO admin_units (code, name, level, parent_id, geom, label_point)
     SELECT k.code, k.name, 'county', city.id, k.geom, ST_PointOnSurface(k.geom) FROM k, city ORDER BY k.code`
+}
+
+/** Two place characters and the kind (县/区/市), from a hash of `key`; distinct within `used`. */
+function madeUpCountyName(key: string, kind: string, used: Set<string>): string {
+  for (let salt = 0; ; salt++) {
+    let h = 2166136261
+    for (const ch of `${key}#${salt}`) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619) >>> 0
+    const name = placeChars[h % placeChars.length] + placeChars[Math.floor(h / placeChars.length) % placeChars.length] + kind
+    if (!used.has(name)) {
+      used.add(name)
+      return name
+    }
+  }
 }
 
 async function subdivideTownships(tx: Conn, countyId: number, n: number, seedValue: number) {
@@ -484,19 +619,25 @@ async function insertHouseholds(tx: Conn, countyId: number, seedValue: number, a
   // household row is written once.
   // Roll-ups are computed once at the end; no per-statement deltas meanwhile.
   await tx`SET LOCAL gridwatch.skip_rollups = 'on'`
+  // A site threatens the county's households within its radius (those of a
+  // neighbouring county are that county's business: the same rule as the
+  // exposure, and the same whichever county is written first).
   await tx`
-    INSERT INTO seed_exposed (settlement_id, seq)
-    SELECT DISTINCT sh.settlement_id, sh.seq
+    INSERT INTO seed_threats (hazard_id, settlement_id, seq)
+    SELECT h.id, sh.settlement_id, sh.seq
     FROM hazard_sites h JOIN admin_units v ON v.code = h.admin_code JOIN admin_units t ON t.id = v.parent_id
     JOIN seed_households sh ON ST_DWithin(sh.geom_3857, h.geom_3857, pg_temp.threat_radius(h.scale, h.geom))
     WHERE t.parent_id = ${countyId}`
+  // One statement writes the ledger, the visits of the households due one and
+  // which site threatens which: the ids come back from the insert (RETURNING),
+  // so nothing reads the households table back (whose indexes may be set aside).
   const insert = () => tx`
     WITH base AS (
       SELECT sh.*, g.code AS gcode, g.village_id, mo.micro_grid_id, x.seq IS NOT NULL AS exposed,
              row_number() OVER (PARTITION BY sh.grid_id ORDER BY sh.settlement_id, sh.seq) AS num
       FROM seed_households sh JOIN grids g ON g.id = sh.grid_id
       LEFT JOIN seed_micro_of mo ON mo.settlement_id = sh.settlement_id AND mo.seq = sh.seq
-      LEFT JOIN seed_exposed x ON x.settlement_id = sh.settlement_id AND x.seq = sh.seq
+      LEFT JOIN (SELECT DISTINCT settlement_id, seq FROM seed_threats) x ON x.settlement_id = sh.settlement_id AND x.seq = sh.seq
     ), attrs AS (
       SELECT b.*, gcode || lpad(num::text, 4, '0') AS code,
              gw_rand(${seedValue}, gcode || num || 'm') AS rm, gw_rand(${seedValue}, gcode || num || 'r') AS rr,
@@ -519,40 +660,39 @@ async function insertHouseholds(tx: Conn, countyId: number, seedValue: number, a
              WHEN rr < (CASE WHEN exposed THEN 0.60 ELSE 0.09 END) + 0.10 * (elderly_alone + left_behind_children + disabled) THEN 'yellow'
              ELSE 'green' END AS risk_level
       FROM vuln v
+    ), ledger AS (
+      INSERT INTO households (code, householder, phone, members, elderly_alone, left_behind_children, disabled, risk_level,
+                              flood_exposed, measures, cadre_id, grid_id, micro_grid_id, last_visit_at, geom)
+      SELECT r.code, pg_temp.person(r.code), pg_temp.phone(r.code), r.members, r.elderly_alone, r.left_behind_children, r.disabled,
+             r.risk_level, r.exposed,
+             CASE r.risk_level WHEN 'red' THEN '每日走访，汛期重点监测，已发放避险明白卡'
+                               WHEN 'yellow' THEN '每周走访，雨前提醒' ELSE NULL END,
+             w.id, r.grid_id, r.micro_grid_id,
+             -- A visit is due daily (red), weekly (yellow), monthly (green); about one in ten is overdue.
+             now() - make_interval(secs => 86400 * rt * rt * CASE r.risk_level WHEN 'red' THEN 1.3 WHEN 'yellow' THEN 8.5 ELSE 34 END),
+             r.geom
+      FROM risk r
+      LEFT JOIN grid_workers w ON w.grid_id = r.grid_id AND w.role = '包保责任人'
+      ORDER BY r.code
+      RETURNING id, code, cadre_id, last_visit_at, risk_level
+    ), visited AS (
+      INSERT INTO visits (household_id, worker_id, visited_at, note)
+      SELECT id, cadre_id, last_visit_at, '入户走访' FROM ledger WHERE risk_level <> 'green' ORDER BY id
+    ), threatened AS (
+      SELECT t.hazard_id, r.code, r.members FROM seed_threats t JOIN risk r ON r.settlement_id = t.settlement_id AND r.seq = t.seq
+    ), threats AS (
+      INSERT INTO hazard_threats (hazard_id, household_id)
+      SELECT t.hazard_id, l.id FROM threatened t JOIN ledger l ON l.code = t.code
     )
-    INSERT INTO households (code, householder, phone, members, elderly_alone, left_behind_children, disabled, risk_level,
-                            flood_exposed, measures, cadre_id, grid_id, micro_grid_id, last_visit_at, geom)
-    SELECT r.code, pg_temp.person(r.code), pg_temp.phone(r.code), r.members, r.elderly_alone, r.left_behind_children, r.disabled,
-           r.risk_level, r.exposed,
-           CASE r.risk_level WHEN 'red' THEN '每日走访，汛期重点监测，已发放避险明白卡'
-                             WHEN 'yellow' THEN '每周走访，雨前提醒' ELSE NULL END,
-           w.id, r.grid_id, r.micro_grid_id,
-           -- A visit is due daily (red), weekly (yellow), monthly (green); about one in ten is overdue.
-           now() - make_interval(secs => 86400 * rt * rt * CASE r.risk_level WHEN 'red' THEN 1.3 WHEN 'yellow' THEN 8.5 ELSE 34 END),
-           r.geom
-    FROM risk r
-    LEFT JOIN grid_workers w ON w.grid_id = r.grid_id AND w.role = '包保责任人'
-    ORDER BY r.code`
+    INSERT INTO seed_threat_totals (hazard_id, households, people)
+    SELECT hazard_id, count(*), sum(members) FROM threatened GROUP BY hazard_id`
   if (alone) await setAside(tx, 'households', async () => void (await insert()))
   else await insert()
   await tx`SET LOCAL gridwatch.skip_rollups = 'off'`
   await tx`
-    INSERT INTO visits (household_id, worker_id, visited_at, note)
-    SELECT h.id, h.cadre_id, h.last_visit_at, '入户走访'
-    FROM households h JOIN grids g ON g.id = h.grid_id JOIN admin_units v ON v.id = g.village_id
-    JOIN admin_units t ON t.id = v.parent_id
-    WHERE t.parent_id = ${countyId} AND h.risk_level <> 'green'`
-  await tx`
-    INSERT INTO hazard_threats (hazard_id, household_id)
-    SELECT s.id, h.id
-    FROM hazard_sites s JOIN admin_units v ON v.code = s.admin_code JOIN admin_units t ON t.id = v.parent_id
-    JOIN households h ON ST_DWithin(h.geom_3857, s.geom_3857, pg_temp.threat_radius(s.scale, s.geom))
-    WHERE t.parent_id = ${countyId}`
-  await tx`
-    UPDATE hazard_sites s SET threatened_households = x.hh, threatened_people = x.people,
-           threatened_property = round((x.hh * (8 + 12 * gw_rand(${seedValue}, s.code || 'pp')))::numeric, 1)
-    FROM (SELECT t.hazard_id, count(*) AS hh, sum(h.members) AS people
-          FROM hazard_threats t JOIN households h ON h.id = t.household_id GROUP BY t.hazard_id) x
+    UPDATE hazard_sites s SET threatened_households = x.households, threatened_people = x.people,
+           threatened_property = round((x.households * (8 + 12 * gw_rand(${seedValue}, s.code || 'pp')))::numeric, 1)
+    FROM seed_threat_totals x
     WHERE x.hazard_id = s.id`
 }
 
