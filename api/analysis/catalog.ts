@@ -11,6 +11,9 @@
  */
 import { z } from 'zod'
 import type { Field, FieldType, Layer } from '../datasets.ts'
+import type { Sql } from '../../db/connect.ts'
+import { hexagonResolutions } from '../../core/contracts/hexagons.ts'
+import { binAreaHouseholds, binsSql, type HexagonBins } from './hexagon-cells.ts'
 
 const f = (name: string, type: FieldType, zh: string): Field => ({ name, type, zh })
 
@@ -44,7 +47,9 @@ export interface Analysis<P extends z.ZodType = z.ZodType> {
   /** The rows a map shows first (worst first), for the JSON answer's cut. */
   order: string
   /** A query whose columns are the fields plus `_place` (a code) and `geom`, for the area with code prefix `prefix`. */
-  query: (p: z.infer<P>, prefix: string) => string
+  query: (p: z.infer<P>, prefix: string, prepared?: unknown) => string
+  /** What the query needs that SQL cannot work out here (the H3 cells of the hexagon analyses), read before it and passed to it. */
+  prepare?: (sql: Sql, p: z.infer<P>, prefix: string) => Promise<unknown>
   /** Marks a row as the problem the analysis looks for (drawn red on the map). */
   flag: string
   /** Run city-wide county by county, as a job with progress (api/analysis/jobs.ts): only where the whole city takes long. */
@@ -59,6 +64,9 @@ const lit = (prefix: string) => {
   if (!/^[0-9]{1,15}$/.test(prefix)) throw new Error(`bad prefix ${prefix}`)
   return `'${prefix}'`
 }
+
+/** Degrees that hold `m` metres on the sphere at latitude y (longitude degrees, the wider ones here). */
+const deg = (m: string, y: string) => `(${m} / (111000.0 * cos(radians(abs(${y})) + 0.01)))`
 
 const workerLoad = define({
   id: 'worker_load', zh: '网格员负荷', en: 'Households per grid worker; grids over the load limit',
@@ -105,8 +113,6 @@ const shelterDistance = define({
   // m0 + r <= distance has every household near, so it is dropped before any pairing.
   query: (p, prefix) => {
     const shelterOk = p.certified ? 'sh.certified_safe' : 'true'
-    // Degrees that hold `m` metres on the sphere at latitude y (longitude degrees, the wider ones here).
-    const deg = (m: string, y: string) => `(${m} / (111000.0 * cos(radians(abs(${y})) + 0.01)))`
     return `
     WITH hh AS MATERIALIZED (
       SELECT h.id, h.grid_id, h.geom FROM households h JOIN grids g ON g.id = h.grid_id
@@ -264,6 +270,102 @@ const reportClosure = define({
           GROUP BY v.id, t.name) x`,
 })
 
+
+/**
+ * The hexagon analyses: the same questions per H3 cell (h3-js, api/analysis/hexagon-cells.ts) rather than per
+ * grid, so two periods or two cities compare cell by cell on `h3_index`. A cell holds the area's households
+ * that fall in it (a cell on the area's edge: only the area's); its `_place` is the grid with most of them.
+ * `id` is the cell's rank among the area's cells by H3 index: file rows need a number, the index is the key.
+ */
+const resolution = z.enum(hexagonResolutions.map(String) as [string, ...string[]], {
+  error: `H3 分辨率须为 ${hexagonResolutions.join('、')} / the H3 resolution must be one of ${hexagonResolutions.join(', ')}`,
+}).default('7').transform((r) => Number(r) as HexagonBins['res'])
+const hexFields = [f('id', 'integer', '序号'), f('h3_index', 'string', 'H3 编码'), f('resolution', 'integer', 'H3 分辨率'),
+  f('households', 'integer', '户数'), f('people', 'integer', '人数'), f('vulnerable', 'integer', '重点人员'), f('grids', 'integer', '涉及网格')]
+const hexPrepare = (sql: Sql, p: { res: HexagonBins['res'] }, prefix: string) => binAreaHouseholds(sql, lit(prefix).slice(1, -1), p.res)
+/** The cells with their households (hex_pair summed), and the grid holding most of each cell's households (ties: the lower code). */
+const hexCells = (b: unknown) => `WITH ${binsSql(b as HexagonBins)},
+    cell_sum AS (SELECT cell, sum(households)::int AS households, sum(people)::int AS people, sum(vulnerable)::int AS vulnerable,
+                        count(*)::int AS grids FROM hex_pair GROUP BY cell),
+    main AS (SELECT DISTINCT ON (p.cell) p.cell, g.code FROM hex_pair p JOIN grids g ON g.id = p.grid_id ORDER BY p.cell, p.households DESC, g.code)`
+const hexColumns = (b: unknown) => `c.cell AS id, c.h3_index, ${(b as HexagonBins).res} AS resolution, s.households, s.people, s.vulnerable, s.grids`
+
+const hexWorkerLoad = define({
+  id: 'hex_worker_load', zh: '网格员负荷（六边形）', en: 'Households per grid worker, per H3 hexagon',
+  params: z.strictObject({ res: resolution, limit: int(1, 100_000, 100) }),
+  geometry: 'MultiPolygon',
+  fields: [...hexFields, f('workers', 'number', '网格员(按户数分摊)'), f('per_worker', 'number', '户/人'), f('over_limit', 'boolean', '超负荷')],
+  totals: { cells: 'count(*)', households: 'coalesce(sum(a.households), 0)', over_cells: 'count(*) FILTER (WHERE a.over_limit)',
+    over_households: 'coalesce(sum(a.households) FILTER (WHERE a.over_limit), 0)' },
+  totalsZh: { cells: '六边形', households: '户数', over_cells: '超负荷六边形', over_households: '超负荷六边形户数' },
+  order: 'a.over_limit DESC, a.per_worker DESC NULLS FIRST, a.id',
+  flag: 'over_limit',
+  prepare: hexPrepare,
+  // A grid's workers (as worker_load counts them) are shared among the cells its households live in, by their
+  // households: a cell all of one grid has that grid's load, and the cells' workers add up to the grids'.
+  query: (p, prefix, b) => `${hexCells(b)},
+    grid_hh AS (SELECT grid_id, sum(households) AS n FROM hex_pair GROUP BY grid_id),
+    share AS (SELECT p.cell, sum(coalesce(w.n, 0) * p.households::float8 / gh.n) AS workers
+              FROM hex_pair p JOIN grid_hh gh USING (grid_id) JOIN grids g ON g.id = p.grid_id ${workersJoin('g', prefix)} GROUP BY p.cell)
+    SELECT ${hexColumns(b)}, round(sh.workers::numeric, 2)::float8 AS workers,
+           CASE WHEN sh.workers > 0 THEN round((s.households / sh.workers)::numeric, 1)::float8 END AS per_worker,
+           (s.households > ${p.limit} * sh.workers) AS over_limit, m.code AS _place, c.geom
+    FROM hex_cell c JOIN cell_sum s USING (cell) JOIN main m USING (cell) JOIN share sh USING (cell)`,
+})
+
+const hexShelterDistance = define({
+  id: 'hex_shelter_distance', zh: '到最近避险点的距离（六边形）', en: 'Distance from each H3 hexagon to the nearest (certified) shelter',
+  params: z.strictObject({ res: resolution, distance: int(50, 100_000, 2000), certified: bool(true) }),
+  geometry: 'MultiPolygon',
+  fields: [...hexFields, f('nearest_shelter', 'string', '最近避险点'), f('nearest_m', 'integer', '中心到最近避险点(米)'), f('far', 'boolean', '超出距离')],
+  totals: { cells: 'count(*)', households: 'coalesce(sum(a.households), 0)', far_cells: 'count(*) FILTER (WHERE a.far)',
+    far_households: 'coalesce(sum(a.households) FILTER (WHERE a.far), 0)' },
+  totalsZh: { cells: '六边形', households: '户数', far_cells: '超出距离的六边形', far_households: '其中户数' },
+  order: 'a.nearest_m DESC NULLS FIRST, a.id',
+  flag: 'far',
+  prepare: hexPrepare,
+  // From the cell's centre, on the sphere (as shelter_distance). KNN (<->) orders by degrees, not metres: its
+  // shelter at m0 only bounds the search; the nearest in metres is among those within m0 (ties: the lower code).
+  query: (p, _prefix, b) => {
+    const shelterOk = p.certified ? 'sh.certified_safe' : 'true'
+    return `${hexCells(b)},
+    centre AS (SELECT cell, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS c FROM hex_cell),
+    nearest AS (
+      SELECT ce.cell, n.code, n.m FROM centre ce
+      LEFT JOIN LATERAL (SELECT ST_Distance(sh.geom::geography, ce.c::geography, false) AS m0
+                         FROM shelters sh WHERE ${shelterOk} ORDER BY sh.geom <-> ce.c LIMIT 1) k ON true
+      LEFT JOIN LATERAL (SELECT sh.code, ST_Distance(sh.geom::geography, ce.c::geography, false) AS m
+                         FROM shelters sh WHERE ${shelterOk} AND sh.geom && ST_Expand(ce.c, ${deg('(k.m0 + 1)', 'ST_Y(ce.c)')})
+                           AND ST_DWithin(sh.geom::geography, ce.c::geography, k.m0 + 1, false)
+                         ORDER BY 2, 1 LIMIT 1) n ON true)
+    SELECT ${hexColumns(b)}, n.code AS nearest_shelter, round(n.m)::int AS nearest_m, (n.m IS NULL OR n.m > ${p.distance}) AS far,
+           m.code AS _place, c.geom
+    FROM hex_cell c JOIN cell_sum s USING (cell) JOIN main m USING (cell) JOIN nearest n USING (cell)`
+  },
+})
+
+const hexNoWorker = define({
+  id: 'hex_no_worker', zh: '附近无网格员的六边形', en: 'H3 hexagons with households and no grid worker within reach',
+  params: z.strictObject({ res: resolution, reach: int(0, 20_000, 1000) }),
+  geometry: 'MultiPolygon',
+  fields: hexFields,
+  totals: { cells: 'count(*)', households: 'coalesce(sum(a.households), 0)', people: 'coalesce(sum(a.people), 0)' },
+  totalsZh: { cells: '六边形', households: '户数', people: '人数' },
+  order: 'a.households DESC, a.id',
+  flag: 'no_worker',
+  prepare: hexPrepare,
+  // Within reach: a basic grid of the area with a grid worker or head (of it or its micro-grids, as
+  // worker_load counts them) comes within `reach` metres of the cell (0: touches it). Workers have no
+  // place of their own; their grid is where they work. Grids outside the area are another office's.
+  query: (p, prefix, b) => `${hexCells(b)},
+    worked AS MATERIALIZED (SELECT g.id, g.geom FROM grids g ${workersJoin('g', prefix)}
+                            WHERE g.kind = 'basic' AND starts_with(g.code, ${lit(prefix)}) AND w.n > 0)
+    SELECT ${hexColumns(b)}, true AS no_worker, m.code AS _place, c.geom
+    FROM hex_cell c JOIN cell_sum s USING (cell) JOIN main m USING (cell)
+    WHERE NOT EXISTS (SELECT 1 FROM worked wg WHERE wg.geom && ST_Expand(c.geom, ${deg(`${p.reach + 1}.0`, 'c.lat')})
+                        AND ST_DWithin(wg.geom::geography, c.geom::geography, ${p.reach}, false))`,
+})
+
 export const analyses = {
   worker_load: workerLoad,
   shelter_distance: shelterDistance,
@@ -274,17 +376,35 @@ export const analyses = {
   report_closure: reportClosure,
 } as const satisfies Record<string, Analysis>
 
+/** The coverage analyses per grid, unit or household (npm run bench:analysis holds each to a hand-written SQL reference). */
 export type AnalysisId = keyof typeof analyses
 export const analysisIds = Object.keys(analyses) as AnalysisId[]
-export const isAnalysisId = (s: string): s is AnalysisId => s in analyses
+
+/** The same questions per H3 hexagon: no plain SQL reference can bin by H3 here, so the bench leaves them out (tests/db/hexagon-analysis.test.ts holds them to direct counts). */
+export const hexagonAnalyses = {
+  hex_worker_load: hexWorkerLoad,
+  hex_shelter_distance: hexShelterDistance,
+  hex_no_worker: hexNoWorker,
+} as const satisfies Record<string, Analysis>
+
+/** Every analysis the planners' panel, its jobs, exports and prints offer. */
+export const catalog = { ...analyses, ...hexagonAnalyses } as const
+export type CatalogId = keyof typeof catalog
+export const catalogIds = Object.keys(catalog) as CatalogId[]
+export const isCatalogId = (s: string): s is CatalogId => Object.hasOwn(catalog, s)
 
 /** An analysis with its parameters, for one area, as a Layer: what exports and the JSON answer read. */
-export function analysisLayer(a: Analysis, params: unknown, prefix: string): Layer {
-  const from = `(${a.query(params as never, prefix)}) a`
+export function analysisLayer(a: Analysis, params: unknown, prefix: string, prepared?: unknown): Layer {
+  const from = `(${a.query(params as never, prefix, prepared)}) a`
   const personal = a.fields.some((x) => x.name === 'householder') ? { name: 'householder', phone: 'phone' } : undefined
   return {
     id: a.id, zh: a.zh, en: a.en, geometry: a.geometry, fields: a.fields, personal,
     idExpr: 'a.id', table: from, placeExpr: 'a._place', geomExpr: 'a.geom', from,
     columns: a.fields.map((x) => `a.${x.name}`).join(', '),
   }
+}
+
+/** analysisLayer, after what the analysis needs first (its `prepare`) has been read from `sql`. */
+export async function analysisLayerOn(sql: Sql, a: Analysis, params: unknown, prefix: string): Promise<Layer> {
+  return analysisLayer(a, params, prefix, a.prepare ? await a.prepare(sql, params as never, prefix) : undefined)
 }

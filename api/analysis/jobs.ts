@@ -16,7 +16,7 @@ import { scopePrefix } from '../../core/units.ts'
 import type { Sql } from '../../db/connect.ts'
 import type { Place } from '../limits/work-limiter.ts'
 import { log } from '../../core/log.ts'
-import { analysisLayer, type Analysis } from './catalog.ts'
+import { analysisLayerOn, type Analysis } from './catalog.ts'
 import { ROW_CUT, runAnalysis } from './run.ts'
 
 type Answer = Awaited<ReturnType<typeof runAnalysis>>
@@ -78,14 +78,14 @@ export async function runInParts(sql: Sql, user: SessionUser, a: Analysis, param
     : []
   if (!parts.length) {
     onPart(0, 1)
-    const r = await runAnalysis(sql, user, a, analysisLayer(a, params, scopePrefix(unit.code)), unit)
+    const r = await runAnalysis(sql, user, a, await analysisLayerOn(sql, a, params, scopePrefix(unit.code)), unit)
     onPart(1, 1)
     return r
   }
   onPart(0, parts.length)
   const answers: Answer[] = []
   for (const [i, part] of parts.entries()) {
-    answers.push(await runAnalysis(sql, user, a, analysisLayer(a, params, scopePrefix(part.code)), part))
+    answers.push(await runAnalysis(sql, user, a, await analysisLayerOn(sql, a, params, scopePrefix(part.code)), part))
     onPart(i + 1, parts.length)
   }
   const keys = Object.keys(a.totals)

@@ -9,7 +9,7 @@ import { scopePrefix } from '../../core/units.ts'
 import type { Sql } from '../../db/connect.ts'
 import { HttpError } from '../../core/errors.ts'
 import { featureText, layerQuery, maskRow, type Layer, type Row } from '../datasets.ts'
-import { analysisLayer, type Analysis } from './catalog.ts'
+import { analysisLayerOn, type Analysis } from './catalog.ts'
 import { requireUnit } from '../units/known.ts'
 
 /** Rows sent to the browser at most; totals and exports cover all of them. */
@@ -38,7 +38,8 @@ export async function analysisRequest(sql: Sql, user: SessionUser, input: { anal
   authorizeUser(user, 'data.export', unit)
   const row = await requireUnit(sql, unit)
   const prefix = scopePrefix(unit)
-  return { user, unit: row, params: p.data as Record<string, unknown>, layer: analysisLayer(a, p.data, prefix) }
+  // The layer is made on the pool that reads it (a hexagon analysis reads its households first), and only when wanted.
+  return { user, unit: row, params: p.data as Record<string, unknown>, layerOn: (on: Sql) => analysisLayerOn(on, a, p.data, prefix) }
 }
 
 const childLength = { city: 6, county: 9, township: 12, village: 15 } as const

@@ -2,8 +2,12 @@ import type { Database } from '../../db/connect.ts'
 import { log } from '../../core/log.ts'
 import type { HouseholdCells } from './cells.ts'
 
-/** Tile-change kinds (migrations 002, 013) after which an area's binned households may be wrong. */
-const KINDS = new Set(['household', 'hazard'])
+/**
+ * Change kinds after which an area's binned households may be wrong: households whose place, grid, colour or
+ * people changed, or were added or removed (migration 021; not 'household', which every update sends, a visit
+ * too), and hazard sites (migration 013: whom they threaten).
+ */
+const KINDS = new Set(['household_counts', 'hazard'])
 /** Even with no change notice, binned households are read again after this: a notice lost on a reconnect is not forever. */
 const MAX_AGE_MS = 10 * 60_000
 const MAX_ENTRIES = 32
@@ -13,9 +17,9 @@ const MARGIN = 0.05
 interface Entry { at: number; cells: HouseholdCells }
 
 /**
- * Households binned per (area, resolution), kept until households or hazard
- * sites change. The statements that change them notify `gridwatch_tiles`
- * (the tile cache's channel) with the kind and box of each change; a notice
+ * Households binned per (area, resolution), kept until what is counted of
+ * households, or hazard sites, change. The statements that change them notify
+ * `gridwatch_tiles` (the tile cache's channel) with the kind and box of each change; a notice
  * drops the entries whose households' box (plus a margin) it meets. A
  * binning that started before any notice is not kept (the generation, as in
  * tiles/cache.ts): it may have read the rows before the change.

@@ -14,13 +14,13 @@ import type { Sql } from '../../db/connect.ts'
 import type { Reads } from '../../db/replica.ts'
 import { readAfterOf } from '../edge/read-your-writes.ts'
 import { HttpError } from '../../core/errors.ts'
-import { analyses, analysisIds, isAnalysisId } from '../analysis/catalog.ts'
+import { catalog, catalogIds, isCatalogId } from '../analysis/catalog.ts'
 import { analysisRequest, runAnalysis } from '../analysis/run.ts'
 import { getAnalysisJob, jobProgress, startAnalysisJob } from '../analysis/jobs.ts'
 import { takePlace, type WorkLimiters } from '../limits/work.ts'
 
 export const unknownAnalysis = (name: string) =>
-  new HttpError(404, 'unknown_analysis', `没有这个分析：${name}（可用：${analysisIds.join('、')}）`, `no such analysis: ${name} (analyses: ${analysisIds.join(', ')})`)
+  new HttpError(404, 'unknown_analysis', `没有这个分析：${name}（可用：${catalogIds.join('、')}）`, `no such analysis: ${name} (analyses: ${catalogIds.join(', ')})`)
 
 /** `reads`: where the analyses themselves run (the read replica when caught up, db/replica.ts). */
 export function analysisRoutes(sql: Sql, reads: Reads, limits: WorkLimiters) {
@@ -28,8 +28,8 @@ export function analysisRoutes(sql: Sql, reads: Reads, limits: WorkLimiters) {
 
   app.get('/api/analysis', (c) => {
     authorize(c, 'data.export')
-    return c.json(analysisIds.map((id) => {
-      const a = analyses[id]
+    return c.json(catalogIds.map((id) => {
+      const a = catalog[id]
       return { id, zh: a.zh, en: a.en, geometry: a.geometry, fields: a.fields, totalsZh: a.totalsZh, params: z.toJSONSchema(a.params, { io: 'input' }) }
     }))
   })
@@ -38,10 +38,10 @@ export function analysisRoutes(sql: Sql, reads: Reads, limits: WorkLimiters) {
     const name = c.req.param('name')
     // Role first: someone who may not run analyses learns nothing more from a 404.
     authorize(c, 'data.export')
-    if (!isAnalysisId(name)) throw unknownAnalysis(name)
-    const a = analyses[name]
-    const { user, unit, params, layer } = await analysisRequest(sql, requireUser(c), { analysis: a, query: queryObject(c) })
-    const result = await reads.run(readAfterOf(c), (rsql) => runAnalysis(rsql, user, a, layer, unit))
+    if (!isCatalogId(name)) throw unknownAnalysis(name)
+    const a = catalog[name]
+    const { user, unit, params, layerOn } = await analysisRequest(sql, requireUser(c), { analysis: a, query: queryObject(c) })
+    const result = await reads.run(readAfterOf(c), async (rsql) => runAnalysis(rsql, user, a, await layerOn(rsql), unit))
     c.header('Cache-Control', 'no-store')
     return c.json({ analysis: name, zh: a.zh, en: a.en, unit, params, ...result })
   })
@@ -49,8 +49,8 @@ export function analysisRoutes(sql: Sql, reads: Reads, limits: WorkLimiters) {
   app.post('/api/analysis/:name/jobs', async (c) => {
     const name = c.req.param('name')
     authorize(c, 'data.export')
-    if (!isAnalysisId(name)) throw unknownAnalysis(name)
-    const a = analyses[name]
+    if (!isCatalogId(name)) throw unknownAnalysis(name)
+    const a = catalog[name]
     const { user, unit, params } = await analysisRequest(sql, requireUser(c), { analysis: a, query: queryObject(c) })
     const place = takePlace(c, limits, 'analysis', user.id)
     // Where it runs is chosen now: the job sees at least what the asker had written when they asked.

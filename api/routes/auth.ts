@@ -68,10 +68,10 @@ export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySetting
     const ticket = await takeAttempt(c, throttle, { username: user.username, address: ip, device: deviceToken(getCookie(c, DEVICE_COOKIE)) }, 'password')
     await checkOwnPassword(sql, user, { current: body.current, ip })
     await throttle.succeeded(ticket, user.id)
-    await setOwnPassword(sql, user, body)
-    // Everyone else holding this account's sessions is out; this one stays.
+    const { revokedTokens } = await setOwnPassword(sql, user, body)
+    // Everyone else holding this account's sessions is out; this one stays. Its tokens, revoked above, stop in every process now.
     await sessions.endAllOf(user.id, c.get('session')!.tokenHash)
-    return c.json({ ok: true })
+    return c.json({ ok: true, revokedTokens })
   })
 
   // Who is being made to wait, and a way to let them in (an office behind one address, a forgetful chief).

@@ -19,7 +19,7 @@ import { auditEvent, writeTx } from '../../db/write.ts'
 import { HttpError } from '../../core/errors.ts'
 import { takePlace, type WorkLimiters } from '../limits/work.ts'
 import { countIn, isLayerId, layerIds, layers, type Layer } from '../datasets.ts'
-import { analyses, isAnalysisId } from '../analysis/catalog.ts'
+import { catalog, isCatalogId } from '../analysis/catalog.ts'
 import { analysisRequest } from '../analysis/run.ts'
 import { unknownAnalysis } from './analysis.ts'
 import { gdalExport } from '../export/gdal.ts'
@@ -113,10 +113,12 @@ export function exportRoutes(sql: Sql, reads: Reads, limits: WorkLimiters) {
     authorize(c, 'data.export')
     const file = c.req.param('file')
     const m = splitFile(file)
-    if (!m || !isAnalysisId(m[1])) throw unknownAnalysis(m?.[1] ?? file)
+    if (!m || !isCatalogId(m[1])) throw unknownAnalysis(m?.[1] ?? file)
     const format = checkFormat(m[2])
-    const a = analyses[m[1]]
-    const { user, unit, params, layer } = await analysisRequest(sql, requireUser(c), { analysis: a, query: queryObject(c) })
+    const a = catalog[m[1]]
+    const { user, unit, params, layerOn } = await analysisRequest(sql, requireUser(c), { analysis: a, query: queryObject(c) })
+    // A hexagon analysis bins households read from the primary; its rows may then come from a caught-up replica.
+    const layer = await layerOn(sql)
     return sendFile(c, user, layer, format, unit.code, a.id, { analysis: a.id, params })
   })
 

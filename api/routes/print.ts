@@ -11,7 +11,7 @@ import { authorize } from '../auth/guard.ts'
 import type { Sql } from '../../db/connect.ts'
 import { auditEvent, writeTx } from '../../db/write.ts'
 import { HttpError } from '../../core/errors.ts'
-import { analyses, isAnalysisId } from '../analysis/catalog.ts'
+import { catalog, isCatalogId } from '../analysis/catalog.ts'
 import { takePlace, type WorkLimiters } from '../limits/work.ts'
 import { chromiumPath, progressOf, type PrintJobs } from '../print/render.ts'
 import { readJson } from '../validate.ts'
@@ -43,9 +43,9 @@ export function printRoutes(sql: Sql, jobs: PrintJobs, limits: WorkLimiters) {
     const user = authorize(c, 'data.export', req.unit)
     if (req.analysis) {
       const { name, params } = req.analysis
-      if (!isAnalysisId(name)) throw new HttpError(400, 'bad_input', `没有这个分析：${name}`, `no such analysis: ${name}`)
+      if (!isCatalogId(name)) throw new HttpError(400, 'bad_input', `没有这个分析：${name}`, `no such analysis: ${name}`)
       // Checked here as the analysis route will check them, so a bad parameter is a 400 now, not a failed job later.
-      const p = analyses[name].params.safeParse(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])))
+      const p = catalog[name].params.safeParse(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])))
       if (!p.success) {
         const where = p.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${i.path.join('.')}: ${i.message}`).join('; ')
         throw new HttpError(400, 'bad_input', `分析参数有误：${where}`, `invalid analysis parameters: ${where}`)

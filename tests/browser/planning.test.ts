@@ -52,6 +52,27 @@ describe.skipIf(!exe)('planning panel', () => {
     await server?.close()
   })
 
+  it('runs a hexagon analysis: the resolution chosen from a list, one row per H3 cell, the hexagons on the map', async () => {
+    const api = await login(server, 'bplanner', TEST_PASSWORD)
+    const truth = await (await api.get(`/api/analysis/hex_worker_load?unit=${town}&res=8&limit=10`)).json()
+    expect(truth.rows.length).toBeGreaterThan(0)
+    const { page, errors } = await openPlanning('bplanner')
+    await page.getByTestId('planning-analysis').selectOption('hex_worker_load')
+    await page.locator('select', { has: page.locator('option[value="8"]') }).selectOption('8')
+    await page.getByTestId('planning-param-limit').fill('10')
+    await page.getByTestId('planning-run').click()
+    await page.getByTestId('planning-table').waitFor()
+    expect(await page.locator('[data-testid=planning-table] tbody tr').count()).toBe(Math.min(200, truth.rows.length))
+    expect(await page.getByTestId('planning-table').innerText()).toContain(truth.rows[0].h3_index)
+    const onMap = () => page.evaluate(async () => {
+      const src = window.__gridwatch?.map?.getSource('analysis') as unknown as { getData?: () => Promise<{ features?: unknown[] }> } | undefined
+      return (await src?.getData?.())?.features?.length ?? -1
+    })
+    await expect.poll(onMap, { timeout: 20_000 }).toBe(truth.geojson.features.length)
+    await screenshot(page, 'planning-hexagons-1600x900.png')
+    expect(errors).toEqual([])
+  })
+
   it('runs an analysis for the chosen area, shows table, totals and map layer, and downloads an export', async () => {
     const api = await login(server, 'bplanner', TEST_PASSWORD)
     const truth = await (await api.get(`/api/analysis/worker_load?unit=${town}&limit=10`)).json()

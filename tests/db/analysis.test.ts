@@ -399,7 +399,8 @@ for (const target of targets()) {
       expect(own.status).toBe(200)
       expect((await own.json()).unit.code).toBe(other.code)
       const list = await planner.get('/api/analysis')
-      expect((await list.json()).map((a: { id: string }) => a.id)).toEqual(['worker_load', 'shelter_distance', 'shelter_capacity', 'hazards_unmonitored', 'grids_without_worker', 'households_without_cadre', 'report_closure'])
+      expect((await list.json()).map((a: { id: string }) => a.id)).toEqual(['worker_load', 'shelter_distance', 'shelter_capacity', 'hazards_unmonitored', 'grids_without_worker', 'households_without_cadre', 'report_closure',
+        'hex_worker_load', 'hex_shelter_distance', 'hex_no_worker'])
     })
   })
 }

@@ -4,6 +4,9 @@ import { startServer, type RunningServer } from '../../api/server.ts'
 import { decodeRing, hexagonFields, hexagonResolutions, type HexagonAnswer } from '../../core/contracts/hexagons.ts'
 import { loginAs, type Client } from '../helpers/session.ts'
 import { targets } from '../helpers/targets.ts'
+import { cellPolygon } from '../helpers/h3-cells.ts'
+import { HexagonCache } from '../../api/hexagons/cache.ts'
+import { binHouseholds } from '../../api/hexagons/cells.ts'
 
 const COUNTY = '530626'
 const UNIT = COUNTY + '000000'
@@ -23,29 +26,6 @@ const directSql = (prefix: string, polygon: unknown) => `
   FROM households h JOIN grids g ON g.id = h.grid_id
   WHERE g.code LIKE '${prefix}%' ${polygon ? `AND ST_Within(h.geom, ST_SetSRID(ST_GeomFromGeoJSON('${JSON.stringify(polygon)}'), 4326))` : ''}`
 
-/**
- * A cell's polygon for PostGIS. H3's edges are great-circle arcs (straight on the icosahedron face's gnomonic
- * projection); joined straight in lon/lat a res-5 edge strays up to ~0.7 m, and a household that close to an edge
- * was counted in the neighbour. Each edge is cut in 16 along its great circle: the stray drops under a centimetre.
- */
-function cellPolygon(cell: string) {
-  const rad = Math.PI / 180
-  const vec = ([lon, lat]: number[]) => [Math.cos(lat * rad) * Math.cos(lon * rad), Math.cos(lat * rad) * Math.sin(lon * rad), Math.sin(lat * rad)]
-  const ring = cellToBoundary(cell, true)
-  const out: number[][] = []
-  for (let k = 0; k < ring.length - 1; k++) {
-    const a = vec(ring[k]), b = vec(ring[k + 1])
-    const omega = Math.acos(Math.min(1, a[0] * b[0] + a[1] * b[1] + a[2] * b[2]))
-    for (let j = 0; j < 16; j++) {
-      const t = j / 16
-      const wa = Math.sin((1 - t) * omega) / Math.sin(omega), wb = Math.sin(t * omega) / Math.sin(omega)
-      const p = [0, 1, 2].map((d) => wa * a[d] + wb * b[d])
-      out.push([Math.atan2(p[1], p[0]) / rad, Math.atan2(p[2], Math.hypot(p[0], p[1])) / rad])
-    }
-  }
-  out.push(out[0])
-  return { type: 'Polygon', coordinates: [out] }
-}
 const sum = (xs: (number | null)[]) => xs.reduce<number>((a, b) => a + (b ?? 0), 0)
 /** Cell i of an answer as an object. */
 const cellAt = (a: HexagonAnswer, i: number) => Object.fromEntries(hexagonFields.map((f) => [f, a.counts[f][i]]))
@@ -223,6 +203,61 @@ for (const target of targets()) {
         expect(now.counts.households[i]).toBe(first.counts.households[i])
       } finally {
         await s.db.sql`UPDATE households SET risk_level = ${h.risk} WHERE id = ${h.id}`
+      }
+    })
+
+    it('keeps the binned households through a visit or a phone number (counts unchanged); drops them when a counted column changes', async () => {
+      const cache = new HexagonCache()
+      await cache.listen(s.db)
+      // Every notice this test hears too, to know when the cache has heard one (one connection delivers them in order).
+      const heard: string[] = []
+      const stop = await s.db.listen('gridwatch_tiles', (p) => void heard.push(p))
+      const county = await s.db.sql<{ id: number; risk: 'red' | 'yellow' | 'green'; phone: string | null; visited: Date | null; x: number; y: number; grid: number }[]>`
+        SELECT h.id, h.risk_level AS risk, h.phone, h.last_visit_at AS visited, ST_X(h.geom) AS x, ST_Y(h.geom) AS y, h.grid_id AS grid FROM households h JOIN grids g ON g.id = h.grid_id WHERE g.code LIKE ${COUNTY + '%'} ORDER BY h.id LIMIT 1`
+      // The binning below holds household h alone (its box is h's point); a household farther than the cache's margin
+      // (0.05°) from it bumps the generation when it changes and drops nothing of h's.
+      const h = county[0]
+      const [far] = await s.db.sql<{ id: number; risk: string }[]>`
+        SELECT f.id, f.risk_level AS risk FROM households f
+        WHERE NOT ST_DWithin(f.geom, ST_SetSRID(ST_MakePoint(${h.x}, ${h.y}), 4326), 0.1) ORDER BY f.id LIMIT 1`
+      expect(far).toBeDefined()
+      let made = 0
+      const make = async () => {
+        made++
+        return binHouseholds([[h.id, h.x, h.y, h.grid, h.risk, 0, 0]], 7)
+      }
+      const waitFor = async (what: (p: string) => boolean) => {
+        for (let k = 0; k < 100 && !heard.some(what); k++) await sleep(50)
+        expect(heard.some(what)).toBe(true)
+        return heard.splice(0).join('\n')
+      }
+      try {
+        const first = await cache.get(`${UNIT}/7`, make)
+        expect(made).toBe(1)
+        const g0 = cache.generation
+        // A visit (what api/households/visits.ts writes), a phone number: tiles hear of them, the hexagon cache does not act.
+        await s.db.sql`UPDATE households SET last_visit_at = now() WHERE id = ${h.id}`
+        expect(await waitFor((p) => p.includes('"household"'))).not.toContain('"household_counts"')
+        await s.db.sql`UPDATE households SET phone = '13800000000' WHERE id = ${h.id}`
+        expect(await waitFor((p) => p.includes('"household"'))).not.toContain('"household_counts"')
+        // The sentinel, far away: once the cache has heard it, it has heard the two before.
+        await s.db.sql`UPDATE households SET risk_level = ${far.risk === 'red' ? 'green' : 'red'} WHERE id = ${far.id}`
+        await waitFor((p) => p.includes('"household_counts"'))
+        for (let k = 0; k < 100 && cache.generation === g0; k++) await sleep(50)
+        expect(cache.generation).toBeGreaterThan(g0)
+        expect(await cache.get(`${UNIT}/7`, make)).toBe(first)
+        expect(made).toBe(1)
+        // A counted column in the county: dropped, binned again.
+        const g1 = cache.generation
+        await s.db.sql`UPDATE households SET risk_level = ${h.risk === 'red' ? 'green' : 'red'} WHERE id = ${h.id}`
+        for (let k = 0; k < 100 && cache.generation === g1; k++) await sleep(50)
+        expect(cache.generation).toBeGreaterThan(g1)
+        expect(await cache.get(`${UNIT}/7`, make)).not.toBe(first)
+        expect(made).toBe(2)
+      } finally {
+        await stop()
+        await s.db.sql`UPDATE households SET risk_level = ${h.risk}, phone = ${h.phone}, last_visit_at = ${h.visited} WHERE id = ${h.id}`
+        await s.db.sql`UPDATE households SET risk_level = ${far.risk} WHERE id = ${far.id}`
       }
     })
 

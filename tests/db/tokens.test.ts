@@ -231,6 +231,35 @@ for (const target of targets()) {
       expect((await get('/tiles/households.json', bearer(mustToken.token))).status).toBe(403)
     })
 
+    it("changing one's own password revokes every token of the account, audited; others' tokens and this session go on", async () => {
+      const me = await loginAs(s, 'planner', CITY)
+      const other = await loginAs(s, 'planner', CITY)
+      const a = await newToken(me, 'QGIS')
+      const b = await newToken(me, 'ArcGIS Pro')
+      const theirs = await newToken(other, 'QGIS')
+      // Used, and so cached, before the change: the change must reach the cache too.
+      for (const t of [a, b, theirs]) expect((await get('/ogc/collections', bearer(t.token))).status).toBe(200)
+      // A wrong current password changes nothing.
+      expect((await me.send('POST', '/api/auth/password', { current: 'Wrong-password-1', next: 'Changed-password-22' })).status).toBe(400)
+      expect((await get('/ogc/collections', bearer(a.token))).status).toBe(200)
+      const r = await me.send('POST', '/api/auth/password', { current: TEST_PASSWORD, next: 'Changed-password-22' })
+      expect(r.status, await r.clone().text()).toBe(200)
+      expect((await r.json()).revokedTokens).toBe(2)
+      for (const t of [a, b]) {
+        expect((await get('/ogc/collections', bearer(t.token))).status).toBe(401)
+        expect((await get(tile, bearer(t.token))).status).toBe(401)
+        expect((await get(`/ogc/collections`, { Authorization: `Basic ${Buffer.from(`${me.username}:${t.token}`).toString('base64')}` })).status).toBe(401)
+        const [audit] = await s.db.sql`SELECT actor_id, after FROM audit_log WHERE table_name = 'access_tokens' AND row_id = ${String(t.id)} AND action = 'update'`
+        expect(audit.actor_id).toBe(me.userId)
+        expect(audit.after.revoked_at).toBeTruthy()
+      }
+      expect(await (await me.get('/api/tokens')).json()).toEqual([])
+      expect((await get('/ogc/collections', bearer(theirs.token))).status).toBe(200)
+      // The session that changed it stays; a token made after the change works.
+      const c = await newToken(me, 'QGIS again')
+      expect((await get('/ogc/collections', bearer(c.token))).status).toBe(200)
+    })
+
     it('is revoked by its owner or an admin of the area, not by anyone else; at most 20 live per account', async () => {
       const mine = await newToken(staff, 'ArcGIS Pro')
       const nosy = await loginAs(s, 'commander', CITY)

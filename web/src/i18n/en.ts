@@ -547,7 +547,7 @@ export const en: Messages = {
       insert: 'insert', update: 'update', errors: '{n} error(s), nothing written; fix the sheet and try the dry run again', rows: '{n} rows',
       download: 'Download the full report (CSV)', page: 'Page {page} of {pages}',
     },
-    param: { days: 'Days (the latest)', target: 'Target closure rate (%)', limit: 'Households per worker, at most', distance: 'Distance (m)', certified: 'Certified shelters only', vulnerable_only: 'Households with vulnerable people only', level: 'Level' },
+    param: { days: 'Days (the latest)', target: 'Target closure rate (%)', limit: 'Households per worker, at most', distance: 'Distance (m)', certified: 'Certified shelters only', vulnerable_only: 'Households with vulnerable people only', level: 'Level', res: 'H3 hexagon resolution (5 coarsest, 8 finest)', reach: "Reach of a worker's grid (m)" },
     paramValues: { true: 'yes', false: 'no', village: 'village', township: 'township' },
     crs: 'Coordinate system',
   },

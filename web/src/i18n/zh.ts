@@ -545,7 +545,7 @@ export const zh = {
       insert: '新增', update: '更新', errors: '共 {n} 处错误，未写入任何数据；改正表格后重新试导入', rows: '共 {n} 行',
       download: '下载完整报告（CSV）', page: '第 {page} / {pages} 页',
     },
-    param: { days: '统计天数（最近）', target: '办结率目标(%)', limit: '每名网格员户数上限', distance: '距离(米)', certified: '仅经安全评估的避险点', vulnerable_only: '仅含重点人员的户', level: '统计级别' },
+    param: { days: '统计天数（最近）', target: '办结率目标(%)', limit: '每名网格员户数上限', distance: '距离(米)', certified: '仅经安全评估的避险点', vulnerable_only: '仅含重点人员的户', level: '统计级别', res: 'H3 六边形分辨率（5 最粗，8 最细）', reach: '网格员所在网格的可达距离(米)' },
     paramValues: { true: '是', false: '否', village: '行政村', township: '乡镇' },
     crs: '坐标系',
   },
