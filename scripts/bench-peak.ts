@@ -4,7 +4,9 @@
  * streaming replica (DATABASE_READ_URL) — under the people of a storm night, all in one run:
  *   - grid workers (2,000), each logged in as a grid_worker of its own grid, one action every ~30 s through the field
  *     app's outbox route (POST /api/field/sync): a 三查 item ticked (or unticked) or a household's transfer status moved;
- *   - screens (300) on the live feed (/api/events), of the city or of a county;
+ *   - screens (300) on the live feed (/api/events), of the city or of a county: command walls (/screen), each asking for
+ *     the wall's figures (/api/wall/state) on every event it gets, at most once a second, as the wall does (--no-wall: the
+ *     feed alone);
  *   - people panning the map (50): tiles of every layer, a view then pans of a tile;
  *   - planners (10) exporting a township's households or grids (CSV, GeoJSON, Excel, GeoPackage) now and then.
  * Then 3 processes again with one killed (SIGKILL) halfway. Per run: actions/s held, p95/p99 of each kind, the live
@@ -12,7 +14,7 @@
  * of PostgreSQL and of the rest from /proc, and that every acknowledged write is in the database.
  *
  *   npm run bench:peak -- [--url postgres://…/gw_full] [--read-url URL|none] [--seconds 60] [--processes 1,2,3]
- *                         [--workers 2000] [--screens 300] [--panners 50] [--planners 10] [--interval 30] [--no-kill]
+ *                         [--workers 2000] [--screens 300] [--panners 50] [--planners 10] [--interval 30] [--no-kill] [--no-wall]
  *                         [--tsx] [--out bench/peak.md]
  *
  * Its people are made for the run and removed after it (accounts with their sessions, actions and audit rows, a
@@ -40,7 +42,7 @@ const { values } = parseArgs({
     processes: { type: 'string', default: '1,2,3' }, workers: { type: 'string', default: '2000' },
     screens: { type: 'string', default: '300' }, panners: { type: 'string', default: '50' },
     planners: { type: 'string', default: '10' }, interval: { type: 'string', default: '30' },
-    'no-kill': { type: 'boolean', default: false }, tsx: { type: 'boolean', default: false },
+    'no-kill': { type: 'boolean', default: false }, 'no-wall': { type: 'boolean', default: false }, tsx: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(projectRoot, 'bench', 'peak.md') },
   },
 })
@@ -261,7 +263,18 @@ function sampleWaits(): { stop(): Promise<Waits> } {
   return { stop: async () => { on = false; await loop; return w } }
 }
 
-interface RunResult { label: string; processes: number; killed: boolean; reply: RunReply; cpu: Cpu; loadBefore: string; loadAfter: string; waits: Waits; lost: string[]; checked: number; lag: string }
+interface RunResult {
+  label: string; processes: number; killed: boolean; reply: RunReply; cpu: Cpu; loadBefore: string; loadAfter: string; waits: Waits
+  lost: string[]; checked: number; lag: string; xacts: { primary: number; replica: number }
+}
+
+/** Transactions of the run's database so far, on the primary and on the replica (pg_stat_database): where reads went. */
+async function xactsNow(): Promise<{ primary: number; replica: number }> {
+  const q = (s: postgres.Sql) => s`SELECT (xact_commit + xact_rollback)::int8::float8 AS n FROM pg_stat_database WHERE datname = ${dbName}`
+    .then((r) => Number(r[0]?.n ?? 0), () => NaN)
+  return { primary: await q(sql), replica: replicaSql ? await q(replicaSql) : NaN }
+}
+const replicaSql = readUrl ? postgres(readUrl, { onnotice: () => {}, max: 1 }) : null
 
 async function oneRun(main: string | null, client: ChildProcess, n: number, kill: boolean): Promise<RunResult> {
   const label = kill ? `${n} → ${n - 1} (one killed at ${seconds / 2} s)` : `${n} process${n > 1 ? 'es' : ''}`
@@ -282,10 +295,11 @@ async function oneRun(main: string | null, client: ChildProcess, n: number, kill
     const loadBefore = load()
     const waits = sampleWaits()
     const c0 = cpuNow(apis, nginx.pid(), client)
+    const x0 = await xactsNow()
     const reply = new Promise<RunReply>((resolve, reject) => {
       client.once('message', (m: RunReply | { type: 'failed'; message: string }) => (m.type === 'run' ? resolve(m) : reject(new Error(m.message))))
     })
-    client.send({ type: 'run', base: `http://127.0.0.1:${plain}`, seconds, interval, label })
+    client.send({ type: 'run', base: `http://127.0.0.1:${plain}`, seconds, interval, label, wall: !values['no-wall'] })
     let killedCpu: number | undefined
     if (kill) {
       await new Promise((res) => setTimeout(res, (seconds / 2) * 1000 + 1000))
@@ -295,6 +309,7 @@ async function oneRun(main: string | null, client: ChildProcess, n: number, kill
     }
     const r = await reply
     const c1 = cpuNow(apis, nginx.pid(), client)
+    const x1 = await xactsNow()
     if (killedCpu !== undefined) c1.api[n - 1] = killedCpu
     const w = await waits.stop()
     const loadAfter = load()
@@ -304,14 +319,15 @@ async function oneRun(main: string | null, client: ChildProcess, n: number, kill
       machine: { busy: c1.machine.busy - c0.machine.busy, total: c1.machine.total - c0.machine.total },
     }
     const lost = await checkAcked(r.acked)
-    const [lagRow] = readUrl ? await postgres(readUrl, { max: 1, onnotice: () => {} }).begin(async (rx) => {
-      const [p] = await sql`SELECT pg_current_wal_lsn()::text AS lsn`
-      return rx`SELECT pg_wal_lsn_diff(${p.lsn}::pg_lsn, pg_last_wal_replay_lsn())::int8 AS bytes`
-    }).catch(() => [{ bytes: null }]) : [{ bytes: null }]
-    const lag = lagRow.bytes === null ? 'n/a' : `${lagRow.bytes} bytes behind the primary at the end`
+    // What an operator reads on /api/ready (a process still up answers).
+    const ready = await fetch(`http://127.0.0.1:${apis[0].port}/api/ready`).then((x) => x.json(), () => null)
+    const lag = ready?.replica ? `/api/ready at the end: ${JSON.stringify(ready.replica)}` : 'n/a'
     const apiErrors = apis.map((a) => fs.readFileSync(a.log, 'utf8').split('\n').filter((l) => l.includes('"level":50') || l.includes('"level":"error"')).length)
     if (apiErrors.some((x) => x > 0)) r.errors.push(...apis.map((a, i) => `API process ${i}: ${apiErrors[i]} error lines in its log, e.g. ${fs.readFileSync(a.log, 'utf8').split('\n').find((l) => l.includes('"level":50') || l.includes('"level":"error"'))?.slice(0, 300)}`).filter((_, i) => apiErrors[i] > 0))
-    const res: RunResult = { label, processes: n, killed: kill, reply: r, cpu, loadBefore, loadAfter, waits: w, lost, checked: r.acked.length, lag }
+    const res: RunResult = {
+      label, processes: n, killed: kill, reply: r, cpu, loadBefore, loadAfter, waits: w, lost, checked: r.acked.length, lag,
+      xacts: { primary: x1.primary - x0.primary, replica: x1.replica - x0.replica },
+    }
     console.log(summaryLine(res))
     return res
   } finally {
@@ -356,7 +372,7 @@ const pctCore = (cpuS: number) => `${f((cpuS / seconds) * 100)}%`
 function summaryLine(r: RunResult) {
   const a = r.reply.actions
   return `  ${r.label}: ${f(a.acked / seconds, 1)} actions/s (p95 ${f(a.p95)} ms, p99 ${f(a.p99)} ms), tiles p95 ${f(r.reply.tiles.p95)} ms, ` +
-    `feed delay p95 ${f(r.reply.feed.otherProcess.p95)} ms, errors ${a.errors + r.reply.tiles.errors + r.reply.exports.errors}, lost ${r.lost.length}, ` +
+    `feed delay p95 ${f(r.reply.feed.otherProcess.p95)} ms, wall p95 ${f(r.reply.wall.p95)} ms, errors ${a.errors + r.reply.tiles.errors + r.reply.exports.errors + r.reply.wall.errors}, lost ${r.lost.length}, ` +
     `API CPU ${r.cpu.api.map(pctCore).join(' ')}, PostgreSQL ${pctCore(r.cpu.pg)}, machine ${f((r.cpu.machine.busy / r.cpu.machine.total) * 100)}% busy, load ${r.loadAfter}`
 }
 
@@ -372,14 +388,14 @@ function report(results: RunResult[], setupNote: string): string {
   L.push('Load average (`uptime`: 1, 5, 15 min) is given beside each run, before → after. On a shared machine the absolute figures',
     'move with the other work; compare runs of the same table with each other, and read the CPU columns for who used the cores.', '')
   L.push('## Per run', '')
-  L.push('| run | load before → after | actions/s held (offered ' + f(target, 1) + ') | action p50 / p95 / p99 ms | tiles (n) p95 / p99 ms, nginx hits | exports (n) p95 ms, 429s | feed delay p50 / p95 / p99 ms (other process; n) | errors | acknowledged writes missing |')
-  L.push('|---|---|---|---|---|---|---|---|---|')
+  L.push('| run | load before → after | actions/s held (offered ' + f(target, 1) + ') | action p50 / p95 / p99 ms | tiles (n) p95 / p99 ms, nginx hits | wall figures (n) p95 / p99 ms | exports (n) p95 ms, 429s | feed delay p50 / p95 / p99 ms (other process; n) | errors | acknowledged writes missing |')
+  L.push('|---|---|---|---|---|---|---|---|---|---|')
   for (const r of results) {
-    const { actions: a, tiles: t, exports: e, feed } = r.reply
+    const { actions: a, tiles: t, exports: e, feed, wall: w } = r.reply
     const fd = r.processes > 1 ? feed.otherProcess : feed.any
-    L.push(`| ${r.label} | ${r.loadBefore} → ${r.loadAfter} | ${f(a.acked / seconds, 1)} | ${f(a.p50)} / ${f(a.p95)} / ${f(a.p99)} | (${t.n}) ${f(t.p95)} / ${f(t.p99)}, ${t.cached} | ` +
+    L.push(`| ${r.label} | ${r.loadBefore} → ${r.loadAfter} | ${f(a.acked / seconds, 1)} | ${f(a.p50)} / ${f(a.p95)} / ${f(a.p99)} | (${t.n}) ${f(t.p95)} / ${f(t.p99)}, ${t.cached} | (${w.ok}) ${f(w.p95)} / ${f(w.p99)} | ` +
       `(${e.ok}) ${f(e.p95)}, ${e.busy} | ${f(fd.p50)} / ${f(fd.p95)} / ${f(fd.p99)}${r.processes > 1 ? '' : ' (one process)'}; ${fd.n} | ` +
-      `${a.errors + t.errors + e.errors} | ${r.lost.length} of ${r.checked} |`)
+      `${a.errors + t.errors + e.errors + w.errors} | ${r.lost.length} of ${r.checked} |`)
   }
   L.push('', '## CPU (share of one core over the run, from /proc)', '')
   L.push('| run | load after | each API process | PostgreSQL primary (all; of it the run\'s database\'s backends) | replica | nginx | the simulated people | machine busy (2 cores = 200%) | the rest (other agents) |')
@@ -392,11 +408,11 @@ function report(results: RunResult[], setupNote: string): string {
       `${f(machine)}% | ${f(machine - (ours / seconds) * 100)}% |`)
   }
   L.push('', '## What the database was doing (active backends of the run\'s database, sampled once a second)', '')
-  L.push('| run | load after | mean active | waits (share of samples) |', '|---|---|---|---|')
+  L.push('| run | load after | transactions/s primary / replica | mean active | waits (share of samples) |', '|---|---|---|---|---|')
   for (const r of results) {
     const w = r.waits
     const total = [...w.byWait.values()].reduce((a, b) => a + b, 0) || 1
-    L.push(`| ${r.label} | ${r.loadAfter} | ${f(w.active / Math.max(1, w.samples), 2)} | ${[...w.byWait].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${f((v / total) * 100)}%`).join(', ') || '–'} |`)
+    L.push(`| ${r.label} | ${r.loadAfter} | ${f(r.xacts.primary / seconds)} / ${f(r.xacts.replica / seconds)} | ${f(w.active / Math.max(1, w.samples), 2)} | ${[...w.byWait].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${f((v / total) * 100)}%`).join(', ') || '–'} |`)
   }
   L.push('', '## Errors and writes', '')
   for (const r of results) {
@@ -459,4 +475,5 @@ try {
   client.kill()
   await cleanUp()
   await sql.end()
+  await replicaSql?.end()
 }

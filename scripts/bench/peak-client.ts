@@ -23,7 +23,11 @@ export interface Screen { cookie: string; scope: string }
 export interface Panner { cookie: string; places: [number, number][] }
 export interface Planner { cookie: string; units: string[] }
 export interface Setup { type: 'setup'; workers: Worker[]; screens: Screen[]; panners: Panner[]; planners: Planner[] }
-export interface RunRequest { type: 'run'; base: string; seconds: number; interval: number; label: string }
+export interface RunRequest {
+  type: 'run'; base: string; seconds: number; interval: number; label: string
+  /** Screens are command walls (/screen): each also asks for the wall's figures as the wall does. */
+  wall: boolean
+}
 
 export interface Kind { n: number; ok: number; errors: number; p50: number; p95: number; p99: number; max: number }
 export interface RunReply {
@@ -32,6 +36,7 @@ export interface RunReply {
   seconds: number
   actions: Kind & { acked: number; conflicts: number; retried: number; gaveUp: number }
   tiles: Kind & { cached: number }
+  wall: Kind
   exports: Kind & { busy: number; bytes: number }
   feed: { otherProcess: { n: number; p50: number; p95: number; p99: number }; any: { n: number; p50: number; p95: number; p99: number }; streams: number; reconnects: number; missing: number; missingDetail: string[] }
   errors: string[]
@@ -88,7 +93,9 @@ const tileOf = (lon: number, lat: number, z: number) => {
   return [Math.floor(((lon + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)]
 }
 /** The command map's layers and their zooms (api/README.md, Tiles). */
-const LAYERS: [string, number, number][] = [['admin', 0, 14], ['grids', 10, 16], ['households', 5, 16], ['hazards', 5, 16], ['shelters', 8, 16], ['rain', 5, 16]]
+const LAYERS: [string, number, number][] = [
+  ['admin', 0, 14], ['grids', 10, 16], ['households', 5, 16], ['hazards', 5, 16], ['shelters', 8, 16], ['rain', 5, 16], ['evac', 8, 16],
+]
 
 async function run(r: RunRequest): Promise<RunReply> {
   const end = performance.now() + r.seconds * 1000
@@ -108,7 +115,44 @@ async function run(r: RunRequest): Promise<RunReply> {
 
   // The live feed: key of a change → its acknowledgements (time, process), and each stream's arrivals.
   const acks = new Map<string, { t: number; upstream: string }[]>()
-  interface Stream { scope: string; upstream: string; arrivals: { key: string; t: number; upstream: string }[]; lastId?: string; req?: http.ClientRequest }
+  interface Stream {
+    scope: string; cookie: string; upstream: string; arrivals: { key: string; t: number; upstream: string }[]; lastId?: string; req?: http.ClientRequest
+    /** The wall's figures (web/src/wall/useWallState.ts): asked on every event, one at a time, at most once a second, and every 30 s. */
+    wall: { busy: boolean; again: boolean; last: number; timer?: NodeJS.Timeout }
+  }
+  const wallMs: number[] = []
+  let wallErrors = 0
+  const askWall = (s: Stream) => {
+    if (!running()) return
+    const w = s.wall
+    if (w.busy) return void (w.again = true)
+    const wait = w.last + 1000 - performance.now()
+    if (wait > 0) {
+      clearTimeout(w.timer)
+      w.timer = setTimeout(() => askWall(s), wait)
+      return
+    }
+    w.busy = true
+    w.last = performance.now()
+    request(`${r.base}/api/wall/state?unit=${s.scope}`, { headers: { Cookie: s.cookie, 'Accept-Encoding': 'gzip' }, keep: false, timeoutMs: 60_000 })
+      .then((a) => {
+        if (a.status === 200) wallMs.push(a.ms)
+        else {
+          wallErrors++
+          error(`wall state: HTTP ${a.status} via ${a.upstream}`)
+        }
+      }, (e: Error) => {
+        wallErrors++
+        error(`wall state: ${e.message}`)
+      })
+      .finally(() => {
+        w.busy = false
+        if (w.again) {
+          w.again = false
+          askWall(s)
+        }
+      })
+  }
   const streams: Stream[] = []
   let reconnects = 0
   const keysOf = (event: string, data: string): string[] => {
@@ -129,6 +173,7 @@ async function run(r: RunRequest): Promise<RunReply> {
         return
       }
       s.upstream = lastUpstream(res.headers['x-test-upstream'])
+      if (wallScreens) askWall(s)
       let buf = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
@@ -146,6 +191,7 @@ async function run(r: RunRequest): Promise<RunReply> {
             else if (line.startsWith('id: ')) s.lastId = line.slice(4)
           }
           if (event === 'task.item' || event === 'evac.status') for (const key of keysOf(event, data)) s.arrivals.push({ key, t, upstream: s.upstream })
+          if (wallScreens) askWall(s)
         }
       })
       // A stream cut (its process gone): reconnect as EventSource does (retry 2 s) with the last id seen.
@@ -164,10 +210,13 @@ async function run(r: RunRequest): Promise<RunReply> {
     s.req = req
     req.end()
   }
+  const wallScreens = r.wall
+  const wallEvery: NodeJS.Timeout[] = []
   for (const screen of setup.screens) {
-    const s: Stream = { scope: screen.scope, upstream: '', arrivals: [] }
+    const s: Stream = { scope: screen.scope, cookie: screen.cookie, upstream: '', arrivals: [], wall: { busy: false, again: false, last: 0 } }
     streams.push(s)
     openStream(s, screen)
+    if (wallScreens) wallEvery.push(setInterval(() => askWall(s), 30_000))
   }
   await sleep(1000) // the streams are open before the first write
 
@@ -334,7 +383,11 @@ async function run(r: RunRequest): Promise<RunReply> {
   ])
   // The last events of the last writes: a moment to arrive, then the streams end.
   await sleep(2000)
-  for (const s of streams) s.req?.destroy()
+  for (const s of streams) {
+    s.req?.destroy()
+    clearTimeout(s.wall.timer)
+  }
+  for (const t of wallEvery) clearInterval(t)
 
   // Feed delay: the n-th arrival of a key on a stream is the n-th acknowledgement of that key.
   const other: number[] = []
@@ -378,6 +431,7 @@ async function run(r: RunRequest): Promise<RunReply> {
     type: 'run', label: r.label, seconds: r.seconds,
     actions: { ...kind(actionMs, actionErrors), acked: acked.length, conflicts, retried, gaveUp },
     tiles: { ...kind(tileMs, tileErrors), cached: tileCached },
+    wall: kind(wallMs, wallErrors),
     exports: { ...kind(exportMs, exportErrors), busy, bytes: exportBytes },
     feed: { otherProcess: stat(other), any: stat(any), streams: streams.length, reconnects, missing, missingDetail },
     errors,
