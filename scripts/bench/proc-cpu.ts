@@ -37,7 +37,7 @@ export function treeCpu(pid: number | undefined, filter?: (cmdline: string) => b
     const s = stat(Number(d))
     if (!s || s.ppid !== pid) continue
     if (filter) {
-      let cmd = ''
+      let cmd: string
       try {
         cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8')
       } catch {
