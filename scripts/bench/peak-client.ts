@@ -105,6 +105,8 @@ async function run(r: RunRequest): Promise<RunReply> {
     if (errors.length < 200) errors.push(what)
   }
   const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms))
+  /** A pause of the people's own, cut short by the run's end. */
+  const nap = (ms: number) => sleep(Math.max(0, Math.min(ms, end - performance.now())))
   const perSecond = new Map<number, { actions: number; errors: number }>()
   const second = (field: 'actions' | 'errors') => {
     const t = Math.floor((r.seconds * 1000 - (end - performance.now())) / 1000)
@@ -229,7 +231,7 @@ async function run(r: RunRequest): Promise<RunReply> {
   let gaveUp = 0
   const acked: RunReply['acked'] = []
   const workerLoop = async (w: Worker) => {
-    await sleep(Math.random() * r.interval * 1000)
+    await nap(Math.random() * r.interval * 1000)
     let turn = Math.random() < 0.5 ? 0 : 1
     while (running()) {
       const at = new Date().toISOString()
@@ -278,8 +280,12 @@ async function run(r: RunRequest): Promise<RunReply> {
         }
         retried++
         await sleep(2000)
+        if (!running() && attempt >= 1) {
+          gaveUp++
+          break
+        }
       }
-      await sleep(r.interval * 1000 * (0.8 + Math.random() * 0.4))
+      await nap(r.interval * 1000 * (0.8 + Math.random() * 0.4))
     }
   }
 
@@ -313,7 +319,7 @@ async function run(r: RunRequest): Promise<RunReply> {
     LAYERS.filter(([, lo, hi]) => z >= lo && z <= hi).flatMap(([l]) => xs.flatMap((x) => ys.map((y) => `/tiles/${l}/${z}/${x}/${y}.mvt`)))
   const range = (a: number, n: number) => Array.from({ length: n }, (_, i) => a + i)
   const pannerLoop = async (p: Panner) => {
-    await sleep(Math.random() * 3000)
+    await nap(Math.random() * 3000)
     while (running()) {
       const [lon, lat] = p.places[Math.floor(Math.random() * p.places.length)]
       let z = 10 + Math.floor(Math.random() * 6)
@@ -322,7 +328,7 @@ async function run(r: RunRequest): Promise<RunReply> {
       y -= 1
       await getTiles(p, tilesAt(z, range(x, 4), range(y, 3)))
       for (let move = 0; move < 6 && running(); move++) {
-        await sleep(1000 + Math.random() * 2000)
+        await nap(1000 + Math.random() * 2000)
         const d = Math.floor(Math.random() * 5)
         if (d === 4 && z < 15) {
           z++
@@ -348,7 +354,7 @@ async function run(r: RunRequest): Promise<RunReply> {
   let exportBytes = 0
   const formats = ['csv', 'geojson', 'xlsx', 'gpkg']
   const plannerLoop = async (p: Planner, n: number) => {
-    await sleep(Math.random() * 10_000)
+    await nap(Math.random() * 10_000)
     let turn = n
     while (running()) {
       const unit = p.units[Math.floor(Math.random() * p.units.length)]
@@ -361,7 +367,7 @@ async function run(r: RunRequest): Promise<RunReply> {
           exportBytes += a.bytes
         } else if (a.status === 429) {
           busy++
-          await sleep(Number(a.headers['retry-after'] ?? 15) * 1000)
+          await nap(Number(a.headers['retry-after'] ?? 15) * 1000)
           continue
         } else {
           exportErrors++
@@ -371,7 +377,7 @@ async function run(r: RunRequest): Promise<RunReply> {
         exportErrors++
         error(`export ${u}: ${(e as Error).message}`)
       }
-      await sleep(20_000 + Math.random() * 20_000)
+      await nap(20_000 + Math.random() * 20_000)
     }
   }
 
