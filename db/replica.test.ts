@@ -26,6 +26,6 @@ describe('replica lag as /api/ready reports it', () => {
   })
   it('a server that is not replaying (promoted, or never a standby) says so, with no figures', () => {
     expect(lagOf('1/100', { replay: null, at: null, now, paused: false })).toEqual({ state: 'not_standby', lagBytes: null, lagSeconds: null, replayedAt: null })
-    expect(lagOf('1/100', { replay: '0/10', at: null, now, paused: false })).toMatchObject({ lagBytes: 0xf0, lagSeconds: null, replayedAt: null })
+    expect(lagOf('1/100', { replay: '1/10', at: null, now, paused: false })).toMatchObject({ lagBytes: 0xf0, lagSeconds: null, replayedAt: null })
   })
 })

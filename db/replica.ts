@@ -225,7 +225,8 @@ export class ReplicaReads implements Reads {
       SELECT pg_last_wal_replay_lsn()::text AS replay, pg_last_xact_replay_timestamp() AS at, now() AS now,
              CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused`
       .then(async ([r]) => {
-        const [p] = await this.primary`SELECT pg_current_wal_lsn()::text AS lsn`
+        // The insert position, as a reader's mark after a write (primaryLsn): WAL still in the primary's buffers counts.
+        const [p] = await this.primary`SELECT pg_current_wal_insert_lsn()::text AS lsn`
         return lagOf(p.lsn as string, r as unknown as { replay: string | null; at: Date | null; now: Date; paused: boolean })
       }, () => unreachable)
     return Promise.race([ask, timeout])

@@ -82,7 +82,7 @@ function request(url: string, o: { method?: string; headers?: Record<string, str
   })
 }
 /** nginx names every process it tried ("a, b : c"): the last one answered. */
-const lastUpstream = (h: string | string[] | undefined) => String(h ?? '').split(/[,:]\s*/).filter((x) => x.includes('.')).at(-1) ?? String(h ?? '')
+const lastUpstream = (h: string | string[] | undefined) => String(h ?? '').split(/\s*,\s*|\s+:\s+/).at(-1) ?? ''
 
 let setup: Setup
 
@@ -196,19 +196,18 @@ async function run(r: RunRequest): Promise<RunReply> {
           if (wallScreens) askWall(s)
         }
       })
-      // A stream cut (its process gone): reconnect as EventSource does (retry 2 s) with the last id seen.
-      res.on('end', () => {
-        if (!running()) return
-        reconnects++
-        setTimeout(() => openStream(s, screen), 2000)
-      })
+      // A stream cut (its process gone) or ended: reconnect as EventSource does (retry 2 s) with the last id seen.
+      res.on('close', again)
       res.on('error', () => {})
     })
-    req.on('error', () => {
-      if (!running()) return
+    let gone = false
+    function again() {
+      if (gone || !running()) return
+      gone = true
       reconnects++
       setTimeout(() => openStream(s, screen), 2000)
-    })
+    }
+    req.on('error', again)
     s.req = req
     req.end()
   }
