@@ -429,6 +429,7 @@ function report(results: RunResult[], setupNote: string): string {
     }
     L.push('')
   }
+  L.push(...limits(results), '')
   const k = results.find((r) => r.killed)
   if (k) {
     L.push('### Errors per second around the kill', '', '| s | actions acknowledged | action errors |', '|---|---|---|')
@@ -436,6 +437,31 @@ function report(results: RunResult[], setupNote: string): string {
     L.push('')
   }
   return L.join('\n')
+}
+
+/**
+ * What held the peak back, read off the figures: were the cores full (and whose work filled them), did PostgreSQL's
+ * backends wait on locks or the disk rather than run, and did more API processes buy anything.
+ */
+function limits(results: RunResult[]): string[] {
+  const L = ['## What limits the peak (read off the figures above)', '']
+  const cores = os.cpus().length
+  for (const r of results.filter((x) => !x.killed)) {
+    const c = r.cpu
+    const busy = (c.machine.busy / (c.machine.total / cores)) * 100
+    const api = c.api.reduce((a, b) => a + b, 0)
+    const ours = api + c.pg + c.replica + c.nginx + c.client
+    const share = (x: number) => `${f((x / seconds) * 100)}%`
+    const total = [...r.waits.byWait.values()].reduce((a, b) => a + b, 0) || 1
+    const waiting = [...r.waits.byWait].filter(([k]) => k.startsWith('Lock') || k.startsWith('LWLock') || k.startsWith('IO')).reduce((a, [, v]) => a + v, 0)
+    const held = r.reply.actions.acked / seconds / (counts.workers / interval)
+    L.push(`- **${r.label}** (load ${r.loadAfter}): the machine was ${f(busy)}% busy of ${cores * 100}% — ` +
+      `${busy >= cores * 90 ? 'the cores were full' : 'the cores had room'}; this run's API processes took ${share(api)}, PostgreSQL ${share(c.pg)} ` +
+      `(replica ${share(c.replica)}), nginx ${share(c.nginx)}, the simulated people ${share(c.client)}, other work ${f(busy - (ours / seconds) * 100)}%. ` +
+      `PostgreSQL's active backends were waiting (locks, I/O) in ${f((waiting / total) * 100)}% of samples, mean ${f(r.waits.active / Math.max(1, r.waits.samples), 2)} active. ` +
+      `Actions held: ${f(held * 100)}% of those offered; busiest API process ${share(Math.max(...c.api))} of a core.`)
+  }
+  return L
 }
 
 // ---------------------------------------------------------------- main
