@@ -402,7 +402,8 @@ function report(results: RunResult[], setupNote: string): string {
   L.push('|---|---|---|---|---|---|---|---|---|')
   for (const r of results) {
     const c = r.cpu
-    const ours = c.api.reduce((a, b) => a + b, 0) + c.pg + c.replica + c.nginx + c.client
+    // PostgreSQL's share of this run: its database's backends (the cluster's rest is other agents' databases too).
+    const ours = c.api.reduce((a, b) => a + b, 0) + c.pgGw + c.replica + c.nginx + c.client
     const machine = (c.machine.busy / (c.machine.total / os.cpus().length)) * 100
     L.push(`| ${r.label} | ${r.loadAfter} | ${c.api.map(pctCore).join(', ')} | ${pctCore(c.pg)}; ${pctCore(c.pgGw)} | ${pctCore(c.replica)} | ${pctCore(c.nginx)} | ${pctCore(c.client)} | ` +
       `${f(machine)}% | ${f(machine - (ours / seconds) * 100)}% |`)
@@ -450,13 +451,13 @@ function limits(results: RunResult[]): string[] {
     const c = r.cpu
     const busy = (c.machine.busy / (c.machine.total / cores)) * 100
     const api = c.api.reduce((a, b) => a + b, 0)
-    const ours = api + c.pg + c.replica + c.nginx + c.client
+    const ours = api + c.pgGw + c.replica + c.nginx + c.client
     const share = (x: number) => `${f((x / seconds) * 100)}%`
     const total = [...r.waits.byWait.values()].reduce((a, b) => a + b, 0) || 1
     const waiting = [...r.waits.byWait].filter(([k]) => k.startsWith('Lock') || k.startsWith('LWLock') || k.startsWith('IO')).reduce((a, [, v]) => a + v, 0)
     const held = r.reply.actions.acked / seconds / (counts.workers / interval)
     L.push(`- **${r.label}** (load ${r.loadAfter}): the machine was ${f(busy)}% busy of ${cores * 100}% — ` +
-      `${busy >= cores * 90 ? 'the cores were full' : 'the cores had room'}; this run's API processes took ${share(api)}, PostgreSQL ${share(c.pg)} ` +
+      `${busy >= cores * 90 ? 'the cores were full' : 'the cores had room'}; this run's API processes took ${share(api)}, PostgreSQL ${share(c.pg)} (the run's database's backends ${share(c.pgGw)}) ` +
       `(replica ${share(c.replica)}), nginx ${share(c.nginx)}, the simulated people ${share(c.client)}, other work ${f(busy - (ours / seconds) * 100)}%. ` +
       `PostgreSQL's active backends were waiting (locks, I/O) in ${f((waiting / total) * 100)}% of samples, mean ${f(r.waits.active / Math.max(1, r.waits.samples), 2)} active. ` +
       `Actions held: ${f(held * 100)}% of those offered; busiest API process ${share(Math.max(...c.api))} of a core.`)
