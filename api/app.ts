@@ -12,6 +12,7 @@ import { LoginThrottle } from './auth/throttle.ts'
 import type { Basemap } from '../core/basemap.ts'
 import { config } from '../core/config.ts'
 import type { Database } from '../db/connect.ts'
+import type { ReplicaLag } from '../db/replica.ts'
 import { HttpError, errorBody } from '../core/errors.ts'
 import { sendError } from './error-answer.ts'
 import { workLimiters, type WorkLimiters } from './limits/work.ts'
@@ -65,7 +66,7 @@ export interface AppDeps {
   /** Our public origin and which proxies to believe (default: the environment's). */
   proxy?: ProxySettings
   /** /api/ready's check (database answers, not stopping); absent: always ready. */
-  ready?: () => Promise<{ ready: boolean; stage?: string; zh?: string; en?: string }>
+  ready?: () => Promise<{ ready: boolean; stage?: string; zh?: string; en?: string; replica?: ReplicaLag }>
   /**
    * This server as its own print renders reach it, http://127.0.0.1:<port>,
    * once it listens (startServer knows the port). Without it nothing prints:

@@ -11,6 +11,7 @@ import { accessLog } from './edge/access-log.ts'
 import { startingListener, type StartState } from './lifecycle/starting.ts'
 import { proxySettingsFromEnv, type ProxySettings } from './proxy.ts'
 import { connect, seedPool, type Database } from '../db/connect.ts'
+import type { ReplicaLag } from '../db/replica.ts'
 import { workLimiters, type WorkLimiters } from './limits/work.ts'
 import { log, progress } from '../core/log.ts'
 import { securityHeaders, securityHeadersOf } from './security-headers.ts'
@@ -260,11 +261,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
  * 'background' while the first start still writes the demo storm behind a map that serves.
  */
 function readiness(db: Database, drain: Drain, writing: { now: { zh: string; en: string } | null }) {
-  return async (): Promise<{ ready: true; stage?: 'background'; zh?: string; en?: string } | { ready: false; stage: 'stopping' | 'database'; zh: string; en: string }> => {
+  return async (): Promise<({ ready: true; stage?: 'background'; zh?: string; en?: string } | { ready: false; stage: 'stopping' | 'database'; zh: string; en: string }) & { replica?: ReplicaLag }> => {
     if (drain.stopping) return { ready: false, stage: 'stopping', zh: '服务正在停止', en: 'the server is stopping' }
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 2000).unref())
-    const answer = await Promise.race([db.sql`SELECT 1`.then(() => 'ok' as const, () => 'error' as const), timeout])
-    if (answer === 'ok') return writing.now ? { ready: true, stage: 'background', ...writing.now } : { ready: true }
-    return { ready: false, stage: 'database', zh: answer === 'timeout' ? '数据库 2 秒内没有应答' : '数据库无法访问', en: answer === 'timeout' ? 'the database did not answer within 2 s' : 'the database cannot be reached' }
+    // The replica's lag beside it, for an operator (its trouble never makes this process unready: reads fall back).
+    const [answer, lag] = await Promise.all([Promise.race([db.sql`SELECT 1`.then(() => 'ok' as const, () => 'error' as const), timeout]), db.reads.lag()])
+    const replica = lag ? { replica: lag } : {}
+    if (answer === 'ok') return writing.now ? { ready: true, stage: 'background', ...writing.now, ...replica } : { ready: true, ...replica }
+    return { ...replica, ready: false, stage: 'database', zh: answer === 'timeout' ? '数据库 2 秒内没有应答' : '数据库无法访问', en: answer === 'timeout' ? 'the database did not answer within 2 s' : 'the database cannot be reached' }
   }
 }

@@ -30,7 +30,41 @@ export interface Reads {
   primaryLsn(): Promise<bigint>
   /** A change was committed (its notice came): reads wait for the replica to replay it, on the primary meanwhile. */
   noteChange(): void
+  /** How far the replica is behind the primary, for an operator (/api/ready); null without a replica. */
+  lag(): Promise<ReplicaLag | null>
   close(): Promise<void>
+}
+
+/**
+ * The replica as /api/ready reports it. `lagBytes`: WAL the primary has written that the replica has not replayed;
+ * `lagSeconds`: how old the last transaction it replayed is while it is behind, 0 when it has replayed everything
+ * (an idle primary writes nothing, so the age of the last replayed transaction alone would read as lag);
+ * `replayedAt`: that transaction's commit time. `paused`: replay paused by pg_wal_replay_pause();
+ * `unreachable`: no answer within 2 s, or an error; `not_standby`: it answers but is not in recovery any more.
+ */
+export interface ReplicaLag {
+  state: 'streaming' | 'paused' | 'unreachable' | 'not_standby'
+  lagBytes: number | null
+  lagSeconds: number | null
+  replayedAt: string | null
+}
+
+/** How long the lag query may take before the replica counts as unreachable. */
+const LAG_TIMEOUT_MS = 2000
+
+/** The replica's lag from the primary's WAL position (`primary`, text) and the replica's own view of its replay. */
+export function lagOf(primary: string, replica: { replay: string | null; at: Date | null; now: Date; paused: boolean }): ReplicaLag {
+  const p = parseLsn(primary)
+  const r = parseLsn(replica.replay)
+  if (p === null || r === null) return { state: 'not_standby', lagBytes: null, lagSeconds: null, replayedAt: null }
+  const bytes = p > r ? Number(p - r) : 0
+  const age = replica.at ? Math.max(0, (replica.now.getTime() - replica.at.getTime()) / 1000) : null
+  return {
+    state: replica.paused ? 'paused' : 'streaming',
+    lagBytes: bytes,
+    lagSeconds: bytes === 0 ? 0 : age,
+    replayedAt: replica.at ? replica.at.toISOString() : null,
+  }
 }
 
 /** The channels whose notices mean data changed (api/events, tiles). */
@@ -56,6 +90,7 @@ export function primaryReads(primary: Sql): Reads {
     run: (_after, read) => read(primary),
     primaryLsn: async () => 0n,
     noteChange: () => {},
+    lag: async () => null,
     close: async () => {},
   }
 }
@@ -180,6 +215,21 @@ export class ReplicaReads implements Reads {
     }
     this.downUntil = Date.now() + DOWN_MS
     this.replayed = 0n
+  }
+
+  async lag(): Promise<ReplicaLag> {
+    const unreachable: ReplicaLag = { state: 'unreachable', lagBytes: null, lagSeconds: null, replayedAt: null }
+    const timeout = new Promise<ReplicaLag>((r) => setTimeout(() => r(unreachable), LAG_TIMEOUT_MS).unref())
+    // The replica first: a primary position read after it can only be further on, never make a lag look smaller.
+    const ask = this.replica`
+      SELECT pg_last_wal_replay_lsn()::text AS replay, pg_last_xact_replay_timestamp() AS at, now() AS now,
+             CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused`
+      .then(async ([r]) => {
+        // The insert position, as a reader's mark after a write (primaryLsn): WAL still in the primary's buffers counts.
+        const [p] = await this.primary`SELECT pg_current_wal_insert_lsn()::text AS lsn`
+        return lagOf(p.lsn as string, r as unknown as { replay: string | null; at: Date | null; now: Date; paused: boolean })
+      }, () => unreachable)
+    return Promise.race([ask, timeout])
   }
 
   close() {

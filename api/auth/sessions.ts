@@ -125,11 +125,21 @@ export class SessionStore {
       }
       return { user: hit.user, csrfToken: hit.csrfToken, tokenHash: h, renewed }
     }
+    // Read, and move the session's end on only when it was last moved on more than TOUCH_MS ago (as a cached
+    // session is): a phone acting every half minute, or another API process asking for the same session, is a read,
+    // not a write to commit (and flush to disk) on every request.
     const [row] = await this.db.sql`
-      UPDATE sessions s SET last_seen_at = now(), expires_at = now() + ${SESSION_IDLE_MS / 1000} * interval '1 second'
-      FROM users u
-      WHERE s.token_hash = ${h} AND u.id = s.user_id AND s.expires_at > now() AND NOT u.disabled
-      RETURNING s.csrf_token, u.id, u.username, u.display_name, u.role, u.unit_code, u.must_change_password`
+      WITH s AS (
+        SELECT s.token_hash, s.csrf_token, s.last_seen_at < now() - ${TOUCH_MS / 1000} * interval '1 second' AS stale,
+               u.id, u.username, u.display_name, u.role, u.unit_code, u.must_change_password
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = ${h} AND s.expires_at > now() AND NOT u.disabled
+      ), touched AS (
+        UPDATE sessions x SET last_seen_at = now(), expires_at = now() + ${SESSION_IDLE_MS / 1000} * interval '1 second'
+        FROM s WHERE x.token_hash = s.token_hash AND s.stale
+        RETURNING 1
+      )
+      SELECT s.*, EXISTS (SELECT 1 FROM touched) AS renewed FROM s`
     if (!row) {
       this.cache.delete(h)
       return undefined
@@ -137,7 +147,7 @@ export class SessionStore {
     const user = userOf(row)
     this.cache.set(h, { user, csrfToken: row.csrf_token as string, checkedAt: now, touchedAt: now })
     if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!)
-    return { user, csrfToken: row.csrf_token as string, tokenHash: h, renewed: true }
+    return { user, csrfToken: row.csrf_token as string, tokenHash: h, renewed: row.renewed as boolean }
   }
 
   private async touch(h: string) {

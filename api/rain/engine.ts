@@ -57,7 +57,16 @@ export async function tune(tx: Tx) {
   await tx`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`
 }
 
-export async function ensureWeights(tx: Tx, cfg: RainConfig) {
+/**
+ * `reader`: the caller only reads the rain (the command wall). While the weights are current it takes no lock: the
+ * row lock below was taken by every wall's figures, so every wall of every API process waited for each other and
+ * for the rain updates, one at a time (a storm night's walls ask on every live event).
+ */
+export async function ensureWeights(tx: Tx, cfg: RainConfig, reader = false) {
+  if (reader) {
+    const [r] = await tx<{ stale: boolean }[]>`SELECT stale FROM rain_cache`
+    if (!r.stale) return
+  }
   // The row lock also keeps two rain updates from rebuilding at once.
   const [c] = await tx<{ stale: boolean }[]>`SELECT stale FROM rain_cache FOR UPDATE`
   if (!c.stale) return
@@ -94,9 +103,9 @@ export async function ensureWeights(tx: Tx, cfg: RainConfig) {
  * `asOf`): a unit whose stations have not reported lately is not `current`
  * then (core/rules/rain-current.ts), and nothing of it is on alert or in force.
  */
-export async function interpolate(tx: Tx, cfg: RainConfig, asOf: string, unitPrefix = '', at?: string) {
+export async function interpolate(tx: Tx, cfg: RainConfig, asOf: string, unitPrefix = '', at?: string, reader = false) {
   const seen = at ?? new Date(Date.parse(asOf) + 3600_000).toISOString()
-  await stage('weights', ensureWeights(tx, cfg))
+  await stage('weights', ensureWeights(tx, cfg, reader))
   const s = cfg.signals
   const col = (h: number) => tx(`s${h}`)
   await tx`DROP TABLE IF EXISTS pg_temp.rain_eval`

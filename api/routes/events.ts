@@ -7,6 +7,20 @@ import { HttpError } from '../../core/errors.ts'
 import { concerns, type EventHub } from '../events/hub.ts'
 import type { LiveEvent } from '../events/publish.ts'
 
+/**
+ * An event's data as sent, made once for every stream that sends it (the hub hands each stream the same object):
+ * a storm night's event went out to hundreds of walls, each stringifying it again.
+ */
+const wire = new WeakMap<LiveEvent, string>()
+function dataOf(e: LiveEvent): string {
+  let d = wire.get(e)
+  if (d === undefined) {
+    d = JSON.stringify({ at: e.at, unitCode: e.unitCode, ...e.payload })
+    wire.set(e, d)
+  }
+  return d
+}
+
 /** Seconds between keep-alive comments: proxies drop idle streams, and a dead client shows up as a failed write. */
 const HEARTBEAT_MS = 15_000
 
@@ -41,7 +55,7 @@ export function eventRoutes(hub: EventHub, sessions: SessionStore) {
         wake?.()
       })
       const send = (e: LiveEvent) =>
-        stream.writeSSE({ id: String(e.id), event: e.kind, data: JSON.stringify({ at: e.at, unitCode: e.unitCode, ...e.payload }) })
+        stream.writeSSE({ id: String(e.id), event: e.kind, data: dataOf(e) })
       try {
         await stream.writeSSE({ event: 'hello', data: JSON.stringify({ latestId: hub.latestId }), retry: 2000 })
         if (raw !== undefined && sent < hub.latestId) {

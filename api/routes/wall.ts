@@ -7,6 +7,7 @@ import { HttpError } from '../../core/errors.ts'
 import { readQuery } from '../validate.ts'
 import { stormWindows } from '../wall/storms.ts'
 import { wallState } from '../wall/state.ts'
+import { FreshShared } from '../wall/fresh-shared.ts'
 import { systemClock, type Clock } from '../clock.ts'
 import { requireUnit } from '../units/known.ts'
 
@@ -30,6 +31,11 @@ function wallUnit(userUnit: string, asked: string | undefined): string {
 /** The command wall (/screen): its figures at now or any past moment, and the storms there are to replay. */
 export function wallRoutes(sql: Sql, clock: Clock = systemClock) {
   const app = new Hono()
+  const live = new FreshShared(async (unit) => {
+    await requireUnit(sql, unit)
+    const now = clock()
+    return wallState(sql, unit, now, now)
+  })
 
   app.get('/api/wall/state', async (c) => {
     const user = requireUser(c)
@@ -40,8 +46,10 @@ export function wallRoutes(sql: Sql, clock: Clock = systemClock) {
     if (at.getTime() < EARLIEST || at.getTime() > now.getTime() + LEEWAY_MS) {
       throw new HttpError(400, 'bad_time', `时间须在 2000 年之后且不晚于现在：${q.at}`, `the time must be after 2000 and not in the future: ${q.at}`)
     }
-    await requireUnit(sql, unit)
     c.header('Cache-Control', 'no-store')
+    // Now: shared by the walls of the same area asking together (each answer begun after its question).
+    if (q.at === undefined) return c.json(await live.get(unit))
+    await requireUnit(sql, unit)
     return c.json(await wallState(sql, unit, at, now))
   })
 

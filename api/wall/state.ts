@@ -54,7 +54,8 @@ export async function wallState(sql: Sql, unitCode: string, at: Date, now: Date 
     const [{ hour }] = await tx<{ hour: Date | null }[]>`SELECT max(hour) AS hour FROM rain_readings WHERE hour <= ${rainHourAt(at)}::timestamptz`
     const asOf = hour ? hour.toISOString() : rainHourAt(at)
     // rain_eval: rain per grid and site in the area as of `asOf`, looked at T (the engine's own interpolation).
-    await interpolate(tx, cfg, asOf, p, T)
+    // As a reader: no lock on the rain cache while its weights are current (ensureWeights).
+    await interpolate(tx, cfg, asOf, p, T, true)
     const rainNow = await evalRainAsOf(tx, cfg, at)
     const rain = await rainPart(tx, T, asOf, unitCode, like)
     const sites = await sitesPart(tx, like)

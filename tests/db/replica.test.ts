@@ -148,6 +148,11 @@ describe.skipIf(!primaryUrl && !process.env.CI)('read replica (DATABASE_READ_URL
     const [{ lsn: replayed }] = await rep`SELECT pg_last_wal_replay_lsn()::text AS lsn`
     expect(mark).toBeGreaterThan(parseLsn(replayed)!)
     expect((await rep`SELECT risk_level FROM households WHERE id = ${mine.id}`)[0].risk_level).toBe(mine.risk_level)
+    // An operator reads the lag on /api/ready: paused, and behind by at least what the write added past the replay.
+    const ready = await (await fetch(`${s.url}/api/ready`)).json()
+    expect(ready).toMatchObject({ ready: true, replica: { state: 'paused' } })
+    expect(ready.replica.lagBytes).toBeGreaterThanOrEqual(Number(mark - parseLsn(replayed)!))
+    expect(ready.replica.lagSeconds).not.toBe(0)
     const cookie = withMark(commander, formatLsn(mark))
     // My roll-up, at once: my mark sends it to the primary.
     const unit = await (await fetch(`${s.url}/api/units/${mine.village}`, { headers: { Cookie: cookie } })).json()
@@ -160,6 +165,10 @@ describe.skipIf(!primaryUrl && !process.env.CI)('read replica (DATABASE_READ_URL
     await rep`SELECT pg_wal_replay_resume()`
     await caughtUp(prim, rep)
     expect(await riskInTile(other, path, mine.id)).toBe('red')
+    // Replaying again: streaming, the age figure only while it is behind.
+    const again = (await (await fetch(`${s.url}/api/ready`)).json()).replica
+    expect(again.state).toBe('streaming')
+    if (again.lagBytes === 0) expect(again.lagSeconds).toBe(0)
     // Caught up: heavy reads are the replica's again.
     const reads = s.db.reads as ReplicaReads
     await expect.poll(async () => (await reads.pick()) === reads.replica).toBe(true)
@@ -178,6 +187,10 @@ describe.skipIf(!primaryUrl && !process.env.CI)('read replica (DATABASE_READ_URL
     expect(file.status).toBe(200)
     expect((await file.text()).split('\n').length).toBeGreaterThan(1)
     expect(await reads.pick()).not.toBe(reads.replica)
+    // The process stays ready (reads fall back), and says the replica cannot be reached.
+    const ready = await fetch(`${s.url}/api/ready`)
+    expect(ready.status).toBe(200)
+    expect((await ready.json()).replica).toEqual({ state: 'unreachable', lagBytes: null, lagSeconds: null, replayedAt: null })
     await replica.start()
     // Tried again after 5 s.
     await expect.poll(async () => (await reads.pick()) === reads.replica, { timeout: 20_000 }).toBe(true)

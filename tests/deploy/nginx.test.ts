@@ -4,45 +4,13 @@ import http2 from 'node:http2'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { projectRoot } from '../../core/config.ts'
 import { startServer, type RunningServer } from '../../api/server.ts'
 import { cliActor, createAccount } from '../../api/auth/accounts.ts'
 import { parseTrustProxy } from '../../api/proxy.ts'
 import { freePort, freshPostgis } from '../helpers/fresh-postgis.ts'
 import { nginxPath, selfSignedCertificate, startNginx } from '../helpers/nginx.ts'
+import { siteFor } from '../../scripts/lib/nginx-site.ts'
 import { openSse, type SseStream } from '../helpers/sse.ts'
-
-const SITE = path.join(projectRoot, 'deploy', 'nginx', 'gridwatch.conf')
-
-/** `pattern` replaced in `text`, which must contain it: a site file changed under the test fails here, not later. */
-function must(text: string, pattern: RegExp, replacement: string): string {
-  if (!pattern.test(text)) throw new Error(`deploy/nginx/gridwatch.conf no longer has ${pattern}: update tests/deploy/nginx.test.ts`)
-  return text.replace(pattern, replacement)
-}
-
-/**
- * deploy/nginx/gridwatch.conf as shipped, with what only a real machine has replaced: the upstream's ports (the
- * test's API processes), the listening ports (TLS on a high port with a self-signed certificate, plus a plain HTTP
- * listener on the same server block for the test's fetches), the certificate paths and the web bundle's folder.
- * One header is added to the live feed's answers: which process serves the stream.
- */
-function siteForTest(o: { apiPorts: number[]; tls: number; plain: number; redirect: number; cert: string; key: string; webDist: string; tileCache: string; accessLog: string }) {
-  let s = fs.readFileSync(SITE, 'utf8')
-  const server = /^(\s*)server 127\.0\.0\.1:\d+( [^;]*)?;\n/m.exec(s)
-  if (!server) throw new Error('deploy/nginx/gridwatch.conf: no "server 127.0.0.1:PORT" line in the upstream')
-  s = s.replace(/^\s*server 127\.0\.0\.1:\d+( [^;]*)?;\n/gm, '')
-  s = must(s, /^(\s*)keepalive 32;/m, `${o.apiPorts.map((p) => `${server[1]}server 127.0.0.1:${p}${server[2] ?? ''};`).join('\n')}\n$1keepalive 32;`)
-  s = s.replace(/^\s*listen \[::\]:\d+[^;]*;\n/gm, '')
-  s = must(s, /listen 80;/, `listen 127.0.0.1:${o.redirect};`)
-  s = must(s, /listen 443 ssl http2;/, `listen 127.0.0.1:${o.tls} ssl http2;\n    listen 127.0.0.1:${o.plain};`)
-  s = must(s, /ssl_certificate\s+\S+;/, `ssl_certificate ${o.cert};`)
-  s = must(s, /ssl_certificate_key\s+\S+;/, `ssl_certificate_key ${o.key};`)
-  s = must(s, /root \/opt\/gridwatch\/web\/dist;/, `root ${o.webDist};`)
-  s = must(s, /proxy_cache_path \/var\/cache\/nginx\/gridwatch-tiles /, `proxy_cache_path ${o.tileCache} `)
-  s = must(s, /access_log \/var\/log\/nginx\/gridwatch\.access\.log gridwatch;/, `access_log ${o.accessLog} gridwatch;`)
-  s = must(s, /(location = \/api\/events \{\n)/, '$1        add_header X-Test-Upstream $upstream_addr always;\n')
-  return s
-}
 
 const exe = nginxPath('nginx in front of three API processes')
 const db = exe ? await freshPostgis('nginx') : null
@@ -88,7 +56,7 @@ describe.skipIf(!db)('deploy/nginx/gridwatch.conf in front of three API processe
     tls = t
     redirect = r
     base = `http://127.0.0.1:${plain}`
-    nginx = await startNginx(exe!, dir, siteForTest({ apiPorts: api.map((s) => s.port), tls, plain, redirect, ...cert, webDist, tileCache: path.join(dir, 'tile-cache'), accessLog: path.join(dir, 'gridwatch.access.log') }), plain)
+    nginx = await startNginx(exe!, dir, siteFor({ upstreamHeader: 'events', apiPorts: api.map((s) => s.port), tls, plain, redirect, ...cert, webDist, tileCache: path.join(dir, 'tile-cache'), accessLog: path.join(dir, 'gridwatch.access.log') }), plain)
 
     // A township's staff, logged in through nginx, with an evacuation order of its households.
     const [town] = await api[0].db.sql`

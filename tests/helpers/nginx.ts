@@ -26,17 +26,21 @@ export function selfSignedCertificate(dir: string): { cert: string; key: string 
  * minimal main configuration whose every file — pid, logs, temporary bodies — is in `dir`. `nginx -t` first, so a
  * configuration error reads as nginx says it.
  */
-export async function startNginx(exe: string, dir: string, site: string, waitForPort: number): Promise<{ stop(): Promise<void>; errors(): string }> {
+export async function startNginx(
+  exe: string, dir: string, site: string, waitForPort: number,
+  /** A benchmark's many clients: nginx's worker processes and connections each (a live-feed stream takes two). */
+  opts: { workers?: number; connections?: number } = {},
+): Promise<{ stop(): Promise<void>; errors(): string; pid(): number | undefined }> {
   const conf = path.join(dir, 'nginx.conf')
   const temp = (name: string) => `${name}_temp_path ${path.join(dir, `${name}-temp`)};`
   fs.writeFileSync(conf, `
 # Workers as this user: nginx's default (nobody) could not read this test's private folder.
 ${os.userInfo().uid === 0 ? 'user root;' : ''}
 daemon off;
-worker_processes 1;
+worker_processes ${opts.workers ?? 1};
 pid ${path.join(dir, 'nginx.pid')};
 error_log ${path.join(dir, 'error.log')} warn;
-events { worker_connections 512; }
+events { worker_connections ${opts.connections ?? 512}; }
 http {
   include /etc/nginx/mime.types;
   default_type application/octet-stream;
@@ -60,6 +64,7 @@ ${site}
   }
   return {
     errors,
+    pid: () => child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve()

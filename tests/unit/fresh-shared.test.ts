@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest'
+import { FreshShared } from '../../api/wall/fresh-shared.ts'
+
+/** A computation that ends when the test says, numbered in the order they began. */
+function computations() {
+  const started: { key: string; n: number; finish(v?: string): void; fail(e: Error): void }[] = []
+  const compute = (key: string) => new Promise<string>((resolve, reject) => {
+    const n = started.length + 1
+    started.push({ key, n, finish: (v) => resolve(v ?? `${key}#${n}`), fail: reject })
+  })
+  return { started, compute }
+}
+const settle = () => new Promise((r) => setTimeout(r, 0))
+
+describe('FreshShared: one computation for many callers, never begun before a caller asked', () => {
+  it('a caller while none runs starts one; callers while it runs share the next, begun after it ends', async () => {
+    const { started, compute } = computations()
+    const shared = new FreshShared(compute)
+    const first = shared.get('530602000000')
+    expect(started).toHaveLength(1)
+    // Asked while #1 runs: #1 began before them, so they must not get it.
+    const second = shared.get('530602000000')
+    const third = shared.get('530602000000')
+    expect(started).toHaveLength(1)
+    started[0].finish()
+    expect(await first).toBe('530602000000#1')
+    await settle()
+    expect(started).toHaveLength(2)
+    // Asked while #2 runs: a third computation, not #2.
+    const fourth = shared.get('530602000000')
+    started[1].finish()
+    expect(await second).toBe('530602000000#2')
+    expect(await third).toBe('530602000000#2')
+    await settle()
+    expect(started).toHaveLength(3)
+    started[2].finish()
+    expect(await fourth).toBe('530602000000#3')
+    await settle()
+    expect(shared.running).toBe(0)
+    // Quiet again: the next caller starts at once.
+    const fifth = shared.get('530602000000')
+    expect(started).toHaveLength(4)
+    started[3].finish()
+    expect(await fifth).toBe('530602000000#4')
+  })
+
+  it('keys apart: another area is computed at once, beside the first', async () => {
+    const { started, compute } = computations()
+    const shared = new FreshShared(compute)
+    const a = shared.get('530602000000')
+    const b = shared.get('530621000000')
+    expect(started.map((s) => s.key)).toEqual(['530602000000', '530621000000'])
+    started[1].finish()
+    started[0].finish()
+    expect([await a, await b]).toEqual(['530602000000#1', '530621000000#2'])
+  })
+
+  it('a failure reaches its own callers only; those waiting for the next get the next', async () => {
+    const { started, compute } = computations()
+    const shared = new FreshShared(compute)
+    const first = shared.get('530602000000')
+    const second = shared.get('530602000000')
+    started[0].fail(new Error('database gone'))
+    await expect(first).rejects.toThrow('database gone')
+    await settle()
+    started[1].finish()
+    expect(await second).toBe('530602000000#2')
+    await settle()
+    expect(shared.running).toBe(0)
+  })
+})
