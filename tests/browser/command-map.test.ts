@@ -125,6 +125,45 @@ describe.skipIf(!exe)('command map in Chromium', () => {
     await page.close()
   })
 
+  // Issue #17: at z10 the grids carry only their id and red/yellow shares; the 红黄绿 fill must still be there,
+  // and the transfers' source asks only for tiles inside the data bounds, as the others do.
+  it('draws a county at z10 with the grids coloured by risk, and asks for no evac tile outside the data', async () => {
+    const { page, errors } = await open('/', { width: 1600, height: 900 })
+    await waitForMap(page)
+    await waitForIdle(page)
+    const asked: string[] = []
+    page.on('request', (r) => {
+      const m = /\/tiles\/(\w+)\/10\/(\d+)\/(\d+)\.mvt/.exec(r.url())
+      if (m) asked.push(m[1])
+    })
+    const [county] = await server.db.sql`
+      SELECT ST_X(a.label_point) AS lon, ST_Y(a.label_point) AS lat FROM admin_units a
+      JOIN admin_units v ON v.level = 'village' AND v.code LIKE substr(a.code, 1, 6) || '%' JOIN grids g ON g.village_id = v.id
+      WHERE a.level = 'county' GROUP BY a.id ORDER BY count(g.id) DESC LIMIT 1`
+    await page.evaluate(([lon, lat]) => window.__gridwatch!.map!.jumpTo({ center: [lon, lat], zoom: 10 }), [county.lon, county.lat])
+    await waitForIdle(page)
+    const seen = await page.evaluate(() => {
+      const map = window.__gridwatch!.map!
+      const fills = map.queryRenderedFeatures({ layers: ['grids-fill'] })
+      const bounds = (id: string) => (map.getSource(id) as unknown as { bounds?: number[] }).bounds
+      return {
+        grids: fills.length,
+        shared: fills.filter((f) => typeof f.properties.red_share === 'number' && typeof f.properties.yellow_share === 'number').length,
+        evacBounds: bounds('evac'),
+        gridBounds: bounds('grids'),
+      }
+    })
+    expect(seen.grids).toBeGreaterThan(0)
+    expect(seen.shared).toBe(seen.grids)
+    expect(seen.evacBounds).toEqual(seen.gridBounds)
+    const count = (s: string) => asked.filter((a) => a === s).length
+    expect(count('grids')).toBeGreaterThan(0)
+    expect(count('evac')).toBeLessThanOrEqual(count('grids'))
+    await screenshot(page, 'command-map-county-z10-1600x900.png')
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
   it('shows the server message for an unknown area or record, and the map still draws', async () => {
     const { page } = await open('/?unit=999999999999&record=household:99999999')
     await waitForMap(page)

@@ -84,6 +84,30 @@ for (const target of targets()) {
       }
     })
 
+    // Issue #17: the full city's densest z10 tile holds ~1,700 grid polygons; with every column it was
+    // 215 KB and the slowest tile of all. At z10 a grid carries what the map draws there and no more.
+    it('keeps a z10 grids tile to the id and the red/yellow shares, ~50 bytes a grid', async () => {
+      const grids = tileLayers.find((l) => l.name === 'grids')!
+      const [box] = await db.sql<{ w: number; s: number; e: number; n: number }[]>`
+        SELECT ST_XMin(x) AS w, ST_YMin(x) AS s, ST_XMax(x) AS e, ST_YMax(x) AS n FROM (SELECT ST_Extent(geom) AS x FROM grids WHERE kind = 'basic') b`
+      const encoders = [...new Set(['js', await detectEncoder(db)] as const)]
+      let total = 0
+      for (const encoder of encoders) {
+        for (const t of tilesCovering([box.w, box.s, box.e, box.n], 10)) {
+          const z10 = await renderTile(db, grids, t, encoder)
+          const fs = features(z10, 'grids')
+          total += fs.length
+          for (const f of fs) expect(Object.keys(f.properties).sort()).toEqual(['id', 'red_share', 'yellow_share'])
+          expect(z10.length, `z10 ${t.x}/${t.y} (${encoder}): ${fs.length} grids`).toBeLessThanOrEqual(200 + 64 * fs.length)
+          // The same grids at z11 carry their names and counts: the z10 tile is the lighter by far.
+          let z11 = 0
+          for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) z11 += (await renderTile(db, grids, { z: 11, x: 2 * t.x + dx, y: 2 * t.y + dy }, encoder)).length
+          if (fs.length > 50) expect(z10.length, `z10 ${t.x}/${t.y} against its z11 tiles`).toBeLessThan(z11 * 0.6)
+        }
+      }
+      expect(total).toBeGreaterThan(50)
+    })
+
     it('makes the same features with ST_AsMVT as with the JS encoder (where the database has protobuf)', async () => {
       if ((await detectEncoder(db)) !== 'st_asmvt') {
         expect(target.name).toBe('embedded') // PGlite's PostGIS has no protobuf; a real PostGIS must

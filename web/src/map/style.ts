@@ -31,7 +31,10 @@ export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpeci
   return {
     version: 8,
     sources: {
-      evac: { type: 'vector' as const, tiles: evacTiles(origin, 0), minzoom: 8, maxzoom: 16 },
+      // Its TileJSON for the data bounds (as the other sources have: without them a county view asked for
+      // three times as many tiles), its own tile URL with the live version, which the TileJSON's gives way to
+      // (MapLibre lets a source's own options win; each new version reads the TileJSON again: under 1 KB).
+      evac: { type: 'vector' as const, url: `${origin}/tiles/evac.json`, tiles: evacTiles(origin, 0), minzoom: 8, maxzoom: 16 },
       ...(cfg?.basemap ? { basemap: { type: 'raster' as const, ...cfg.basemap } } : {}),
       admin: source('admin'), grids: source('grids'), households: source('households'),
       hazards: source('hazards'), shelters: source('shelters'), routes: source('routes'),
