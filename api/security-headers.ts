@@ -15,7 +15,7 @@ export function basemapOrigins(basemap: Basemap | null | undefined): string[] {
  * asks for its first data before its scripts arrive (web/m/index.html, issue #19), and only that text may run.
  */
 export function inlineScriptHashes(html: string): string[] {
-  return [...html.matchAll(/<script(?![^>]*src=)[^>]*>([\s\S]*?)<\/script>/g)]
+  return [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)]
     .map((m) => `'sha256-${createHash('sha256').update(m[1], 'utf8').digest('base64')}'`)
 }
 

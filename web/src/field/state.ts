@@ -104,9 +104,8 @@ export async function start() {
 async function checkSession(asked?: Promise<Response>) {
   try {
     const me = await call<Me | { user: null }>('GET', '/api/auth/me', undefined, asked)
-    await touched()
-    if (!me.user) return set({ needLogin: true })
-    await signedIn(me as Me)
+    if (!me.user) return await touched().then(() => set({ needLogin: true }))
+    await Promise.all([touched(), signedIn(me as Me)])
   } catch {
     // No signal: keep what the phone has.
   }
@@ -118,8 +117,9 @@ async function signedIn(me: Me) {
     await Promise.all([kv.del('today'), kv.del('grid'), forgetPhotos()])
     set({ today: null, todayAt: null, grid: null })
   }
-  await kv.set('me', me)
+  // On screen first, then the phone's copy: on a slow phone each write is time before the first screen.
   set({ me, needLogin: false })
+  await kv.set('me', me)
   await reloadEntries()
 }
 
@@ -158,10 +158,9 @@ export async function refreshToday(asked?: Promise<Response>) {
     let today = asked ? await call<Today>('GET', '/api/field/today', undefined, asked).catch((e: unknown) => { if (grid) return null; throw e }) : null
     if (today && grid && today.grid.code !== grid) today = null
     today ??= await call<Today>('GET', `/api/field/today${grid ? `?grid=${grid}` : ''}`)
-    await touched()
     const at = Date.now()
-    await Promise.all([kv.set('today', today), kv.set('todayAt', at)])
     set({ today, todayAt: at })
+    await Promise.all([touched(), kv.set('today', today), kv.set('todayAt', at)])
     void keepGridTiles(today.grid.code, today.grid.bbox).catch(() => {})
   } catch (e) {
     if (e instanceof HttpFailure && e.status === 401 && state.me) set({ needLogin: true })
