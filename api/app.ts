@@ -43,7 +43,7 @@ import { unitRoutes } from './routes/units.ts'
 import { hexagonRoutes } from './routes/hexagons.ts'
 import { userRoutes } from './routes/users.ts'
 import { tokenRoutes } from './routes/tokens.ts'
-import { securityHeaders } from './security-headers.ts'
+import { inlineScriptHashes, securityHeaders } from './security-headers.ts'
 import { limitBodies } from './edge/body-limits.ts'
 import { refuseControlCharacters } from './edge/control-characters.ts'
 import { noteAnswer } from './edge/access-log.ts'
@@ -88,7 +88,9 @@ export function createApp(deps: AppDeps) {
   const limits = deps.limits ?? workLimiters()
   const printJobs = new PrintJobs({ origin: deps.loopbackOrigin ?? (() => undefined), alsoAllowed: basemapOrigins(basemap), sessions: deps.sessions })
 
-  app.use('*', securityHeaders({ basemap, frameAncestors: config.frameAncestors }))
+  const fieldPage = deps.webDist ? path.join(deps.webDist, 'm', 'index.html') : null
+  const scriptHashes = fieldPage && fs.existsSync(fieldPage) ? inlineScriptHashes(fs.readFileSync(fieldPage, 'utf8')) : []
+  app.use('*', securityHeaders({ basemap, frameAncestors: config.frameAncestors, scriptHashes }))
   // Before anything reads a body or looks up a session: hostile input stops here.
   app.use('*', limitBodies())
   // Before any login check: a preflight carries no session.
@@ -165,7 +167,9 @@ export function createApp(deps: AppDeps) {
     app.get('/m', (c) => c.redirect('/m/'))
     // The bundle's files carry a content hash in their names (Vite): kept a year, never asked again — a
     // second visit starts from the browser's cache, as behind nginx (deploy/nginx/gridwatch.conf /assets/).
-    app.use('/assets/*', serveStatic({ root, onFound: (_, c) => void c.header('Cache-Control', 'public, max-age=31536000, immutable') }))
+    // Scripts and styles as the build compressed them (.br/.gz beside each, vite.config.ts): a phone on a slow
+    // line gets a third of the bytes (issue #19).
+    app.use('/assets/*', serveStatic({ root, precompressed: true, onFound: (_, c) => void c.header('Cache-Control', 'public, max-age=31536000, immutable') }))
     app.use('/*', serveStatic({ root }))
     app.get('/m/*', serveStatic({ root, path: 'm/index.html' }))
     // The app routes (/screen, /editor…) are the single page's.

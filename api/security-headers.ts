@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import type { Basemap } from '../core/basemap.ts'
@@ -10,15 +11,24 @@ export function basemapOrigins(basemap: Basemap | null | undefined): string[] {
 }
 
 /**
+ * The CSP sources of a page's own inline scripts ('sha256-…' of each one's exact text): the field app's page
+ * asks for its first data before its scripts arrive (web/m/index.html, issue #19), and only that text may run.
+ */
+export function inlineScriptHashes(html: string): string[] {
+  return [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)]
+    .map((m) => `'sha256-${createHash('sha256').update(m[1], 'utf8').digest('base64')}'`)
+}
+
+/**
  * CSP, nosniff, no framing. The command wall (/screen) alone may be framed,
  * by our own origin and by the origins in GRIDWATCH_FRAME_ANCESTORS (a
  * command-room portal that embeds it).
  */
-export function securityHeaders(opts: { basemap: Basemap | null | undefined; frameAncestors: string[] }): MiddlewareHandler {
+export function securityHeaders(opts: { basemap: Basemap | null | undefined; frameAncestors: string[]; scriptHashes?: string[] }): MiddlewareHandler {
   const extra = basemapOrigins(opts.basemap)
   const csp = (frameAncestors: string[]) => ({
     defaultSrc: ["'self'"],
-    scriptSrc: ["'self'"],
+    scriptSrc: ["'self'", ...(opts.scriptHashes ?? [])],
     // MapLibre and React set element styles inline.
     styleSrc: ["'self'", "'unsafe-inline'"],
     imgSrc: ["'self'", 'data:', 'blob:', ...extra],

@@ -101,6 +101,8 @@ async function resetOrder() {
   await sql`UPDATE evac_households SET status = 'not_notified', people = NULL, reason = NULL, version = version + 1 WHERE order_id = ${order}`
 }
 
+interface Request { url: string; start: number; end: number | null; bytes: number; encoding: string }
+let waterfall: string[] = []
 const runs: { shell: number; data: number; offline: number; sync: number; reference: number; outcomes: string; load: string }[] = []
 for (let run = 0; run < Number(values.runs); run++) {
   const ctx = await browser.newContext({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true })
@@ -109,12 +111,23 @@ for (let run = 0; run < Number(values.runs); run++) {
   const cdp = await ctx.newCDPSession(page)
   await cdp.send('Network.enable')
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 2000, downloadThroughput: (500 * 1000) / 8 * 0.8, uploadThroughput: (500 * 1000) / 8 * 0.8 })
+  // The waterfall of the first load (CDP timestamps are seconds on the browser's clock): which request waits on which.
+  const requests = new Map<string, Request>()
+  cdp.on('Network.requestWillBeSent', (e) => void (requests.has(e.requestId) || requests.set(e.requestId, { url: new URL(e.request.url).pathname + new URL(e.request.url).search, start: e.timestamp, end: null, bytes: 0, encoding: '' })))
+  cdp.on('Network.responseReceived', (e) => { const r = requests.get(e.requestId); if (r) r.encoding = e.response.headers['content-encoding'] ?? e.response.headers['Content-Encoding'] ?? '' })
+  cdp.on('Network.loadingFinished', (e) => { const r = requests.get(e.requestId); if (r) { r.end = e.timestamp; r.bytes = e.encodedDataLength } })
   const t0 = Date.now()
   await page.goto(`${server.url}/m/`, { waitUntil: 'commit' })
   await page.getByTestId('outbox-line').waitFor({ timeout: 120_000 })
   const shell = Date.now() - t0
   await page.locator('[data-testid^=household-]').first().waitFor({ timeout: 120_000 })
   const data = Date.now() - t0
+  if (run === 0) {
+    const list = [...requests.values()]
+    const first = Math.min(...list.map((r) => r.start))
+    waterfall = list.filter((r) => r.start - first < data / 1000).sort((a, b) => a.start - b.start)
+      .map((r) => `| ${r.url.slice(0, 60)} | ${Math.round((r.start - first) * 1000)} | ${r.end === null ? '—' : Math.round((r.end - first) * 1000)} | ${(r.bytes / 1024).toFixed(1)} | ${r.encoding || 'none'} |`)
+  }
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
   await page.waitForFunction(async () => (await caches.keys()).length > 0 && (await (await caches.open((await caches.keys())[0])).keys()).length >= 3)
@@ -192,6 +205,14 @@ const lines = [
   '| run | slow 3G shell ms | slow 3G data ms | offline reload ms | sync 200 ms | reference ms | ratio | outcomes | load |',
   '|---|---|---|---|---|---|---|---|---|',
   ...runs.map((r, i) => `| ${i + 1} | ${r.shell} | ${r.data} | ${r.offline} | ${r.sync} | ${r.reference} | ${(r.sync / r.reference).toFixed(2)} | ${r.outcomes} | ${r.load} |`),
+  '',
+  '## Waterfall of run 1 (slow 3G, until the households are listed)',
+  '',
+  'Milliseconds from the first request (the page) to each request start and its last byte; KB as sent on the wire.',
+  '',
+  '| request | start ms | end ms | KB | content-encoding |',
+  '|---|---|---|---|---|',
+  ...waterfall,
   '',
 ]
 const out = values.out ?? path.join(projectRoot, 'bench', 'field.md')

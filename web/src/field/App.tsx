@@ -3,7 +3,6 @@ import { clock, fill, statusWord, useLang, type FieldMessages, type Lang } from 
 import { nextStatus } from './local.ts'
 import { patrolling, startPatrol, stopPatrol } from './patrol.ts'
 import { shrinkPhoto, type Shrunk } from './photo.ts'
-import { ReportTab } from './ReportTab.tsx'
 import { Thumbs } from './Thumbs.tsx'
 import { act, chooseGrid, field, listGrids, login, resolve } from './state.ts'
 import type { Entry } from './store.ts'
@@ -14,6 +13,9 @@ import { useHere } from './useHere.ts'
 // The map is not on the first screen: its code loads when the tab is opened (and once in idle time, so it is kept offline).
 const loadMap = () => import('./GridMap.tsx')
 const GridMap = lazy(loadMap)
+// The report tab likewise (issue #19: on a slow line every KB before the first screen is 25 ms); in idle time too.
+const loadReport = () => import('./ReportTab.tsx')
+const ReportTab = lazy(() => loadReport().then((x) => ({ default: x.ReportTab })))
 
 type UI = { m: FieldMessages; lang: Lang }
 
@@ -33,7 +35,7 @@ export function App() {
   const [tab, setTab] = useState<'today' | 'map' | 'report'>('today')
   useEffect(() => {
     const idle = (window as { requestIdleCallback?: (f: () => void) => void }).requestIdleCallback ?? ((f: () => void) => setTimeout(f, 3000))
-    idle(() => void loadMap().then(keepAssets, () => {}))
+    idle(() => void Promise.all([loadMap(), loadReport()]).then(keepAssets, () => {}))
   }, [])
   const langButton = <button className="fa-lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>{m.lang}</button>
   if (!s.ready) return null
@@ -55,7 +57,7 @@ export function App() {
       <main className="fa-main">
         {!gridKnown ? <GridChooser {...ui} /> : tab === 'today' ? <TodayScreen {...ui} /> : tab === 'map' ? (
           s.today ? <Suspense fallback={<p className="fa-muted">{m.map.loading}</p>}><GridMap today={s.today} m={m} /></Suspense> : <p className="fa-muted">{m.today.noData}</p>
-        ) : <ReportTab {...ui} />}
+        ) : <Suspense fallback={<p className="fa-muted">{m.today.loading}</p>}><ReportTab {...ui} /></Suspense>}
       </main>
       <nav className="fa-tabs">
         {(['today', 'map', 'report'] as const).map((t) => (

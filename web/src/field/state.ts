@@ -42,13 +42,24 @@ export class HttpFailure extends Error {
   }
 }
 
-export async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/**
+ * The answers web/m/index.html asked for before the scripts came (who is logged in, the default grid): taken
+ * once, by the start only — a later read (after a sync) must be a fresh one.
+ */
+function early(path: '/api/auth/me' | '/api/field/today'): Promise<Response> | undefined {
+  const asked = (window as { __fieldEarly?: Record<string, Promise<Response>> }).__fieldEarly
+  const r = asked?.[path]
+  if (asked) delete asked[path]
+  return r
+}
+
+export async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, asked?: Promise<Response>): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (method !== 'GET') {
     headers['content-type'] = 'application/json'
     headers['x-csrf-token'] = state.me?.csrfToken ?? ''
   }
-  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' })
+  const r = await (asked ?? fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' }))
   if (!r.ok) throw new HttpFailure(r.status, await r.json().catch(() => null))
   return r.json() as Promise<T>
 }
@@ -82,17 +93,19 @@ export async function start() {
   setInterval(() => void flush(), 30_000)
   if (navigator.onLine) {
     // The grid at once, beside the session check: on a slow line each round trip costs seconds.
-    await Promise.all([checkSession(), state.entries.length ? null : refreshToday()])
+    // Both were asked by the page itself (web/m/index.html) while this script was on its way.
+    await Promise.all([checkSession(early('/api/auth/me')), state.entries.length ? null : refreshToday(early('/api/field/today'))])
     void flush()
   }
+  // Not taken (something was waiting to be sent): never used later.
+  delete (window as { __fieldEarly?: unknown }).__fieldEarly
 }
 
-async function checkSession() {
+async function checkSession(asked?: Promise<Response>) {
   try {
-    const me = await call<Me | { user: null }>('GET', '/api/auth/me')
-    await touched()
-    if (!me.user) return set({ needLogin: true })
-    await signedIn(me as Me)
+    const me = await call<Me | { user: null }>('GET', '/api/auth/me', undefined, asked)
+    if (!me.user) return await touched().then(() => set({ needLogin: true }))
+    await Promise.all([touched(), signedIn(me as Me)])
   } catch {
     // No signal: keep what the phone has.
   }
@@ -104,8 +117,9 @@ async function signedIn(me: Me) {
     await Promise.all([kv.del('today'), kv.del('grid'), forgetPhotos()])
     set({ today: null, todayAt: null, grid: null })
   }
-  await kv.set('me', me)
+  // On screen first, then the phone's copy: on a slow phone each write is time before the first screen.
   set({ me, needLogin: false })
+  await kv.set('me', me)
   await reloadEntries()
 }
 
@@ -133,17 +147,20 @@ export async function listGrids(): Promise<{ code: string; name: string; village
 }
 
 /** The grid from the server, when nothing of ours is waiting (else the screen keeps what the phone did). */
-export async function refreshToday() {
+export async function refreshToday(asked?: Promise<Response>) {
   if (state.entries.some((e) => e.state === 'waiting')) return
   // No grid chosen: the server's default, the worker's own grid (before the session is even known).
   const grid = state.grid ?? (state.me && state.me.user.unitCode.length === 15 ? state.me.user.unitCode : null)
   if (!grid && state.me) return
   try {
-    const today = await call<Today>('GET', `/api/field/today${grid ? `?grid=${grid}` : ''}`)
-    await touched()
+    // The page's early answer is the server's default grid (the session's own): kept only if it is the grid wanted here.
+    // (A township's page has no default grid: its refusal counts only when no grid is chosen either.)
+    let today = asked ? await call<Today>('GET', '/api/field/today', undefined, asked).catch((e: unknown) => { if (grid) return null; throw e }) : null
+    if (today && grid && today.grid.code !== grid) today = null
+    today ??= await call<Today>('GET', `/api/field/today${grid ? `?grid=${grid}` : ''}`)
     const at = Date.now()
-    await Promise.all([kv.set('today', today), kv.set('todayAt', at)])
     set({ today, todayAt: at })
+    await Promise.all([touched(), kv.set('today', today), kv.set('todayAt', at)])
     void keepGridTiles(today.grid.code, today.grid.bbox).catch(() => {})
   } catch (e) {
     if (e instanceof HttpFailure && e.status === 401 && state.me) set({ needLogin: true })
