@@ -94,6 +94,27 @@ describe.skipIf(!exe)('hexagons in Chromium', () => {
     await page.close()
   })
 
+  it('switched on while the map is still loading tiles, the hexagons are drawn all the same', async () => {
+    const { page } = await open(`/?unit=${UNIT}`)
+    await waitForMap(page)
+    await waitForIdle(page)
+    // Hold every tile from now on and zoom in: the map is busy (MapLibre's isStyleLoaded() is false) when the
+    // switch comes, long after its style was loaded: a layer waiting for 'style.load' again never came.
+    let release!: () => void
+    const held = new Promise<void>((r) => { release = r })
+    let holding = 0
+    await page.route('**/tiles/**', async (route) => { holding++; await held; await route.continue().catch(() => {}) })
+    await page.evaluate(() => { const m = window.__gridwatch!.map!; m.jumpTo({ zoom: Math.floor(m.getZoom()) + 1 }) })
+    await expect.poll(() => holding).toBeGreaterThan(0)
+    expect(await page.evaluate(() => window.__gridwatch!.map!.isStyleLoaded())).toBe(false)
+    const box = page.getByTestId('layer-hexagons')
+    if (!(await box.isVisible())) await page.getByTestId('layers-fold').click()
+    await box.check()
+    await page.waitForFunction(() => !!window.__gridwatch!.map!.getLayer('hexagons-fill'), null, { timeout: 15_000 })
+    release()
+    await page.close()
+  })
+
   it('the wall at rest shows its area in hexagons, not a dark map', async () => {
     const { page, errors } = await open(`/screen?unit=${UNIT}`, { width: 1920, height: 1080 })
     await page.waitForFunction(() => {

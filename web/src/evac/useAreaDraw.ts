@@ -2,6 +2,7 @@ import type * as maplibregl from 'maplibre-gl'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { TerraDraw, TerraDrawPolygonMode } from 'terra-draw'
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter'
+import { whenStyleReady } from '../map/when-style.ts'
 
 /** What the browser test reads: the drawing on the command map, while one is open. */
 export interface AreaDrawProbe {
@@ -46,10 +47,8 @@ export function useAreaDraw(map: maplibregl.Map | null, active: boolean) {
       drawRef.current = d
       window.__gridwatchAreaDraw = { draw: d }
     }
-    // terra-draw adds its sources to the style, which needs the style (not every tile) loaded; isStyleLoaded()
-    // also waits for the tiles, and a busy map may not be idle for seconds.
-    if ((map as unknown as { style?: { _loaded?: boolean } }).style?._loaded || map.isStyleLoaded()) start()
-    else map.once('idle', start)
+    // terra-draw adds its sources to the style, which needs the style (not every tile) loaded.
+    whenStyleReady(map, start)
     return () => {
       map.off('idle', start)
       draw?.stop()

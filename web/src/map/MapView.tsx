@@ -12,6 +12,7 @@ import { applyVisibility, fontStack, gridFillColor, makeIcons, pickableLayers, t
 import { evacTiles } from './evacStyle.ts'
 import { applyReports } from './reportsLayer.ts'
 import { applyHexagons } from './hexagons.ts'
+import { whenStyleReady } from './when-style.ts'
 import { exposeForTests, markFirstDraw, markStep } from './test-hooks.ts'
 import { resolveRelativeUrls } from './resolve-url.ts'
 import { mapLocale } from './locale.ts'
@@ -174,8 +175,7 @@ export function MapView(props: MapViewProps) {
     const map = mapRef.current
     if (!map) return
     const apply = () => applyVisibility(map, props.visible)
-    if (map.isStyleLoaded()) apply()
-    else map.once('style.load', apply)
+    whenStyleReady(map, apply)
   }, [props.visible, props.config])
 
   useEffect(() => {
@@ -185,8 +185,7 @@ export function MapView(props: MapViewProps) {
       if (map.getLayer('grids-fill')) map.setPaintProperty('grids-fill', 'fill-color', gridFillColor(props.gridMode))
       applyGridStates(map, props.rain, props.progress)
     }
-    if (map.isStyleLoaded()) apply()
-    else map.once('style.load', apply)
+    whenStyleReady(map, apply)
   }, [props.gridMode, props.rain, props.progress, props.config])
 
   useEffect(() => {
@@ -206,8 +205,7 @@ export function MapView(props: MapViewProps) {
       map.addLayer({ id: 'analysis-fill', type: 'fill', source: 'analysis', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': colour, 'fill-opacity': 0.45, 'fill-outline-color': '#ffffff' } })
       map.addLayer({ id: 'analysis-point', type: 'circle', source: 'analysis', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-color': colour, 'circle-radius': 4, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1 } })
     }
-    if (map.isStyleLoaded()) apply()
-    else map.once('style.load', apply)
+    whenStyleReady(map, apply)
   }, [props.analysis, props.config])
 
   useEffect(() => {
@@ -215,8 +213,7 @@ export function MapView(props: MapViewProps) {
     if (!map || !props.reports) return
     const data = props.reports
     const apply = () => applyReports(map, data, propsRef.current.visible.reports)
-    if (map.isStyleLoaded()) apply()
-    else map.once('style.load', apply)
+    whenStyleReady(map, apply)
   }, [props.reports, props.config])
 
   useEffect(() => {
@@ -225,8 +222,7 @@ export function MapView(props: MapViewProps) {
     const data = props.hexagonsOn ? props.hexagons ?? null : null
     // Over the grid fill, under the outlines, household circles and labels.
     const apply = () => applyHexagons(map, data, { beforeId: 'admin-line', visible: !!props.hexagonsOn })
-    if (map.isStyleLoaded()) apply()
-    else map.once('style.load', apply)
+    whenStyleReady(map, apply)
   }, [props.hexagons, props.hexagonsOn, props.config])
 
   // deck.gl draws the highlights. Its code is a third of the page's: it is fetched the first time there is
