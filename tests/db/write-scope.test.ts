@@ -66,7 +66,8 @@ const writeRoutes: Record<string, string> = {
 }
 /** Handlers for every method: middleware, the OGC API (read-only, 405 to writes) and the /api 404. */
 // '/api/export/*': the CORS headers of cross-origin reads and their preflight (api/edge/cors.ts), no write.
-const allMethodPaths = new Set(['/*', '/api/*', '/tiles/*', '/ogc/*', '/ogc', '/api/export/*'])
+// /styles/*: the published style's middleware (CORS for reads, control characters, session or token, login): it has no write.
+const allMethodPaths = new Set(['/*', '/api/*', '/tiles/*', '/styles/*', '/ogc/*', '/ogc', '/api/export/*'])
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 
