@@ -190,6 +190,8 @@ describe('behind a configured public URL or a trusted proxy (item 8)', () => {
   it('sends the session cookie again, for 12 h more, when a request moves the session on', async () => {
     // Logged in on one process, the first request on another finds the session in the database and moves its end on.
     const c = await loginAs(proxied, 'viewer', CITY)
+    // Last moved on over a minute ago (api/auth/sessions.ts TOUCH_MS): a session younger than that is read, not moved on.
+    await proxied.db.sql`UPDATE sessions SET last_seen_at = now() - interval '2 minutes' WHERE user_id = ${c.userId}`
     const r = await fetch(`${pub.url}/api/auth/me`, { headers: { Cookie: c.cookie } })
     expect((await r.json()).user.username).toBe(c.username)
     const set = r.headers.get('Set-Cookie') ?? ''
