@@ -353,21 +353,30 @@ for (const target of targets()) {
     })
 
     it('shows a grid\'s patrols up its chain: who walked it that day, and whether each 三查 phase of its storm was walked', async () => {
-      const day = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)
-      const path = `/api/field/patrols?grid=${grid.code}&day=${day}`
+      // The Beijing day of a moment (the patrols are a day's): the points below may fall on the day before, just
+      // after midnight, and the suite runs at every hour.
+      const dayOf = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10)
+      let path = `/api/field/patrols?grid=${grid.code}&day=${dayOf(Date.now())}`
       type Phase = { phase: string; from: string; to: string; points: number; walked: boolean }
       const read = async () => {
         const r = await town.get(path)
         expect(r.status, await r.clone().text()).toBe(200)
         return (await r.json()) as { workers: { id: number; points: number }[]; phases: Phase[] }
       }
-      const first = await read()
-      const phase = first.phases.find((p) => p.phase === 'before')!
+      let first = await read()
+      let phase = first.phases.find((p) => p.phase === 'before')!
       expect(phase, 'the forecast opened the grid\'s before-rain checklists').toBeDefined()
       // Two points inside the grid while its before-rain checklists were open: the phase is walked.
       const [inside] = await s.db.sql`SELECT ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat FROM grids WHERE code = ${grid.code}`
-      const t = Math.min(Date.parse(phase.to), Date.now() - 60_000)
-      expect(t).toBeGreaterThan(Date.parse(phase.from))
+      let t = Math.min(Date.parse(phase.to), Date.now() - 60_000)
+      // Both points on one Beijing day, and the patrols of that day read before and after.
+      if (dayOf(t - 30_000) !== dayOf(t)) t -= 31_000
+      expect(t - 30_000).toBeGreaterThan(Date.parse(phase.from))
+      if (dayOf(t) !== dayOf(Date.now())) {
+        path = `/api/field/patrols?grid=${grid.code}&day=${dayOf(t)}`
+        first = await read()
+        phase = first.phases.find((p) => p.phase === 'before')!
+      }
       const when = (ms: number) => new Date(ms).toISOString()
       const r = await sync(worker, [{ id: randomUUID(), at: when(t), kind: 'track', points: [
         { at: when(t - 30_000), lon: inside.lon, lat: inside.lat }, { at: when(t), lon: inside.lon + 1e-5, lat: inside.lat } ] }])
@@ -385,8 +394,8 @@ for (const target of targets()) {
       const [t2] = await s.db.sql`SELECT code FROM admin_units WHERE level = 'township' AND code <> ${grid.code.slice(0, 9) + '000'} ORDER BY code LIMIT 1`
       expect((await (await loginAs(s, 'township', t2.code as string)).get(path)).status).toBe(403)
       expect((await town.get(`/api/field/patrols?grid=${grid.code}&day=2026-13-40`)).status).toBe(400)
-      expect((await town.get(`/api/field/patrols?grid=${grid.code}1&day=${day}`)).status).toBe(400)
-      expect((await town.get(`/api/field/patrols?grid=${grid.code.slice(0, 12)}999&day=${day}`)).status).toBe(404)
+      expect((await town.get(`/api/field/patrols?grid=${grid.code}1&day=${dayOf(t)}`)).status).toBe(400)
+      expect((await town.get(`/api/field/patrols?grid=${grid.code.slice(0, 12)}999&day=${dayOf(t)}`)).status).toBe(404)
     })
 
     it('gives a township its field work of the day at a glance, grid by grid, and the county the same by township', async () => {
