@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from '../../api/server.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { chromiumPath, collectErrors, launch, waitForMap } from '../helpers/browser.ts'
 import { loginAs, TEST_PASSWORD, type Client } from '../helpers/session.ts'
+import { FIRST_PAINT_WAIT_MS } from '../../web/src/map/paint-when-loaded.ts'
 
 const exe = chromiumPath()
 
@@ -90,6 +91,72 @@ describe.skipIf(!exe)('the command map, first sight', () => {
     // Closer than the whole city (zoom 8 at this size), or the check above could not tell the two apart.
     expect(Math.floor(view.zoom)).toBeGreaterThan(8)
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([])
+    await page.close()
+  })
+
+  /** Counts, on the page, the animation frames in which WebGL drew anything: when each began, and its draw calls. */
+  const countPaints = () => {
+    const w = window as unknown as { paints: [number, number][] }
+    w.paints = []
+    let frame = -1
+    const raf = window.requestAnimationFrame.bind(window)
+    window.requestAnimationFrame = (cb) => raf((t) => {
+      frame = performance.now()
+      cb(t)
+      frame = -1
+    })
+    for (const C of [WebGLRenderingContext, WebGL2RenderingContext]) {
+      const p = C.prototype as unknown as Record<string, (...a: unknown[]) => unknown>
+      for (const name of ['drawElements', 'drawArrays']) {
+        const draw = p[name]
+        p[name] = function (this: unknown, ...a: unknown[]) {
+          if (frame >= 0 && w.paints.at(-1)?.[0] !== frame) w.paints.push([frame, 0])
+          if (frame >= 0) w.paints.at(-1)![1]++
+          return draw.apply(this, a)
+        }
+      }
+    }
+  }
+
+  it('paints the first view once, when its tiles are in, not a frame per tile on the way', async () => {
+    const { page, errors } = await loginPage()
+    await page.context().addInitScript(countPaints)
+    await page.reload()
+    await page.locator('input[name=username]').fill(commander.username)
+    await page.locator('input[name=password]').fill(TEST_PASSWORD)
+    await page.locator('[data-testid=login-form] button[type=submit]').click()
+    await waitForMap(page, 120_000)
+    const { paints, load } = await page.evaluate(() => ({
+      paints: (window as unknown as { paints: [number, number][] }).paints,
+      load: performance.getEntriesByName('gw:load', 'mark')[0].startTime,
+    }))
+    // Painted up to the map's load: the frame with everything in (and at most one more with nothing asked for yet).
+    // Painting as each tile came, this counted 10–15 frames on the full city and 6 on this one.
+    expect(paints.filter(([t]) => t <= load).length).toBeLessThanOrEqual(2)
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([])
+    await page.close()
+  })
+
+  it('paints what has come when a tile of the first view never does', async () => {
+    const { page } = await loginPage()
+    await page.context().addInitScript(countPaints)
+    // One grids tile is held unanswered: the first view never has all its tiles.
+    let held = ''
+    await page.context().route(/\/tiles\/grids\/\d+\/\d+\/\d+/, (route) => {
+      if (!held) held = route.request().url()
+      if (route.request().url() === held) return // never answered
+      return route.continue()
+    })
+    await page.reload()
+    await page.locator('input[name=username]').fill(commander.username)
+    await page.locator('input[name=password]').fill(TEST_PASSWORD)
+    await page.locator('[data-testid=login-form] button[type=submit]').click()
+    await expect.poll(() => held, { timeout: 60_000 }).not.toBe('')
+    // Within the wait and a little more, the rest is painted all the same (a frame of many draw calls: the tiles'
+    // layers, not a bare background), while the held tile is still pending.
+    const most = () => page.evaluate(() => Math.max(0, ...(window as unknown as { paints: [number, number][] }).paints.map(([, n]) => n)))
+    await expect.poll(most, { timeout: FIRST_PAINT_WAIT_MS + 30_000 }).toBeGreaterThan(10)
+    expect(await page.evaluate(() => window.__gridwatch!.map!.areTilesLoaded())).toBe(false)
     await page.close()
   })
 

@@ -14,6 +14,7 @@ import { applyReports } from './reportsLayer.ts'
 import { applyHexagons } from './hexagons.ts'
 import { whenStyleReady } from './when-style.ts'
 import { exposeForTests, markFirstDraw, markStep } from './test-hooks.ts'
+import { paintWhenLoaded } from './paint-when-loaded.ts'
 import { resolveRelativeUrls } from './resolve-url.ts'
 import { mapLocale } from './locale.ts'
 
@@ -126,6 +127,7 @@ export function MapView(props: MapViewProps) {
       return
     }
     mapRef.current = map
+    paintWhenLoaded(map)
     for (const icon of makeIcons()) map.addImage(icon.name, icon.image, { pixelRatio: icon.pixelRatio })
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right')
     map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left')

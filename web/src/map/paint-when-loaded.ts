@@ -1,0 +1,38 @@
+import type * as maplibregl from 'maplibre-gl'
+
+/** Longest the first paint waits for the first view's tiles, from the map's making: past it, what has come is painted as it comes. */
+export const FIRST_PAINT_WAIT_MS = 4000
+
+interface Painter {
+  render(...args: unknown[]): void
+}
+
+/**
+ * Until the first view's tiles are all in (or FIRST_PAINT_WAIT_MS has passed), frames are worked out but not
+ * painted. MapLibre paints a frame each time a tile arrives; on software WebGL (SwiftShader, a command-room PC
+ * without a GPU driver) a 1920×1080 frame costs 150–300 ms of both cores, so the dozen half-drawn frames of a
+ * first load took the CPU the tiles' parsing needed, and the complete map came seconds later. Tiles are still
+ * asked for, parsed and placed as before (that work is done outside the painter); only the painting waits, and
+ * the frame in which the last tile is in is painted whole. Only the first view: later moves paint as they go.
+ */
+export function paintWhenLoaded(map: maplibregl.Map, waitMs = FIRST_PAINT_WAIT_MS): void {
+  const painter = (map as unknown as { painter?: Painter }).painter
+  if (!painter || typeof painter.render !== 'function') return
+  const render = painter.render
+  const until = performance.now() + waitMs
+  let done = false
+  const restore = () => {
+    if (done) return
+    done = true
+    painter.render = render
+    map.triggerRepaint()
+  }
+  painter.render = function (this: Painter, ...args: unknown[]) {
+    // A frame while anything is still loading is skipped; one with everything in (or nothing asked yet) is painted.
+    if (performance.now() < until && !map.isStyleLoaded()) return
+    render.apply(this, args)
+  }
+  map.once('load', restore)
+  // Past the wait with nothing arriving to ask for a frame: one is asked for, so what is in shows.
+  setTimeout(restore, waitMs)
+}
