@@ -3,7 +3,7 @@ import { CITY_CODE } from './api.ts'
 import { format, useI18n } from './i18n/index.tsx'
 import { MapView, type Pick } from './map/MapView.tsx'
 import { markStep } from './map/test-hooks.ts'
-import { defaultVisible, type GridMode } from './map/style.ts'
+import { defaultVisible, prefetchTileJsons, type GridMode } from './map/style.ts'
 import { useAuth } from './auth/AuthProvider.tsx'
 import { useEvacTicks } from './live/useEvacTicks.ts'
 import { useLiveFeed } from './live/useLiveFeed.ts'
@@ -48,7 +48,10 @@ export function App() {
   const { lang, m } = useI18n()
   const initial = useMemo(readUrlState, [])
   const { me } = useAuth()
-  useEffect(() => markStep('app'), [])
+  useEffect(() => {
+    markStep('app')
+    prefetchTileJsons(location.origin)
+  }, [])
   // With no unit in the address, a user opens on their own area (a county commander on the county, where
   // orders can be issued), not on the whole city.
   const sel = useSelection(initial, me.user.unitCode.slice(0, 12))

@@ -26,8 +26,20 @@ export function applyVisibility(map: MapLibreMap, visible: Record<LayerGroup, bo
   }
 }
 
+/** The tile layers the command map reads through a TileJSON (evac carries its own tile URL and reads one too). */
+const tileJsonLayers = ['evac', 'admin', 'grids', 'households', 'hazards', 'shelters', 'routes'] as const
+
+/**
+ * Asks for the TileJSONs as soon as the command map mounts, while it still waits for the user's area and MapLibre
+ * for its style: MapLibre then finds them in the browser's cache (they are kept 60 s) rather than asking for them
+ * only once the style is in, a round trip later.
+ */
+export function prefetchTileJsons(origin: string) {
+  for (const layer of tileJsonLayers) void fetch(`${origin}/tiles/${layer}.json`, { credentials: 'same-origin' }).then((r) => r.arrayBuffer(), () => {})
+}
+
 export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpecification {
-  const source = (layer: string) => ({ type: 'vector' as const, url: `${origin}/tiles/${layer}.json` })
+  const source = (layer: (typeof tileJsonLayers)[number]) => ({ type: 'vector' as const, url: `${origin}/tiles/${layer}.json` })
   return {
     version: 8,
     sources: {
@@ -49,7 +61,9 @@ export function makeIcons(): { name: string; image: ImageData; pixelRatio: numbe
   return mapIcons.map((icon) => {
     const c = document.createElement('canvas')
     c.width = c.height = icon.size * ratio
-    const g = c.getContext('2d')!
+    // Read back once, at once: a canvas kept on the CPU. A GPU canvas (the default) paid a GPU read for each of the
+    // icons, 20–40 ms apiece on software GL, ~400 ms before the map could be made.
+    const g = c.getContext('2d', { willReadFrequently: true })!
     g.scale(ratio, ratio)
     for (const part of icon.parts) {
       g.beginPath()
