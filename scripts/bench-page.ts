@@ -29,6 +29,9 @@ const { values } = parseArgs({
     out: { type: 'string' }, runs: { type: 'string', default: '5' }, size: { type: 'string', default: '1920x1080' },
     // Another build of web/ (an older commit's, to compare against): served as it is, not rebuilt.
     web: { type: 'string' },
+    // warm: the server's tile cache is kept between the login runs (tiles an earlier visitor had made), after
+    // one unmeasured login that fills it; cold (the default): cleared before each run.
+    tiles: { type: 'string', default: 'cold' },
   },
 })
 const exe = chromiumPath()
@@ -128,8 +131,10 @@ function waterfall(sent: Sent[], marks: { name: string; at: number }[], zero: nu
 }
 
 const logins: { ms: number; js: string[]; later: string[]; steps: Step[] }[] = []
-for (let i = 0; i < Number(values.runs); i++) {
-  server.tiles.cache.clear()
+const warm = values.tiles === 'warm'
+if (!['warm', 'cold'].includes(values.tiles!)) throw new Error('--tiles is warm or cold')
+for (let i = warm ? -1 : 0; i < Number(values.runs); i++) {
+  if (!warm) server.tiles.cache.clear()
   const ctx = await browser.newContext({ viewport: { width, height } })
   const js = scriptsOf(ctx)
   const sent = requestsOf(ctx)
@@ -155,7 +160,7 @@ for (let i = 0; i < Number(values.runs); i++) {
   // counted, the page being polled a moment later).
   const before = js.filter((f) => f.at <= origin + firstDrawMs!).sort((a, b) => a.at - b.at).map((f) => f.path)
   const steps = waterfall(sent, marks.map((m) => ({ ...m, at: m.at - loginMs })), origin + loginMs, firstDrawMs! - loginMs)
-  logins.push({ ms: firstDrawMs! - loginMs!, js: before, later: js.map((f) => f.path).filter((f) => !before.includes(f)), steps })
+  if (i >= 0) logins.push({ ms: firstDrawMs! - loginMs!, js: before, later: js.map((f) => f.path).filter((f) => !before.includes(f)), steps })
   await ctx.close()
 }
 await browser.close()
@@ -179,7 +184,7 @@ const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
 const lines = [
   '# Page benchmark',
   '',
-  `Run ${new Date().toISOString()}${values.web ? ` with the build in ${values.web}` : ''} on ${server.db.kind} (${server.tiles.encoder} tiles), Chromium headless with SwiftShader (software WebGL), ${width}×${height}, ${opened.length} + ${logins.length} fresh contexts, server tile cache cleared before each. Load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end (${os.cpus().length} cores).`,
+  `Run ${new Date().toISOString()}${values.web ? ` with the build in ${values.web}` : ''} on ${server.db.kind} (${server.tiles.encoder} tiles), Chromium headless with SwiftShader (software WebGL), ${width}×${height}, ${opened.length} + ${logins.length} fresh contexts, ${warm ? 'server tile cache cleared before the open runs and kept for the login runs (filled by one login before them)' : 'server tile cache cleared before each'}. Load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end (${os.cpus().length} cores).`,
   '',
   '## Open → drawn (logged in, city viewer)',
   '',
