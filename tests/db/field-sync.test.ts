@@ -408,6 +408,15 @@ for (const target of targets()) {
         expect(r.status, await r.clone().text()).toBe(200)
         return (await r.json()) as Overview
       }
+      // The tests above sent visits and a track minutes ago, which fall on the day before just after Beijing
+      // midnight: one of each now, so the day read has them at every hour.
+      const now = Date.now()
+      const today = await sync(worker, [
+        { id: randomUUID(), at: new Date(now).toISOString(), kind: 'visit', household: households[0], note: '巡查入户' },
+        { id: randomUUID(), at: new Date(now).toISOString(), kind: 'track', points: [
+          { at: new Date(now - 1000).toISOString(), lon: 103.71, lat: 27.33 }, { at: new Date(now).toISOString(), lon: 103.7101, lat: 27.3301 }] },
+      ])
+      expect(today.status, await today.clone().text()).toBe(200)
       const before = await read(town, township)
       const mine = () => before.rows.find((x) => x.code === grid.code)!
       expect(mine().name).toBeTruthy()
