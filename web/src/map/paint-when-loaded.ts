@@ -21,18 +21,19 @@ export function paintWhenLoaded(map: maplibregl.Map, waitMs = FIRST_PAINT_WAIT_M
   const render = painter.render
   const until = performance.now() + waitMs
   let done = false
-  const restore = () => {
+  const restore = (repaint: boolean) => {
     if (done) return
     done = true
     painter.render = render
-    map.triggerRepaint()
+    // On load the frame that fired it was painted whole: another would cost a full software-GL frame for nothing.
+    if (repaint) map.triggerRepaint()
   }
   painter.render = function (this: Painter, ...args: unknown[]) {
     // A frame while anything is still loading is skipped; one with everything in (or nothing asked yet) is painted.
     if (performance.now() < until && !map.isStyleLoaded()) return
     render.apply(this, args)
   }
-  map.once('load', restore)
+  map.once('load', () => restore(false))
   // Past the wait with nothing arriving to ask for a frame: one is asked for, so what is in shows.
-  setTimeout(restore, waitMs)
+  setTimeout(() => restore(true), waitMs)
 }
