@@ -10,7 +10,6 @@ import { startServer, type RunningServer } from '../../api/server.ts'
 import { ensureWebBuild, webDist } from '../../scripts/web-build.ts'
 import { chromiumPath, collectErrors, launch, waitForMap } from '../helpers/browser.ts'
 import { loginAs, TEST_PASSWORD, type Client } from '../helpers/session.ts'
-import { FIRST_PAINT_WAIT_MS } from '../../web/src/map/paint-when-loaded.ts'
 
 const exe = chromiumPath()
 
@@ -121,6 +120,8 @@ describe.skipIf(!exe)('the command map, first sight', () => {
   it('paints the first view once, when its tiles are in, not a frame per tile on the way', async () => {
     const { page, errors } = await loginPage()
     await page.context().addInitScript(countPaints)
+    // A wait no busy test machine outlasts: the frames counted are the rule's, not the clock's.
+    await page.context().addInitScript(() => ((window as unknown as { __gridwatchFirstPaintWaitMs: number }).__gridwatchFirstPaintWaitMs = 120_000))
     await page.reload()
     await page.locator('input[name=username]').fill(commander.username)
     await page.locator('input[name=password]').fill(TEST_PASSWORD)
@@ -140,6 +141,7 @@ describe.skipIf(!exe)('the command map, first sight', () => {
   it('paints what has come when a tile of the first view never does', async () => {
     const { page } = await loginPage()
     await page.context().addInitScript(countPaints)
+    await page.context().addInitScript(() => ((window as unknown as { __gridwatchFirstPaintWaitMs: number }).__gridwatchFirstPaintWaitMs = 1000))
     // One grids tile is held unanswered: the first view never has all its tiles.
     let held = ''
     await page.context().route(/\/tiles\/grids\/\d+\/\d+\/\d+/, (route) => {
@@ -155,7 +157,7 @@ describe.skipIf(!exe)('the command map, first sight', () => {
     // Within the wait and a little more, the rest is painted all the same (a frame of many draw calls: the tiles'
     // layers, not a bare background), while the held tile is still pending.
     const most = () => page.evaluate(() => Math.max(0, ...(window as unknown as { paints: [number, number][] }).paints.map(([, n]) => n)))
-    await expect.poll(most, { timeout: FIRST_PAINT_WAIT_MS + 30_000 }).toBeGreaterThan(10)
+    await expect.poll(most, { timeout: 60_000 }).toBeGreaterThan(10)
     expect(await page.evaluate(() => window.__gridwatch!.map!.areTilesLoaded())).toBe(false)
     await page.close()
   })
