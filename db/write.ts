@@ -15,38 +15,8 @@ export async function writeTx<T>(sql: Sql, user: Actor, work: (tx: Tx) => Promis
   const actor = JSON.stringify({ id: user.id, username: user.username, role: user.role })
   return (await sql.begin(async (tx) => {
     await tx`SELECT set_config('gridwatch.actor', ${actor}, true)`
-    const ends: Ending[] = []
-    endings.set(tx, ends)
-    const out = await work(tx as Tx)
-    for (const end of ends) await end(tx as Tx)
-    return out
+    return work(tx)
   })) as T
-}
-
-type Ending = (tx: Tx) => Promise<void>
-const endings = new WeakMap<object, Ending[]>()
-
-/**
- * Runs `end` as the last work of `tx`'s transaction, just before its COMMIT, when `tx` is a writeTx transaction (or a
- * savepoint in one, see inSavepoint); returns false, doing nothing, otherwise. For work that takes a lock every
- * writer shares (the live feed's order, api/events/publish.ts): held from there to the commit only.
- */
-export function atCommit(tx: object, end: Ending): boolean {
-  const ends = endings.get(tx)
-  if (!ends) return false
-  ends.push(end)
-  return true
-}
-
-/** `work` in the savepoint `sp` of `tx`: what it leaves for the commit (atCommit) is kept only if it succeeds. */
-export async function inSavepoint<T>(tx: Tx, sp: Tx, work: () => Promise<T>): Promise<T> {
-  const parent = endings.get(tx)
-  if (!parent) return work()
-  const mine: Ending[] = []
-  endings.set(sp, mine)
-  const out = await work()
-  parent.push(...mine)
-  return out
 }
 
 /**

@@ -1,6 +1,6 @@
 import { authorizeUser, type SessionUser } from '../auth/guard.ts'
 import type { Sql } from '../../db/connect.ts'
-import { auditEvent, inSavepoint, writeTx, type Tx } from '../../db/write.ts'
+import { auditEvent, writeTx, type Tx } from '../../db/write.ts'
 import { HttpError } from '../../core/errors.ts'
 import { fileReportIn } from '../reports/file.ts'
 import { moveHousehold, StatusConflict } from '../evac/updates.ts'
@@ -117,8 +117,8 @@ export async function applyAction(sql: Sql, user: SessionUser, a: FieldAction, n
     const head = { id: a.id, kind: a.kind, doneAt: doneAt.toISOString(), receivedAt: now.toISOString() }
     let answer: ActionAnswer
     try {
-      // Its live event is written at the commit (publish), and only if the savepoint's work stands.
-      const result = await tx.savepoint((sp) => inSavepoint(tx, sp as unknown as Tx, () => perform(sp as unknown as Tx, user, a, now, doneAt)))
+      // A refusal rolls back the savepoint's live event with the rest of its work (api/events/publish.ts).
+      const result = await tx.savepoint((sp) => perform(sp as unknown as Tx, user, a, now, doneAt))
       answer = { ...head, outcome: 'applied', result }
       // The audit keeps both times: when it was done on the phone, when it arrived.
       await auditEvent(tx, {
