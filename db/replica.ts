@@ -106,10 +106,16 @@ const RECOVERY_CONFLICT = '40001'
 
 const DOWN_MS = 5000
 
-export class ReplicaReads implements Reads {
-  readonly replicated = true
-  /** What a read must see at least: the primary's position after the last change notice heard (and at the start). */
-  private floor = 0n
+/** The two WAL positions the routing asks for; functions, so that it is tested without servers. */
+export interface Positions {
+  /** The primary's WAL insert position now. */
+  primary(): Promise<bigint>
+  /** The replica's replay position now; null when it is not replaying (promoted). Throws when it cannot be reached. */
+  replica(): Promise<bigint | null>
+}
+
+/** The decision alone: whether a heavy read may run on the replica, from WAL positions and the notices heard. */
+export class ReadRouting {
   /** Change notices whose position is not yet known: reads go to the primary meanwhile. */
   private unsure = false
   private notices = 0
@@ -119,27 +125,8 @@ export class ReplicaReads implements Reads {
   private downUntil = 0
   private probing: Promise<bigint | null> | null = null
 
-  private constructor(private primary: Sql, readonly replica: Sql) {}
-
-  /** `replica` is the pool on DATABASE_READ_URL; refuses a server that is not a standby. */
-  static async create(primary: Sql, replica: Sql): Promise<ReplicaReads> {
-    const reads = new ReplicaReads(primary, replica)
-    reads.floor = await reads.primaryLsn()
-    const answer = await replica`SELECT pg_is_in_recovery() AS standby`.catch((e: Error) => e)
-    if (answer instanceof Error) {
-      log.warn(`只读副本无法连接，读取暂走主库 / the read replica cannot be reached, reads go to the primary for now: ${answer.message}`)
-      reads.markDown()
-    } else if (!answer[0].standby) {
-      await replica.end({ timeout: 5 })
-      throw new Error('DATABASE_READ_URL 不是流复制备库 / DATABASE_READ_URL is not a streaming standby (pg_is_in_recovery() is false)')
-    }
-    return reads
-  }
-
-  async primaryLsn(): Promise<bigint> {
-    const [{ lsn }] = await this.primary`SELECT pg_current_wal_insert_lsn()::text AS lsn`
-    return parseLsn(lsn as string)!
-  }
+  /** `floor`: the primary's position when reads begin (what a read must see at least). */
+  constructor(private positions: Positions, private floor: bigint) {}
 
   noteChange(): void {
     // Synchronously: a read started after the notice goes to the primary until the position is known.
@@ -154,7 +141,7 @@ export class ReplicaReads implements Reads {
       while (this.notices > 0) {
         // A lookup sent before a notice came may have run before that commit: one more after it.
         this.notices = 0
-        const lsn = await this.primaryLsn()
+        const lsn = await this.positions.primary()
         if (lsn > this.floor) this.floor = lsn
       }
       this.unsure = false
@@ -168,33 +155,19 @@ export class ReplicaReads implements Reads {
     }
   }
 
-  async pick(after = 0n): Promise<Sql> {
-    if (this.unsure || Date.now() < this.downUntil) return this.primary
+  /** Whether a read that must see the notices heard so far, and `after`, may run on the replica now. */
+  async replicaFits(after = 0n): Promise<boolean> {
+    if (this.unsure || Date.now() < this.downUntil) return false
     const need = after > this.floor ? after : this.floor
-    if (this.replayed >= need) return this.replica
+    if (this.replayed >= need) return true
     const replayed = await this.probe()
-    return replayed !== null && replayed >= need ? this.replica : this.primary
-  }
-
-  async run<T>(after: bigint | undefined, read: (sql: Sql) => Promise<T>): Promise<T> {
-    const sql = await this.pick(after)
-    if (sql === this.primary) return read(sql)
-    try {
-      return await read(sql)
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? ''
-      if (code === RECOVERY_CONFLICT) return read(this.primary)
-      if (!REPLICA_TROUBLE.has(code)) throw err
-      this.markDown(err as Error)
-      return read(this.primary)
-    }
+    return replayed !== null && replayed >= need
   }
 
   /** The replica's replay position now; null when it cannot say (down, or not a standby any more). */
   private probe(): Promise<bigint | null> {
-    this.probing ??= this.replica`SELECT pg_last_wal_replay_lsn()::text AS lsn`
-      .then(([row]) => {
-        const lsn = parseLsn(row.lsn as string | null)
+    this.probing ??= this.positions.replica()
+      .then((lsn) => {
         if (lsn === null) {
           this.markDown(new Error('not in recovery: promoted, or not a standby'))
           return null
@@ -209,12 +182,74 @@ export class ReplicaReads implements Reads {
     return this.probing
   }
 
-  private markDown(err?: Error) {
+  /** The replica failed (`err`), or cannot be reached: reads go to the primary for DOWN_MS. */
+  markDown(err?: Error) {
     if (err && Date.now() >= this.downUntil) {
       log.warn(`只读副本不可用，${DOWN_MS / 1000} 秒内读取走主库 / the read replica failed, reads go to the primary for ${DOWN_MS / 1000} s: ${err.message}`)
     }
     this.downUntil = Date.now() + DOWN_MS
     this.replayed = 0n
+  }
+}
+
+/** The primary's WAL insert position now. */
+async function insertLsn(primary: Sql): Promise<bigint> {
+  const [{ lsn }] = await primary`SELECT pg_current_wal_insert_lsn()::text AS lsn`
+  return parseLsn(lsn as string)!
+}
+
+export class ReplicaReads implements Reads {
+  readonly replicated = true
+  private routing: ReadRouting
+
+  private constructor(private primary: Sql, readonly replica: Sql, floor: bigint) {
+    this.routing = new ReadRouting({
+      primary: () => insertLsn(primary),
+      replica: async () => {
+        const [row] = await replica`SELECT pg_last_wal_replay_lsn()::text AS lsn`
+        return parseLsn(row.lsn as string | null)
+      },
+    }, floor)
+  }
+
+  /** `replica` is the pool on DATABASE_READ_URL; refuses a server that is not a standby. */
+  static async create(primary: Sql, replica: Sql): Promise<ReplicaReads> {
+    const reads = new ReplicaReads(primary, replica, await insertLsn(primary))
+    const answer = await replica`SELECT pg_is_in_recovery() AS standby`.catch((e: Error) => e)
+    if (answer instanceof Error) {
+      log.warn(`只读副本无法连接，读取暂走主库 / the read replica cannot be reached, reads go to the primary for now: ${answer.message}`)
+      reads.routing.markDown()
+    } else if (!answer[0].standby) {
+      await replica.end({ timeout: 5 })
+      throw new Error('DATABASE_READ_URL 不是流复制备库 / DATABASE_READ_URL is not a streaming standby (pg_is_in_recovery() is false)')
+    }
+    return reads
+  }
+
+  primaryLsn(): Promise<bigint> {
+    return insertLsn(this.primary)
+  }
+
+  noteChange(): void {
+    this.routing.noteChange()
+  }
+
+  async pick(after = 0n): Promise<Sql> {
+    return (await this.routing.replicaFits(after)) ? this.replica : this.primary
+  }
+
+  async run<T>(after: bigint | undefined, read: (sql: Sql) => Promise<T>): Promise<T> {
+    const sql = await this.pick(after)
+    if (sql === this.primary) return read(sql)
+    try {
+      return await read(sql)
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? ''
+      if (code === RECOVERY_CONFLICT) return read(this.primary)
+      if (!REPLICA_TROUBLE.has(code)) throw err
+      this.routing.markDown(err as Error)
+      return read(this.primary)
+    }
   }
 
   async lag(): Promise<ReplicaLag> {
