@@ -6,11 +6,13 @@
  * How far is far enough, in WAL positions (LSNs), so that no read sees the data from before a change it should see:
  * - everything this process has heard a change notice of (gridwatch_tiles, gridwatch_events): on a notice the
  *   primary's WAL insert position is looked up (the notice comes after the commit, so that position is past
- *   it), and until it is known reads go to the primary. This is also what keeps a stale tile out of the tile
- *   cache: a tile re-rendered after an invalidation is rendered from data at least as new as the change.
+ *   it), and a read begun after the notice waits for that answer. This is also what keeps a stale tile out of
+ *   the tile cache: a tile re-rendered after an invalidation is rendered from data at least as new as the change.
  * - what the reader wrote, carried by the reader (`after`): the primary's position after their write, which the
  *   API hands back in a cookie (api/edge/read-your-writes.ts), so it holds whichever API process they reach next.
- * The replica's replay position (pg_last_wal_replay_lsn()) is asked only when the last one seen is not enough.
+ * The replica's replay position (pg_last_wal_replay_lsn()) is asked only when the last one seen is not enough,
+ * and asked again every few ms while reads wait for it, up to MAX_WAIT_MS (the lookup's time included); a read
+ * still not served by then runs on the primary. A replica marked down, or a lookup that failed, is not waited for.
  * A replica that cannot be reached, or is not a standby, sends reads to the primary for 5 s, then is tried again;
  * a read that fails on the replica for such a reason, or is cancelled by a conflict with recovery, runs again
  * on the primary. Only a read already streaming from the replica (an export's cursor) fails with it.
@@ -28,7 +30,7 @@ export interface Reads {
   run<T>(after: bigint | undefined, read: (sql: Sql) => Promise<T>): Promise<T>
   /** The primary's WAL insert position now: a reader's mark after a write (0 without a replica). */
   primaryLsn(): Promise<bigint>
-  /** A change was committed (its notice came): reads wait for the replica to replay it, on the primary meanwhile. */
+  /** A change was committed (its notice came): reads begun from now on must see it (on the replica once it has replayed it). */
   noteChange(): void
   /** How far the replica is behind the primary, for an operator (/api/ready); null without a replica. */
   lag(): Promise<ReplicaLag | null>
@@ -106,29 +108,204 @@ const RECOVERY_CONFLICT = '40001'
 
 const DOWN_MS = 5000
 
-export class ReplicaReads implements Reads {
-  readonly replicated = true
-  /** What a read must see at least: the primary's position after the last change notice heard (and at the start). */
-  private floor = 0n
-  /** Change notices whose position is not yet known: reads go to the primary meanwhile. */
-  private unsure = false
-  private notices = 0
+/** The two WAL positions the routing asks for; functions, so that it is tested without servers. */
+export interface Positions {
+  /** The primary's WAL insert position now. */
+  primary(): Promise<bigint>
+  /** The replica's replay position now; null when it is not replaying (promoted). Throws when it cannot be reached. */
+  replica(): Promise<bigint | null>
+}
+
+/**
+ * How long a read may wait for the replica before it runs on the primary: for the primary's position after the
+ * notices it must see (one small query) and for the replica to replay that far. A replica beside its primary
+ * replays a commit within milliseconds, but on a storm night a notice comes every ~15 ms, so what a read must
+ * see is nearly always a few ms past the replay last seen: falling back at once sent nearly every heavy read to
+ * the primary (session 10's peak run: 4–18 reads/s on the replica, 300–435 on the primary). 50 ms covers the
+ * lookup and a few commits' flush and replay, and is small beside a tile's or a page's own time; a replica
+ * further behind than that is lagging for real, and the primary answers.
+ */
+export const MAX_WAIT_MS = 50
+/** Between two probes of the replica's replay while reads wait for it: one probe at a time for all of them. */
+export const PROBE_EVERY_MS = 5
+/** After a failed lookup of the primary's position (reads go to the primary meanwhile, without waiting). */
+const LOOKUP_RETRY_MS = 1000
+
+/** A read waiting for `until` (a count of notices, or a WAL position) until its deadline. */
+interface Waiting<K, T> {
+  until: K
+  settle(answer: T): void
+}
+
+/** Waits in `queue` until someone settles it, or until `deadline` (then with `late`). */
+function waitIn<K, T>(queue: Set<Waiting<K, T>>, until: K, deadline: number, late: T): Promise<T> {
+  return new Promise((resolve) => {
+    const waiting: Waiting<K, T> = {
+      until,
+      settle(answer) {
+        clearTimeout(timer)
+        queue.delete(waiting)
+        resolve(answer)
+      },
+    }
+    const timer = setTimeout(() => waiting.settle(late), Math.max(0, deadline - Date.now()))
+    queue.add(waiting)
+  })
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * The decision alone: whether a heavy read may run on the replica, from WAL positions and the notices heard.
+ *
+ * A read must see the notices heard before it began (those heard while it waits are changes concurrent with it,
+ * as they would be on the primary; the tile cache drops what they touch after the render anyway), and all of
+ * them: a notice names tiles or an event, not every table its change wrote (roll-ups, audit, triggers), so
+ * none can be told apart as irrelevant to a read. Notices are counted; each lookup of the primary's position
+ * stands for the notices heard when it was sent (the notice comes after its commit, so that position is past
+ * it), and a read waits for the first lookup sent after its notices, then for the replica to replay that far.
+ */
+export class ReadRouting {
+  /** Change notices heard, and how many of them `floor` is known to be past. */
+  private heard = 0
+  private covered = 0
   private lookingUp = false
+  /** The last lookup failed: until one answers, a read that needs one goes to the primary without waiting. */
+  private lookupFailed = false
+  /** Reads waiting for the lookup that covers the notices heard when they began (`until`: that count). */
+  private lookupWaiters = new Set<Waiting<number, bigint | null>>()
   /** The replica's replay position as last seen (it only grows); 0 after a failure, so it is asked again. */
   private replayed = 0n
   private downUntil = 0
-  private probing: Promise<bigint | null> | null = null
+  /** Reads waiting for the replica to replay up to `until`: one probe at a time answers all of them. */
+  private replayWaiters = new Set<Waiting<bigint, boolean>>()
+  private polling = false
 
-  private constructor(private primary: Sql, readonly replica: Sql) {}
+  /** `floor`: the primary's position when reads begin (what a read must see at least). */
+  constructor(private positions: Positions, private floor: bigint) {}
+
+  noteChange(): void {
+    // Synchronously: a read begun after the notice waits for a lookup sent after it.
+    this.heard++
+    if (!this.lookingUp) void this.lookUp()
+  }
+
+  private async lookUp() {
+    this.lookingUp = true
+    try {
+      while (this.covered < this.heard) {
+        // A lookup sent before a notice came may have run before that commit: it stands only for those heard before it.
+        const heard = this.heard
+        const lsn = await this.positions.primary()
+        if (lsn > this.floor) this.floor = lsn
+        this.covered = heard
+        this.lookupFailed = false
+        for (const w of this.lookupWaiters) if (w.until <= heard) w.settle(this.floor)
+      }
+    } catch (err) {
+      // The primary did not answer: reads go to it (they fail there too) and the lookup is tried again.
+      log.warn('读取路由：主库位置查询失败 / read routing: the primary\'s WAL position could not be read', err)
+      this.lookupFailed = true
+      for (const w of this.lookupWaiters) w.settle(null)
+      setTimeout(() => {
+        if (!this.lookingUp) void this.lookUp()
+      }, LOOKUP_RETRY_MS).unref()
+    } finally {
+      this.lookingUp = false
+    }
+  }
+
+  /**
+   * Whether a read that must see the notices heard so far, and `after` (the reader's mark), may run on the
+   * replica: at once when the replay last seen is far enough, else after waiting at most MAX_WAIT_MS for it.
+   */
+  async replicaFits(after = 0n): Promise<boolean> {
+    if (this.isDown()) return false
+    const deadline = Date.now() + MAX_WAIT_MS
+    const floor = this.covered >= this.heard ? this.floor
+      : this.lookupFailed ? null
+      : await waitIn(this.lookupWaiters, this.heard, deadline, null)
+    if (floor === null || this.isDown()) return false
+    const need = after > floor ? after : floor
+    if (this.replayed >= need) return true
+    if (Date.now() >= deadline) return false
+    const replayed = waitIn(this.replayWaiters, need, deadline, false)
+    if (!this.polling) void this.poll()
+    return replayed
+  }
+
+  private isDown() {
+    return Date.now() < this.downUntil
+  }
+
+  /** Asks the replica's replay while reads wait for it, settling those it has replayed far enough for. */
+  private async poll() {
+    this.polling = true
+    try {
+      while (this.replayWaiters.size > 0) {
+        const replayed = await this.probe()
+        for (const w of this.replayWaiters) if (replayed === null || replayed >= w.until) w.settle(replayed !== null)
+        if (this.replayWaiters.size > 0) await sleep(PROBE_EVERY_MS)
+      }
+    } finally {
+      this.polling = false
+    }
+  }
+
+  /** The replica's replay position now; null when it cannot say (down, or not a standby any more). */
+  private async probe(): Promise<bigint | null> {
+    try {
+      const lsn = await this.positions.replica()
+      if (lsn === null) {
+        this.markDown(new Error('not in recovery: promoted, or not a standby'))
+        return null
+      }
+      if (lsn > this.replayed) this.replayed = lsn
+      return this.replayed
+    } catch (err) {
+      this.markDown(err as Error)
+      return null
+    }
+  }
+
+  /** The replica failed (`err`), or cannot be reached: reads go to the primary for DOWN_MS, those waiting too. */
+  markDown(err?: Error) {
+    if (err && Date.now() >= this.downUntil) {
+      log.warn(`只读副本不可用，${DOWN_MS / 1000} 秒内读取走主库 / the read replica failed, reads go to the primary for ${DOWN_MS / 1000} s: ${err.message}`)
+    }
+    this.downUntil = Date.now() + DOWN_MS
+    this.replayed = 0n
+    for (const w of this.replayWaiters) w.settle(false)
+  }
+}
+
+/** The primary's WAL insert position now. */
+async function insertLsn(primary: Sql): Promise<bigint> {
+  const [{ lsn }] = await primary`SELECT pg_current_wal_insert_lsn()::text AS lsn`
+  return parseLsn(lsn as string)!
+}
+
+export class ReplicaReads implements Reads {
+  readonly replicated = true
+  private routing: ReadRouting
+
+  private constructor(private primary: Sql, readonly replica: Sql, floor: bigint) {
+    this.routing = new ReadRouting({
+      primary: () => insertLsn(primary),
+      replica: async () => {
+        const [row] = await replica`SELECT pg_last_wal_replay_lsn()::text AS lsn`
+        return parseLsn(row.lsn as string | null)
+      },
+    }, floor)
+  }
 
   /** `replica` is the pool on DATABASE_READ_URL; refuses a server that is not a standby. */
   static async create(primary: Sql, replica: Sql): Promise<ReplicaReads> {
-    const reads = new ReplicaReads(primary, replica)
-    reads.floor = await reads.primaryLsn()
+    const reads = new ReplicaReads(primary, replica, await insertLsn(primary))
     const answer = await replica`SELECT pg_is_in_recovery() AS standby`.catch((e: Error) => e)
     if (answer instanceof Error) {
       log.warn(`只读副本无法连接，读取暂走主库 / the read replica cannot be reached, reads go to the primary for now: ${answer.message}`)
-      reads.markDown()
+      reads.routing.markDown()
     } else if (!answer[0].standby) {
       await replica.end({ timeout: 5 })
       throw new Error('DATABASE_READ_URL 不是流复制备库 / DATABASE_READ_URL is not a streaming standby (pg_is_in_recovery() is false)')
@@ -136,44 +313,16 @@ export class ReplicaReads implements Reads {
     return reads
   }
 
-  async primaryLsn(): Promise<bigint> {
-    const [{ lsn }] = await this.primary`SELECT pg_current_wal_insert_lsn()::text AS lsn`
-    return parseLsn(lsn as string)!
+  primaryLsn(): Promise<bigint> {
+    return insertLsn(this.primary)
   }
 
   noteChange(): void {
-    // Synchronously: a read started after the notice goes to the primary until the position is known.
-    this.unsure = true
-    this.notices++
-    if (!this.lookingUp) void this.lookUp()
-  }
-
-  private async lookUp() {
-    this.lookingUp = true
-    try {
-      while (this.notices > 0) {
-        // A lookup sent before a notice came may have run before that commit: one more after it.
-        this.notices = 0
-        const lsn = await this.primaryLsn()
-        if (lsn > this.floor) this.floor = lsn
-      }
-      this.unsure = false
-    } catch (err) {
-      // The primary did not answer: reads stay on it (they fail there too) and the lookup is tried again.
-      log.warn('读取路由：主库位置查询失败 / read routing: the primary\'s WAL position could not be read', err)
-      this.notices++
-      setTimeout(() => void this.lookUp(), 1000).unref()
-    } finally {
-      this.lookingUp = false
-    }
+    this.routing.noteChange()
   }
 
   async pick(after = 0n): Promise<Sql> {
-    if (this.unsure || Date.now() < this.downUntil) return this.primary
-    const need = after > this.floor ? after : this.floor
-    if (this.replayed >= need) return this.replica
-    const replayed = await this.probe()
-    return replayed !== null && replayed >= need ? this.replica : this.primary
+    return (await this.routing.replicaFits(after)) ? this.replica : this.primary
   }
 
   async run<T>(after: bigint | undefined, read: (sql: Sql) => Promise<T>): Promise<T> {
@@ -185,36 +334,9 @@ export class ReplicaReads implements Reads {
       const code = (err as { code?: string }).code ?? ''
       if (code === RECOVERY_CONFLICT) return read(this.primary)
       if (!REPLICA_TROUBLE.has(code)) throw err
-      this.markDown(err as Error)
+      this.routing.markDown(err as Error)
       return read(this.primary)
     }
-  }
-
-  /** The replica's replay position now; null when it cannot say (down, or not a standby any more). */
-  private probe(): Promise<bigint | null> {
-    this.probing ??= this.replica`SELECT pg_last_wal_replay_lsn()::text AS lsn`
-      .then(([row]) => {
-        const lsn = parseLsn(row.lsn as string | null)
-        if (lsn === null) {
-          this.markDown(new Error('not in recovery: promoted, or not a standby'))
-          return null
-        }
-        if (lsn > this.replayed) this.replayed = lsn
-        return this.replayed
-      }, (err: Error) => {
-        this.markDown(err)
-        return null
-      })
-      .finally(() => (this.probing = null))
-    return this.probing
-  }
-
-  private markDown(err?: Error) {
-    if (err && Date.now() >= this.downUntil) {
-      log.warn(`只读副本不可用，${DOWN_MS / 1000} 秒内读取走主库 / the read replica failed, reads go to the primary for ${DOWN_MS / 1000} s: ${err.message}`)
-    }
-    this.downUntil = Date.now() + DOWN_MS
-    this.replayed = 0n
   }
 
   async lag(): Promise<ReplicaLag> {
