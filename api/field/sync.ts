@@ -118,7 +118,7 @@ export async function applyAction(sql: Sql, user: SessionUser, a: FieldAction, n
     let answer: ActionAnswer
     try {
       // Its live event is written at the commit (publish), and only if the savepoint's work stands.
-      const result = await tx.savepoint((sp) => inSavepoint(tx, sp as unknown as Tx, () => perform(sp as unknown as Tx, user, a, now, doneAt)))
+      const result = await tx.savepoint((sp) => inSavepoint(tx, sp, () => perform(sp, user, a, now, doneAt)))
       answer = { ...head, outcome: 'applied', result }
       // The audit keeps both times: when it was done on the phone, when it arrived.
       await auditEvent(tx, {
