@@ -75,5 +75,15 @@ export default tseslint.config(
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },
+  {
+    // postgres.js 3.4.9's sql.begin can send BEGIN behind other queries without reserving the connection (issue #21).
+    files: ['{api,db,data,tiles,scripts}/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='begin']",
+        message: 'Use transaction() from db/transaction.ts (or writeTx): sql.begin can leave a pooled connection in a transaction (issue #21).',
+      }],
+    },
+  },
   ...Object.keys(floors).flatMap((floor) => [1, 2, 3, 4, 5, 6].map((depth) => floorRules(floor, depth))),
 )

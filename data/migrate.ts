@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Sql } from '../db/connect.ts'
+import { transaction } from '../db/transaction.ts'
 
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations')
 
@@ -20,7 +21,7 @@ export function listMigrations(): { name: string; sql: string }[] {
  */
 export async function migrate(sql: Sql): Promise<string[]> {
   const applied: string[] = []
-  await sql.begin(async (tx) => {
+  await transaction(sql, async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(7340021)`
     await tx`CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`
     const done = new Set((await tx`SELECT name FROM schema_migrations`).map((r) => r.name as string))

@@ -1,7 +1,7 @@
-import type postgres from 'postgres'
 import type { Sql } from './connect.ts'
+import { transaction, type Tx } from './transaction.ts'
 
-export type Tx = postgres.TransactionSql<Record<string, unknown>>
+export type { Tx } from './transaction.ts'
 
 /** Who a write is recorded as: a logged-in user, or a command-line tool / failed login (id null). */
 export type Actor = { id: number | null; username: string; role: string }
@@ -13,10 +13,10 @@ export type Actor = { id: number | null; username: string; role: string }
  */
 export async function writeTx<T>(sql: Sql, user: Actor, work: (tx: Tx) => Promise<T>): Promise<T> {
   const actor = JSON.stringify({ id: user.id, username: user.username, role: user.role })
-  return (await sql.begin(async (tx) => {
+  return transaction(sql, async (tx) => {
     await tx`SELECT set_config('gridwatch.actor', ${actor}, true)`
     return work(tx)
-  })) as T
+  })
 }
 
 /**

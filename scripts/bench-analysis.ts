@@ -19,6 +19,7 @@ import type { SessionUser } from '../api/auth/guard.ts'
 import { scopePrefix } from '../core/units.ts'
 import { projectRoot } from '../core/config.ts'
 import { connect, type Sql } from '../db/connect.ts'
+import { transaction } from '../db/transaction.ts'
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, only: { type: 'string' } } })
 if (!process.env.DATABASE_URL) {
@@ -95,7 +96,7 @@ const seconds = async <T>(f: () => Promise<T>) => {
 
 /** The reference in a read-only transaction with JIT off, as runAnalysis runs (both sides alike). */
 async function runReference(sql: Sql, text: string) {
-  return sql.begin(async (tx) => {
+  return transaction(sql, async (tx) => {
     await tx`SET TRANSACTION READ ONLY`
     await tx`SET LOCAL jit = off`
     const [row] = await tx.unsafe(text)

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { projectRoot } from '../core/config.ts'
 import type { Database, Sql } from '../db/connect.ts'
-import type { Tx } from '../db/write.ts'
+import { transaction, type Tx } from '../db/transaction.ts'
 import { findVillage, loadCover, type Cover } from '../api/grid-editor/cover.ts'
 import type { Operation } from '../api/grid-editor/input.ts'
 import { preview } from '../api/grid-editor/preview.ts'
@@ -44,7 +44,7 @@ const settleFn = migration.slice(migration.indexOf('CREATE FUNCTION gw_settle_co
 
 const lines: string[] = []
 const rollback = new Error('rollback')
-await sql.begin(async (tx: Tx) => {
+await transaction(sql, async (tx) => {
   await tx`SET LOCAL jit = off`
   const [has] = await tx`SELECT to_regclass('grid_cover_versions') IS NOT NULL AS t`
   if (!has.t) await tx.unsafe(migration)
@@ -100,8 +100,8 @@ await sql.begin(async (tx: Tx) => {
     for (let i = 0; i < runs; i++) {
       await tx.savepoint(async (sp) => {
         const t0 = process.hrtime.bigint()
-        const p = await preview(sp as unknown as Tx, cover, reshape)
-        const saved = await writeCover(sp as unknown as Tx, cover, p, reshape)
+        const p = await preview(sp, cover, reshape)
+        const saved = await writeCover(sp, cover, p, reshape)
         const t1 = process.hrtime.bigint()
         saves.push(ms(t0))
         const changed = [...p.changed, ...p.added].map((k) => saved.codes[k] ?? k)

@@ -29,6 +29,8 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { projectRoot } from '../core/config.ts'
+import type { Sql } from '../db/connect.ts'
+import { transaction } from '../db/transaction.ts'
 import { tokenHash } from '../api/auth/sessions.ts'
 import { freePort } from '../tests/helpers/fresh-postgis.ts'
 import { nginxPath, selfSignedCertificate, startNginx } from '../tests/helpers/nginx.ts'
@@ -61,7 +63,7 @@ if (!exe) process.exit(2)
 if (fs.existsSync('/work/notes/SUITE_RUNNING')) console.warn('bench:peak: /work/notes/SUITE_RUNNING is there: the figures will share the cores with the suite')
 
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
-const sql = postgres(url, { onnotice: () => {}, max: 4 })
+const sql = postgres(url, { onnotice: () => {}, max: 4 }) as Sql
 const dbName = new URL(url).pathname.slice(1)
 const PRIMARY_DATA = '/var/lib/postgresql/15/main'
 const REPLICA_DATA = '/var/lib/postgresql/15/replica'
@@ -88,7 +90,7 @@ async function makePeople() {
     ORDER BY hashtext(g.code) LIMIT ${counts.workers}`
   if (grids.length < counts.workers) throw new Error(`only ${grids.length} grids fit for ${counts.workers} workers`)
   const counties = [...new Set(grids.map((g) => g.code.slice(0, 6)))]
-  const people = await sql.begin(async (tx) => {
+  const people = await transaction(sql, async (tx) => {
     // The run's own accounts and order: the audit trail keeps what the people do, not this setting up.
     await tx`SELECT set_config('gridwatch.skip_audit', 'on', true)`
     // A storm event for each county that has none open (one open event per county), the same as a rain update opens.
@@ -172,7 +174,7 @@ async function makePeople() {
 }
 
 async function removePeople() {
-  await sql.begin(async (tx) => {
+  await transaction(sql, async (tx) => {
     await tx`SELECT set_config('gridwatch.skip_audit', 'on', true)`
     if (made.order) await tx`DELETE FROM evac_orders WHERE id = ${made.order}`
     if (made.tasks.length) await tx`DELETE FROM tasks WHERE id = ANY(${made.tasks}::int8[])`

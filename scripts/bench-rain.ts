@@ -13,6 +13,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { projectRoot } from '../core/config.ts'
 import { connect } from '../db/connect.ts'
+import { transaction } from '../db/transaction.ts'
 import { loadConfig } from '../api/rain/config.ts'
 import { ingestForecasts, ingestReadings, ingestStations, scriptActor } from '../api/rain/ingest.ts'
 import { migrate } from '../data/migrate.ts'
@@ -64,7 +65,7 @@ const reference = async (hour: string) => {
 // A second reference: the interpolation alone (cached weights × 24 h station sums, grouped per unit), no writes.
 const idwReference = async (hour: string) => {
   const t0 = process.hrtime.bigint()
-  await sql.begin(async (tx) => {
+  await transaction(sql, async (tx) => {
     await tx`SELECT set_config('jit', 'off', true)`
     await tx`
       SELECT w.kind, w.unit_id, sum(w.w * st.s) / sum(w.w) FROM rain_weights w

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { authorizeUser, type SessionUser } from '../auth/guard.ts'
 import { scopePrefix } from '../../core/units.ts'
 import type { Sql } from '../../db/connect.ts'
+import { transaction } from '../../db/transaction.ts'
 import { HttpError } from '../../core/errors.ts'
 import { featureText, layerQuery, maskRow, type Layer, type Row } from '../datasets.ts'
 import { analysisLayerOn, type Analysis } from './catalog.ts'
@@ -55,7 +56,7 @@ export async function runAnalysis(sql: Sql, user: SessionUser, a: Analysis, laye
   // Per child unit: the rows' place codes cut to the next level's length, named from admin units (or grids under a village).
   const len = childLength[unit.level as keyof typeof childLength] ?? 15
   const names = len === 15 ? 'SELECT code, name FROM grids' : 'SELECT code, name FROM admin_units'
-  const [answer] = await sql.begin(async (tx) => {
+  const [answer] = await transaction(sql, async (tx) => {
     await tx`SET LOCAL jit = off`
     return tx`
       WITH a AS MATERIALIZED (SELECT * FROM ${tx.unsafe(layer.from)})

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import type { Sql } from '../../db/connect.ts'
+import { transaction } from '../../db/transaction.ts'
 import { auditEvent, writeTx, type Actor } from '../../db/write.ts'
 import {
   afterFailure, countNow, KNOWN_PLACE_DAYS, ruleOf, secondsUntil, THROTTLE, tooManyAttempts,
@@ -111,7 +112,7 @@ export class LoginThrottle {
   async take(a: Attempt, what: 'login' | 'password'): Promise<Ticket> {
     const now = this.now()
     const keys = await this.keys(a, now)
-    const taken = await this.sql.begin(async (tx) => {
+    const taken = await transaction(this.sql, async (tx) => {
       // Creates the missing rows and locks them all, in key order.
       const rows = (await tx`
         INSERT INTO login_throttles ${tx(keys.map((k) => ({ ...k, last_failure_at: now })))}
@@ -147,7 +148,7 @@ export class LoginThrottle {
    */
   async succeeded(t: Ticket, userId: number | null) {
     const now = this.now()
-    await this.sql.begin(async (tx) => {
+    await transaction(this.sql, async (tx) => {
       for (const k of t.taken) {
         if (k.scope === 'account_address' || k.scope === 'account_device') await tx`DELETE FROM login_throttles WHERE id = ${k.id}`
         else {

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import type { SessionUser } from '../auth/guard.ts'
 import type { Sql } from '../../db/connect.ts'
+import { transaction, type Tx } from '../../db/transaction.ts'
 import { issueOrder } from '../evac/orders.ts'
 import { ingestForecasts, ingestReadings, ingestStations, scriptActor } from '../rain/ingest.ts'
 import { timeline, type Storm } from '../../data/storms/build.ts'
@@ -65,7 +66,7 @@ export function shifted(storm: Storm, ms: number): Storm {
 }
 
 /** SQL for a number in [0, 1) from a row's identity (`key`, an SQL text expression): the same history on every seed. */
-const u = (db: Sql, key: string) => db.unsafe(`(('x' || substr(md5(${key}), 1, 8))::bit(32)::int8 & 2147483647)::float8 / 2147483648`)
+const u = (db: Sql | Tx, key: string) => db.unsafe(`(('x' || substr(md5(${key}), 1, 8))::bit(32)::int8 & 2147483647)::float8 / 2147483648`)
 
 /**
  * Grid workers tick their checklists: most finish within the due time, some
@@ -145,11 +146,11 @@ async function transfers(db: Sql, storm: Storm) {
     const id = Number(order.id)
     await db`UPDATE evac_orders SET issued_at = ${issuedAt}::timestamptz, deadline = ${issuedAt}::timestamptz + interval '2 hours' WHERE id = ${id}`
     await db`UPDATE live_events SET at = ${issuedAt}::timestamptz WHERE id > ${before}::bigint`
-    await db.begin((tx) => moveHouseholds(tx as unknown as Sql, id, goHome))
+    await transaction(db, (tx) => moveHouseholds(tx, id, goHome))
   }
 }
 
-async function moveHouseholds(db: Sql, orderId: number, goHome: Date) {
+async function moveHouseholds(db: Tx, orderId: number, goHome: Date) {
   const by = '网格员'
   // Each household's path with its times; r decides refusals, q/w the pace.
   await db`

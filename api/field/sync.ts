@@ -118,7 +118,7 @@ export async function applyAction(sql: Sql, user: SessionUser, a: FieldAction, n
     let answer: ActionAnswer
     try {
       // A refusal rolls back the savepoint's live event with the rest of its work (api/events/publish.ts).
-      const result = await tx.savepoint((sp) => perform(sp as unknown as Tx, user, a, now, doneAt))
+      const result = await tx.savepoint((sp) => perform(sp, user, a, now, doneAt))
       answer = { ...head, outcome: 'applied', result }
       // The audit keeps both times: when it was done on the phone, when it arrived.
       await auditEvent(tx, {

@@ -1,5 +1,6 @@
 import type postgres from 'postgres'
 import type { Sql } from '../../db/connect.ts'
+import { transaction } from '../../db/transaction.ts'
 import { auditEvent, type Tx } from '../../db/write.ts'
 import type { RainConfig } from './config.ts'
 
@@ -81,10 +82,10 @@ export async function endEvents(tx: Tx, cfg: RainConfig, now: Date, only?: numbe
 
 /** endEvents in a transaction of its own (the server's sweep, the seed). */
 export async function endEventsNow(sql: Sql, cfg: RainConfig, now: Date) {
-  return (await sql.begin(async (tx) => {
+  return transaction(sql, async (tx) => {
     // The rain update's lock: an event is not ended while a rain update is writing to it.
     await tx`SELECT 1 FROM rain_cache FOR UPDATE`
     await tx`SELECT set_config('gridwatch.actor', ${JSON.stringify({ id: null, username: 'system:events', role: 'system' })}, true)`
-    return endEvents(tx as unknown as Tx, cfg, now)
-  })) as { events: number; tasks: number }
+    return endEvents(tx, cfg, now)
+  })
 }

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { authorize } from '../auth/guard.ts'
 import type { Sql } from '../../db/connect.ts'
+import { transaction } from '../../db/transaction.ts'
 import { writeTx } from '../../db/write.ts'
 import { HttpError, errorBody } from '../../core/errors.ts'
 import { readJson } from '../validate.ts'
@@ -50,7 +51,7 @@ export function gridEditorRoutes(sql: Sql) {
     const village = await findVillage(sql, code)
     // Read-only, but in one transaction so that the cover read and the
     // computation see one state (gw_settle_cover's scratch tables die with it).
-    const p = await sql.begin(async (tx) => {
+    const p = await transaction(sql, async (tx) => {
       const cover = await loadCover(tx, village)
       return { version: cover.version, ...previewJson(await preview(tx, cover, body.change)) }
     })
@@ -84,7 +85,7 @@ export function gridEditorRoutes(sql: Sql) {
   app.get('/api/villages/:code/cover/versions/:n', async (c) => {
     const village = await findVillage(sql, c.req.param('code'))
     const n = versionNumber(c.req.param('n'))
-    const grids = await sql.begin((tx) => storedCover(tx, village, n))
+    const grids = await transaction(sql, (tx) => storedCover(tx, village, n))
     if (!grids) throw noVersion(n)
     return c.json({ version: n, grids })
   })
@@ -118,7 +119,7 @@ export function gridEditorRoutes(sql: Sql) {
     const user = authorize(c, 'grid.edit', body.unit)
     try {
       const run = (tx: Parameters<Parameters<typeof writeTx>[2]>[0]) => importGrids(tx, user, body)
-      return c.json(body.dryRun ? await sql.begin(run) : await writeTx(sql, user, run))
+      return c.json(body.dryRun ? await transaction(sql, run) : await writeTx(sql, user, run))
     } catch (e) {
       return withDetails(c, e)
     }

@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/connect.ts'
+import { transaction } from '../../db/transaction.ts'
 import type { Tx } from '../../db/write.ts'
 import { scopePrefix } from '../../core/units.ts'
 import { loadConfig } from '../rain/config.ts'
@@ -45,7 +46,7 @@ export async function wallState(sql: Sql, unitCode: string, at: Date, now: Date 
   const storm = windows.find((w) => Date.parse(w.from) <= at.getTime() && at.getTime() <= Date.parse(w.to)) ?? null
   // A moment shows what was true then: events of its own storm (or of the day before, outside storms).
   const since = storm ? storm.from : new Date(at.getTime() - CALM_TICKER_MS).toISOString()
-  return (await sql.begin(async (tx) => {
+  return transaction(sql, async (tx): Promise<WallState> => {
     await tune(tx)
     const [unit] = await tx<{ code: string; name: string; level: string }[]>`SELECT code, name, level FROM admin_units WHERE code = ${unitCode}`
     const cfg = await loadConfig(tx)
@@ -75,7 +76,7 @@ export async function wallState(sql: Sql, unitCode: string, at: Date, now: Date 
       ...rain, sites, ...checks, ...transfer, counties, reports,
       ticker: ticker.map((e) => ({ ...e, at: new Date(e.at).toISOString(), payload: tickerPayload(e) })),
     } satisfies WallState
-  })) as WallState
+  })
 }
 
 /**

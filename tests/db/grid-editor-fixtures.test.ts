@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sql } from '../../db/connect.ts'
+import { transaction } from '../../db/transaction.ts'
 import { checkCover } from '../../api/grid-editor/cover-problems.ts'
 import type { Cover, CoverGrid, Geo } from '../../api/grid-editor/cover.ts'
 import { areal, operation } from '../../api/grid-editor/input.ts'
@@ -82,11 +83,10 @@ for (const target of targets()) {
       it(`operations/${file}: ${fx.description}`, async () => {
         const cover = coverOf(fx)!
         const op = operation.parse(fx.operation)
-        const outcome = await sql
-          .begin(async (tx) => {
-            await tx`SET LOCAL jit = off`
-            return apply(tx, cover, op)
-          })
+        const outcome = await transaction(sql, async (tx) => {
+          await tx`SET LOCAL jit = off`
+          return apply(tx, cover, op)
+        })
           .catch((e) => {
             if (e instanceof HttpError) return e
             throw e

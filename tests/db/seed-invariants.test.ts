@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sql } from '../../db/connect.ts'
+import { transaction } from '../../db/transaction.ts'
 import { allocate } from '../../data/seed/allocate.ts'
 import { cityTotals, scales } from '../../data/seed/scales.ts'
 import { client, targets } from '../helpers/targets.ts'
@@ -153,7 +154,7 @@ for (const target of targets()) {
         expect(city.households).toBe(city.direct)
       }
       await check(sql)
-      await sql.begin(async (tx) => {
+      await transaction(sql, async (tx) => {
         await tx`UPDATE households SET risk_level = 'red', members = members + 1 WHERE id IN (SELECT id FROM households ORDER BY id LIMIT 50)`
         await tx`DELETE FROM hazard_threats WHERE household_id = (SELECT max(id) FROM households)`
         await tx`DELETE FROM visits WHERE household_id = (SELECT max(id) FROM households)`
