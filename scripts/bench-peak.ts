@@ -60,7 +60,6 @@ const counts = { workers: Number(values.workers), screens: Number(values.screens
 const runs = values.processes.split(',').map(Number)
 const exe = nginxPath('bench:peak')
 if (!exe) process.exit(2)
-if (fs.existsSync('/work/notes/SUITE_RUNNING')) console.warn('bench:peak: /work/notes/SUITE_RUNNING is there: the figures will share the cores with the suite')
 
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
 const sql = postgres(url, { onnotice: () => {}, max: 4 }) as Sql
