@@ -53,7 +53,9 @@ function viteBuild() {
   const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
   return new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, [bin, 'build', '--config', path.join(projectRoot, 'vite.config.ts'), '--logLevel', 'warn'], {
-      cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'],
+      // A production bundle whoever asks: vite takes NODE_ENV from the environment, and in a test run it is
+      // vitest's "test", which built React's development code into the bundle (tests/browser/page-chunks.test.ts).
+      cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' },
     })
     // Its output (the bundler's timing notes) is shown only when the build fails.
     let output = ''

@@ -88,6 +88,17 @@ describe.skipIf(!exe)('the JavaScript each screen loads', () => {
     return { page, js, errors }
   }
 
+  it('ships React\'s production build, even when a test run (NODE_ENV=test) is what builds it', () => {
+    // The build is made by whoever finds it stale: npm start, a benchmark, or the first browser test of a run, in
+    // which NODE_ENV is vitest's "test". Built so, the bundle held React's development build: twice the bytes
+    // (126 KB gzipped for React alone, the field app's first screen 139 KB) and its slower checks, measured as such.
+    const assets = path.join(webDist, 'assets')
+    const bodies = fs.readdirSync(assets).filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(assets, f), 'utf8'))
+    // A development-only warning, and the production build's error links.
+    expect(bodies.filter((b) => b.includes('Invalid hook call'))).toEqual([])
+    expect(bodies.some((b) => b.includes('react.dev/errors/'))).toBe(true)
+  })
+
   it('the command map draws its first map without deck.gl, terra-draw or another screen, in under 1 MB gzipped', async () => {
     const { page, js, errors } = await open('/')
     await waitForMap(page, 120_000)
