@@ -32,9 +32,13 @@ const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ')
 
 // 1. The first screen's bytes.
 const html = fs.readFileSync(path.join(webDist, 'm', 'index.html'), 'utf8')
-const firstJs = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1])
-const jsGz = firstJs.map((f) => ({ f, raw: fs.statSync(path.join(webDist, f)).size, gz: gzipSync(fs.readFileSync(path.join(webDist, f)), { level: 9 }).length }))
-const hasMapLibrary = firstJs.some((f) => /maplibre|deck\.gl/i.test(fs.readFileSync(path.join(webDist, f), 'utf8').slice(0, 3_000_000)))
+// The scripts inside the page (vite.config.ts fieldApp) and any it names.
+const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n')
+const named = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1])
+const firstJs = [{ f: 'inside m/index.html', text: Buffer.from(inline) }, ...named.map((f) => ({ f, text: fs.readFileSync(path.join(webDist, f)) }))]
+const jsGz = firstJs.map(({ f, text }) => ({ f, raw: text.length, gz: gzipSync(text, { level: 9 }).length }))
+const hasMapLibrary = firstJs.some(({ text }) => /maplibre|deck\.gl/i.test(text.toString('utf8').slice(0, 3_000_000)))
+const pageBr = fs.statSync(path.join(webDist, 'm', 'index.html.br')).size
 
 const server = await startServer({ port: 0, webDist, quiet: true })
 const sql = server.db.sql
@@ -193,7 +197,7 @@ const lines = [
   ...jsGz.map((x) => `| ${x.f} | ${kb(x.raw)} | ${kb(x.gz)} |`),
   `| **total** | ${kb(jsGz.reduce((a, x) => a + x.raw, 0))} | **${kb(jsGz.reduce((a, x) => a + x.gz, 0))}** (limit 250) |`,
   '',
-  `Map library (maplibre, deck.gl) in the first screen: ${hasMapLibrary ? '**yes**' : 'no'}. The grid map is drawn as SVG from a lazy chunk.`,
+  `The page as sent (brotli, its scripts and styles inside): ${kb(pageBr)} KB. Map library (maplibre, deck.gl) in the first screen: ${hasMapLibrary ? '**yes**' : 'no'}; the grid map is drawn as SVG.`,
   '',
   '## Loads and sync',
   '',

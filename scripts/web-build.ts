@@ -37,7 +37,9 @@ export async function ensureWebBuild(opts: { quiet?: boolean; beside?: boolean }
   const started = Date.now()
   const ticker = setInterval(() => p?.update('vite build'), 2000)
   try {
-    await viteBuild()
+    // The desktop map first: it empties web/dist, then the field app's page goes beside it.
+    await viteBuild([])
+    await viteBuild(['--mode', 'field'])
     p?.done()
     if (opts.beside && !opts.quiet) log.info(`前端已构建 / web app built (${((Date.now() - started) / 1000).toFixed(1)} s)`)
   } finally {
@@ -49,10 +51,10 @@ export async function ensureWebBuild(opts: { quiet?: boolean; beside?: boolean }
  * `vite build` in a child process: on a first start it runs beside the embedded
  * database, whose WebAssembly keeps this process's thread busy; two cores, two processes.
  */
-function viteBuild() {
+function viteBuild(args: string[]) {
   const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'build', '--config', path.join(projectRoot, 'vite.config.ts'), '--logLevel', 'warn'], {
+    const child = spawn(process.execPath, [bin, 'build', '--config', path.join(projectRoot, 'vite.config.ts'), '--logLevel', 'warn', ...args], {
       // A production bundle whoever asks: vite takes NODE_ENV from the environment, and in a test run it is
       // vitest's "test", which built React's development code into the bundle (tests/browser/page-chunks.test.ts).
       cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' },

@@ -12,9 +12,13 @@ const THUMBS = 'gridwatch-field-thumbs-v1'
 const THUMB_PATH = /^\/api\/field\/photos\/[0-9]{1,18}\/thumb$/
 const MAX_THUMBS = 300
 
-async function cacheShell() {
+// 'no-cache': the browser asks with the page's ETag, and an unchanged page (its scripts are inside it, 78 KB) comes
+// back as a 304 of a few bytes.
+const fetchShell = () => fetch(SHELL, { cache: 'no-cache' })
+
+async function cacheShell(fetched) {
   const cache = await caches.open(CACHE)
-  const res = await fetch(SHELL, { cache: 'no-store' })
+  const res = fetched ?? await fetchShell()
   if (!res.ok) return
   const html = await res.clone().text()
   await cache.put(SHELL, res)
@@ -157,8 +161,8 @@ self.addEventListener('fetch', (e) => {
     e.respondWith((async () => {
       const cache = await caches.open(CACHE)
       const cached = await cache.match(SHELL)
-      const fresh = fetch(SHELL, { cache: 'no-store' }).then(async (res) => {
-        if (res.ok) await cacheShell().catch(() => {})
+      const fresh = fetchShell().then(async (res) => {
+        if (res.ok) await cacheShell(res.clone()).catch(() => {})
         return res
       })
       if (cached) {
