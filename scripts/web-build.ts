@@ -29,7 +29,9 @@ export async function ensureWebBuild(opts: { quiet?: boolean; beside?: boolean }
     log.warn('没有前端源码，只提供 API 与瓦片 / no web app in this checkout: serving the API and tiles only')
     return
   }
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= Math.max(...sources.map(newest))) return
+  // Both pages: a build stopped between the desktop's and the field app's leaves the field app's missing or old.
+  const pages = [index, path.join(webDist, 'm', 'index.html')]
+  if (pages.every((p) => fs.existsSync(p) && fs.statSync(p).mtimeMs >= Math.max(...sources.map(newest)))) return
   const label = '构建前端 / building the web app (first start only, ~30 s)'
   // Beside the database's start (npm start) one plain line at each end: two progress lines would overwrite each other.
   const p = opts.quiet || opts.beside ? undefined : progress(label)
