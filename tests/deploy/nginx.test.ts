@@ -1,6 +1,8 @@
 import { latToTileY, lonToTileX } from '../../tiles/tile-math.ts'
 import fs from 'node:fs'
 import http2 from 'node:http2'
+import net from 'node:net'
+import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -193,6 +195,63 @@ describe.skipIf(!db)('deploy/nginx/gridwatch.conf in front of three API processe
     // And a write through nginx, whichever process takes it.
     expect((await setStatus(base, households[1], 'notified')).status).toBe(200)
     await stream.waitFor(isStatusOf(households[1]), 5000)
+  })
+
+  it('a field outbox send cut off by a process that goes away after it arrived is done once by another', async () => {
+    // A "process" that takes each request whole and dies before answering (a kill mid-request), beside the real three.
+    const cutOff: string[] = []
+    const dying = net.createServer((socket) => {
+      let got = ''
+      socket.on('data', (d) => {
+        got += d.toString('latin1')
+        const head = got.indexOf('\r\n\r\n')
+        const length = Number(/content-length: *(\d+)/i.exec(got)?.[1] ?? 0)
+        if (head < 0 || got.length < head + 4 + length) return
+        const request = got.slice(0, got.indexOf(' ', 5))
+        got = got.slice(head + 4 + length)
+        // Anything else (nginx's start is awaited with a GET) is answered, so nginx does not leave it out early.
+        if (!request.startsWith('POST ')) return void socket.write('HTTP/1.1 204 No Content\r\n\r\n')
+        cutOff.push(request)
+        socket.resetAndDestroy()
+      })
+      socket.on('error', () => {})
+    })
+    await new Promise<void>((r) => dying.listen(0, '127.0.0.1', r))
+    const dyingPort = (dying.address() as net.AddressInfo).port
+    const sub = fs.mkdtempSync(path.join(dir, 'cut-'))
+    const plain = await freePort()
+    const site = siteFor({ apiPorts: [dyingPort, ...api.filter((_, i) => !closed.has(i)).map((s) => s.port)], tls: await freePort(), plain, redirect: await freePort(),
+      ...cert, webDist: path.join(dir, 'web-dist'), tileCache: path.join(sub, 'tile-cache'), accessLog: path.join(sub, 'access.log') })
+    const second = await startNginx(exe!, sub, site, plain)
+    try {
+      const via = `http://127.0.0.1:${plain}`
+      const [grid] = await api[0].db.sql`SELECT code FROM grids WHERE kind = 'basic' ORDER BY code LIMIT 1`
+      await createAccount(api[0].db.sql, { username: 'nginxworker', displayName: '测试网格员', role: 'grid_worker', unitCode: grid.code as string, password: 'Nginx-test-2026' }, cliActor('test'))
+      // Logged in on a process itself (a session is good on all), so that the first write through nginx is a field send.
+      const live = api.find((_, i) => !closed.has(i))!
+      const login = await fetch(`${live.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'nginxworker', password: 'Nginx-test-2026' }) })
+      expect(login.status).toBe(200)
+      const session = { Cookie: login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), 'X-CSRF-Token': (await login.json()).csrfToken as string }
+      const ids: string[] = []
+      // least_conn over four idle processes takes them in turn: one of these meets the dying one.
+      for (let i = 0; i < 4; i++) {
+        const id = randomUUID()
+        ids.push(id)
+        const at = new Date().toISOString()
+        const r = await fetch(`${via}/api/field/sync`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json', ...session },
+          body: JSON.stringify({ actions: [{ id, at, kind: 'track', points: [{ at, lon: 103.71, lat: 27.33 }] }] }),
+        })
+        expect(r.status, await r.clone().text()).toBe(200)
+        expect((await r.json()).results[0]).toMatchObject({ id, outcome: 'applied' })
+      }
+      expect(cutOff, 'a send reached the dying process').toEqual(['POST /api/field/sync'])
+      const [n] = await api[0].db.sql`SELECT count(*)::int AS n FROM field_actions WHERE id IN ${api[0].db.sql(ids)}`
+      expect(n.n).toBe(4)
+    } finally {
+      await second.stop()
+      await new Promise((r) => dying.close(r))
+    }
   })
 
   it('one API process gone: requests through nginx keep working, and its live-feed client resumes on another with nothing lost', async () => {
