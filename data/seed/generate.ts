@@ -118,15 +118,21 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
     try {
       if (workers > 1) {
         finish('暂时移除户表索引 / setting the household indexes aside')
-        aside.push(await takeAside(c, 'households', { indexes: true, keys: true }))
+        aside.push(await takeAside(c, 'households', { indexes: true, keys: true, unique: true }))
         aside.push(await takeAside(c, 'hazard_sites', { indexes: false, keys: false }))
         finish.stop()
       }
-      await Promise.all(
+      // All workers settle before anything is put back: when one county
+      // failed, Promise.all went on to the `finally` while the other worker
+      // was still writing, and putting the keys back deadlocked with it (the
+      // error then reported was that deadlock, not the county's). The others
+      // stop after their current county.
+      const settled = await Promise.allSettled(
         Array.from({ length: workers }, async () => {
           const w = await sql.reserve()
           try {
-            await quietSession(w, workers > 1)
+            // A real server (parallel > 1) even when one county leaves one worker.
+            await quietSession(w, (opts.parallel ?? 1) > 1)
             await createScratchTables(w, opts.seed)
             for (let item = queue.shift(); item; item = queue.shift()) {
               const [i, county] = item
@@ -135,6 +141,9 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
               await inTransaction(w, (tx) => seedCounty(tx, county.code, county.id, want, opts.seed, step, workers === 1))
               step.stop()
             }
+          } catch (err) {
+            queue.length = 0
+            throw err
           } finally {
             await w.unsafe(`DROP TABLE IF EXISTS ${scratchTables}`).catch(() => {})
             await w`RESET ALL`.catch(() => {})
@@ -142,6 +151,8 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedSummary> {
           }
         }),
       )
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+      if (failed) throw failed.reason
       loaded = true
     } finally {
       if (aside.length > 0) {
@@ -229,7 +240,7 @@ async function seedCounty(tx: Conn, code: string, countyId: number, want: Wanted
  * nothing here; set aside, they are not even called.
  */
 async function setAside(tx: Conn, table: string, work: () => Promise<void>) {
-  const aside = await takeAside(tx, table, { indexes: true, keys: true })
+  const aside = await takeAside(tx, table, { indexes: true, keys: true, unique: true })
   await work()
   await putBack([tx], aside)
 }
@@ -239,15 +250,21 @@ interface Aside {
   table: string
   indexes: { name: string; def: string }[]
   keys: { name: string; def: string }[]
+  /** Unique constraints: `def` makes their index, then the constraint is put back on it. */
+  uniques: { name: string; def: string }[]
 }
 
 /**
- * Drops `table`'s secondary indexes and foreign keys (when asked) and switches
- * its user triggers off. In a transaction (setAside) or, for the parallel load
- * on a real server, once around the whole load (seed): then each statement
- * commits on its own, and the seed puts them back in its `finally`.
+ * Drops `table`'s secondary indexes, foreign keys and unique constraints (each
+ * when asked; never the primary key) and switches its user triggers off. In a
+ * transaction (setAside) or, for the parallel load on a real server, once
+ * around the whole load (seed): then each statement commits on its own, and
+ * the seed puts them back in its `finally`. Unique constraints: the
+ * households' code, a text key kept up row by row, was 1.0 s of the 2.2 s it
+ * took to insert the demo county's 173,000 households; nothing in the load
+ * relies on it (the codes are made distinct), and it is checked when put back.
  */
-async function takeAside(c: Conn, table: string, what: { indexes: boolean; keys: boolean }): Promise<Aside> {
+async function takeAside(c: Conn, table: string, what: { indexes: boolean; keys: boolean; unique?: boolean }): Promise<Aside> {
   const indexes = !what.indexes ? [] : await c<{ name: string; def: string }[]>`
     SELECT quote_ident(c.relname) AS name, pg_get_indexdef(i.indexrelid) AS def
     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -255,35 +272,49 @@ async function takeAside(c: Conn, table: string, what: { indexes: boolean; keys:
   const keys = !what.keys ? [] : await c<{ name: string; def: string }[]>`
     SELECT quote_ident(conname) AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
     WHERE conrelid = ${table}::regclass AND contype = 'f'`
+  const uniques = !what.unique ? [] : await c<{ name: string; def: string }[]>`
+    SELECT quote_ident(conname) AS name, pg_get_indexdef(conindid) AS def FROM pg_constraint
+    WHERE conrelid = ${table}::regclass AND contype = 'u'`
   for (const i of indexes) await c.unsafe(`DROP INDEX ${i.name}`)
   for (const k of keys) await c.unsafe(`ALTER TABLE ${table} DROP CONSTRAINT ${k.name}`)
+  for (const u of uniques) await c.unsafe(`ALTER TABLE ${table} DROP CONSTRAINT ${u.name}`)
   await c.unsafe(`ALTER TABLE ${table} DISABLE TRIGGER USER`)
-  return { table, indexes, keys }
+  return { table, indexes, keys, uniques }
 }
 
 /**
- * Puts back what takeAside set aside. The indexes are built on all of `conns`
- * at once (CREATE INDEX takes a SHARE lock, which does not block another
- * CREATE INDEX: one a core), then the foreign keys are checked one after the
- * other (each ADD CONSTRAINT locks out the others).
+ * Puts back what takeAside set aside. The indexes (the unique ones first: a
+ * text sort, the longest) are built on all of `conns` at once (CREATE INDEX
+ * takes a SHARE lock, which does not block another CREATE INDEX: one a core),
+ * then the unique constraints take their index over and the foreign keys are
+ * checked, one after the other (each ALTER TABLE locks out the others).
  */
 async function putBack(conns: Conn[], aside: Aside) {
   const [first] = conns
   await first.unsafe(`ALTER TABLE ${aside.table} ENABLE TRIGGER USER`)
-  const queue = [...aside.indexes]
+  const queue = [...aside.uniques, ...aside.indexes]
   await Promise.all(conns.map(async (c) => {
     for (let i = queue.shift(); i; i = queue.shift()) await c.unsafe(i.def)
   }))
+  for (const u of aside.uniques) await first.unsafe(`ALTER TABLE ${aside.table} ADD CONSTRAINT ${u.name} UNIQUE USING INDEX ${u.name}`)
   for (const k of aside.keys) await first.unsafe(`ALTER TABLE ${aside.table} ADD CONSTRAINT ${k.name} ${k.def}`)
 }
 
 /**
  * Synthetic rows are generated, not edited by anyone: the audit triggers skip
  * them (a row each would double the full seed). Reset before release.
+ * `server`: a real PostgreSQL (the caller asked for parallel workers), not PGlite.
  */
 async function quietSession(c: Conn, server = false) {
   await c`SET client_min_messages = warning`
   await c`SET gridwatch.skip_audit = 'on'`
+  // Each of the seed's statements runs once a county, and PostGIS functions
+  // are costed so high that every one of them (and every query inside
+  // gw_subdivide, at each call) crossed the JIT thresholds: compiling took
+  // longer than running (the demo county's ledger statement: 1.25 s of 2.4 s;
+  // gw_subdivide on its villages 2.1 s with JIT, 0.75 s without). PGlite,
+  // built without JIT, takes the setting all the same.
+  await c`SET jit = off`
   if (!server) return
   // A seed that fails is simply run again: its commits need not wait for the
   // WAL to reach the disk (the WAL is still written, so the database stays
@@ -291,6 +322,9 @@ async function quietSession(c: Conn, server = false) {
   // sorts a household index in memory rather than in temporary files.
   await c`SET synchronous_commit = off`
   await c`SET maintenance_work_mem = '256MB'`
+  // The default 4 MB sent a county's sorts (a few hundred thousand rows) to
+  // temporary files. Not on PGlite, whose memory is the Node process's.
+  await c`SET work_mem = '64MB'`
 }
 
 /** The scratch tables of a seeding session (temporary: each connection has its own). */
@@ -485,12 +519,13 @@ async function placeHouseholds(tx: Conn, countyId: number, seedValue: number) {
            60 + 140 * gw_rand(${seedValue}, code || 'r' || k)
     FROM centers`
   await tx`DROP INDEX IF EXISTS seed_households_geom_3857, seed_households_grid`
+  // OFFSET 0: the buffer and its clip once a settlement, not again at each mention of area.
   await tx`
     INSERT INTO seed_households (grid_id, settlement_id, seq, geom)
     SELECT s.grid_id, s.id, d.path[1], d.geom
     FROM seed_settlements s
     JOIN grids g ON g.id = s.grid_id,
-    LATERAL (SELECT ST_CollectionExtract(ST_Intersection(g.geom, ST_Buffer(s.center::geography, s.radius_m)::geometry), 3) AS area) a,
+    LATERAL (SELECT ST_CollectionExtract(ST_Intersection(g.geom, ST_Buffer(s.center::geography, s.radius_m)::geometry), 3) AS area OFFSET 0) a,
     LATERAL ST_Dump(ST_GeneratePoints(CASE WHEN ST_IsEmpty(a.area) THEN g.geom ELSE a.area END, s.n, ${seedValue} * 17 + s.id)) d
     WHERE s.n > 0`
   await tx`CREATE INDEX seed_households_geom_3857 ON seed_households USING gist (geom_3857)`
@@ -519,9 +554,10 @@ async function makeMicroGrids(tx: Conn, countyId: number, total: number, seedVal
             WHERE a.n > 1 AND a.households >= a.n) clustered
       GROUP BY grid_id, cid) centres`
   // The Voronoi cells are inlined here rather than calling gw_subdivide:
-  // thousands of plpgsql calls cost ten times the geometry work.
+  // thousands of plpgsql calls cost ten times the geometry work. MATERIALIZED:
+  // inlined, the clip would be computed again at every use of c below.
   await tx`
-    WITH pieces AS (
+    WITH pieces AS MATERIALIZED (
       SELECT g.id, ST_CollectionExtract(ST_Intersection(d.geom, g.geom), 3) AS c
       FROM grids g JOIN seed_micro_seeds k ON k.grid_id = g.id,
            ST_Dump(ST_VoronoiPolygons(k.seeds, 0, ST_Expand(ST_Envelope(g.geom), 0.05))) d
@@ -542,10 +578,17 @@ async function makeMicroGrids(tx: Conn, countyId: number, total: number, seedVal
     SELECT g.code || lpad(n.num::text, 2, '0'), g.name || n.num || '号微网格', 'micro', g.id, g.village_id, n.geom, n.label_point
     FROM numbered n JOIN grids g ON g.id = n.id`
   // A point exactly on a shared edge lies in both micro-grids: the first by id.
+  // The county's micro-grids go first, each tested against its own grid's
+  // households (found on the scratch table's index): joined the other way
+  // round, each household probed the city's GiST index of grids and ANDed
+  // the bitmap with the parent's (demo county: 3.9 s; this way 0.5 s).
   await tx`
+    WITH m AS MATERIALIZED (
+      SELECT m.id, m.parent_id, m.geom FROM grids m JOIN seed_alloc a ON a.unit_id = m.parent_id
+    )
     INSERT INTO seed_micro_of (settlement_id, seq, micro_grid_id)
     SELECT DISTINCT ON (h.settlement_id, h.seq) h.settlement_id, h.seq, m.id
-    FROM seed_households h JOIN grids m ON m.parent_id = h.grid_id AND ST_Intersects(m.geom, h.geom)
+    FROM m JOIN seed_households h ON h.grid_id = m.parent_id AND ST_Intersects(m.geom, h.geom)
     ORDER BY h.settlement_id, h.seq, m.id`
   // One in a floating-point sliver matched nothing: give it the nearest micro-grid of its grid.
   await tx`
@@ -631,9 +674,13 @@ async function insertHouseholds(tx: Conn, countyId: number, seedValue: number, a
   // One statement writes the ledger, the visits of the households due one and
   // which site threatens which: the ids come back from the insert (RETURNING),
   // so nothing reads the households table back (whose indexes may be set aside).
+  // OFFSET 0 keeps each step a step: pulled up into the next, a column such
+  // as rm was written out as its gw_rand call at every mention (members tests
+  // rm up to six times, and risk_level mentions members four times): the
+  // demo county's households took 1.8 s to draw up to `risk`, 1.0 s this way.
   const insert = () => tx`
     WITH base AS (
-      SELECT sh.*, g.code AS gcode, g.village_id, mo.micro_grid_id, x.seq IS NOT NULL AS exposed,
+      SELECT sh.grid_id, sh.settlement_id, sh.seq, sh.geom, g.code AS gcode, g.village_id, mo.micro_grid_id, x.seq IS NOT NULL AS exposed,
              row_number() OVER (PARTITION BY sh.grid_id ORDER BY sh.settlement_id, sh.seq) AS num
       FROM seed_households sh JOIN grids g ON g.id = sh.grid_id
       LEFT JOIN seed_micro_of mo ON mo.settlement_id = sh.settlement_id AND mo.seq = sh.seq
@@ -642,18 +689,18 @@ async function insertHouseholds(tx: Conn, countyId: number, seedValue: number, a
       SELECT b.*, gcode || lpad(num::text, 4, '0') AS code,
              gw_rand(${seedValue}, gcode || num || 'm') AS rm, gw_rand(${seedValue}, gcode || num || 'r') AS rr,
              gw_rand(${seedValue}, gcode || num || 'v') AS rv, gw_rand(${seedValue}, gcode || num || 't') AS rt
-      FROM base b
+      FROM base b OFFSET 0
     ), people AS (
       SELECT a.*,
         CASE WHEN rm < 0.10 THEN 1 WHEN rm < 0.30 THEN 2 WHEN rm < 0.57 THEN 3 WHEN rm < 0.80 THEN 4
              WHEN rm < 0.92 THEN 5 WHEN rm < 0.98 THEN 6 ELSE 7 END AS members
-      FROM attrs a
+      FROM attrs a OFFSET 0
     ), vuln AS (
       SELECT p.*,
         CASE WHEN members = 1 AND rv < 0.45 THEN 1 ELSE 0 END AS elderly_alone,
         CASE WHEN members >= 3 AND rv > 0.88 THEN 1 + (rv > 0.97)::int ELSE 0 END AS left_behind_children,
         CASE WHEN gw_rand(${seedValue}, code || 'd') < 0.04 THEN 1 ELSE 0 END AS disabled
-      FROM people p
+      FROM people p OFFSET 0
     ), risk AS (
       SELECT v.*,
         CASE WHEN rr < (CASE WHEN exposed THEN 0.22 ELSE 0.015 END) + 0.04 * (elderly_alone + left_behind_children + disabled) THEN 'red'
