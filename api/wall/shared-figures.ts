@@ -15,10 +15,13 @@ import { wallStateIn } from './state.ts'
  * A question may be answered with figures that hold every change committed before it was asked. Every change a
  * wall shows publishes a live event in its own transaction, and live_events ids become visible in id order
  * (migration 022), so the newest event id committed says how new the data is: figures computed after reading
- * that id as E hold every change up to event E. A question that finds E still the newest takes the row as it is;
- * otherwise one process takes the area's advisory lock and computes, and the others wait for the lock and take
- * its row if it was begun after they asked (its E is at least theirs), else the first of them to get the lock
- * computes the next one.
+ * that id as E hold every change up to event E, and figures begun after a question hold every change before it.
+ * A question that finds E still the newest, or a row begun after it was asked (FreshShared's callers may have
+ * waited for a computation of their own process meanwhile), takes the row as it is; otherwise one process takes
+ * the area's advisory lock and computes, and the others wait for the lock and take its row if it fits them so,
+ * else the first of them to get the lock computes the next one. On a storm night an event comes every few ms, so
+ * the rows are mostly taken for having begun after the question: each computation of an area answers every wall
+ * of every process that asked while the one before it ran.
  *
  * A row is taken only while it is at most REUSE_MS old, so figures never pass for live long after their moment:
  * what changes with the clock alone (a warning running out, the rain hour) or without a live event (an outline
@@ -33,19 +36,28 @@ export const REUSE_MS = 2000
  */
 export async function sharedFigures(sql: Sql, unit: string, clock: Clock, askedAt = Date.now()): Promise<string> {
   // The question's moment on this process's clock (a test's fixed clock stands still) and on the server's, each
-  // taken back by the time waited since: the server's own time keeps another machine's clock out of the age.
+  // taken back by the time waited since. On the server's: its now() at the look below less a duration measured
+  // before the look was sent, so never before the true moment, whatever another machine's clock says.
   const waited = Math.max(0, Date.now() - askedAt)
   const asked = new Date(clock().getTime() - waited)
-  // Young enough: begun at most REUSE_MS before the question, and not of a moment after this process's now.
-  const young = (q: Sql | Tx, askedOnServer: string | null) => q`
-    w.begun_at >= ${askedOnServer === null ? q`now() - ${waited} * interval '1 millisecond'` : q`${askedOnServer}::timestamptz`}
-                   - ${REUSE_MS} * interval '1 millisecond'
-    AND w.at >= ${new Date(asked.getTime() - REUSE_MS).toISOString()}::timestamptz AND w.at <= ${clock().toISOString()}::timestamptz`
-  // Taken only with the newest event id exactly: above it, the events were emptied and numbered afresh.
+  /**
+   * Whether row `w` may answer: of `need` (the newest event id at the look) or later, or begun after the question
+   * (it saw every commit before it); young enough, begun at most REUSE_MS before the question, and not of a
+   * moment after this process's now; an event id above the newest means the events were emptied and numbered
+   * afresh (a storm history written again), and says nothing.
+   */
+  const fits = (q: Sql | Tx, need: string | null, askedOnServer: string | null) => {
+    const n = need === null ? q`e.id` : q`${need}::int8`
+    const t = askedOnServer === null ? q`e.asked` : q`${askedOnServer}::timestamptz`
+    return q`
+      w.event_id <= (SELECT coalesce(max(id), 0) FROM live_events) AND (w.event_id >= ${n} OR w.begun_at >= ${t})
+      AND w.begun_at >= ${t} - ${REUSE_MS} * interval '1 millisecond'
+      AND w.at >= ${new Date(asked.getTime() - REUSE_MS).toISOString()}::timestamptz AND w.at <= ${clock().toISOString()}::timestamptz`
+  }
   const [row] = await sql<{ need: string; asked: string; figures: string | null }[]>`
-    WITH e AS (SELECT coalesce(max(id), 0) AS id, (now() - ${waited} * interval '1 millisecond')::text AS asked FROM live_events)
-    SELECT e.id::text AS need, e.asked, w.figures::text AS figures
-    FROM e LEFT JOIN wall_figures w ON w.unit_code = ${unit} AND w.event_id = e.id AND ${young(sql, null)}`
+    WITH e AS (SELECT coalesce(max(id), 0) AS id, now() - ${waited} * interval '1 millisecond' AS asked FROM live_events)
+    SELECT e.id::text AS need, e.asked::text AS asked, w.figures::text AS figures
+    FROM e LEFT JOIN wall_figures w ON w.unit_code = ${unit} AND ${fits(sql, null, null)}`
   if (row.figures !== null) return row.figures
   return transaction(sql, async (tx) => {
     await requireUnit(tx, unit)
@@ -55,9 +67,7 @@ export async function sharedFigures(sql: Sql, unit: string, clock: Clock, askedA
     if (!got) await tx`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`
     // Also when the lock was free: a computation may have ended between the look above and the lock.
     const [done] = await tx<{ figures: string }[]>`
-      SELECT w.figures::text AS figures FROM wall_figures w
-      WHERE w.unit_code = ${unit} AND w.event_id >= ${row.need}::int8
-        AND w.event_id <= (SELECT coalesce(max(id), 0) FROM live_events) AND ${young(tx, row.asked)}`
+      SELECT w.figures::text AS figures FROM wall_figures w WHERE w.unit_code = ${unit} AND ${fits(tx, row.need, row.asked)}`
     if (done) return done.figures
     return compute(tx, unit, clock)
   })
