@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import postgres from 'postgres'
 import { config } from '../core/config.ts'
 import { startEmbedded, type EmbeddedServer } from './embedded.ts'
-import { CHANGE_CHANNELS, primaryReads, ReplicaReads, replicaPool, type Reads } from './replica.ts'
+import { CHANGE_CHANNELS, lookupPool, primaryReads, ReplicaReads, replicaPool, type Reads } from './replica.ts'
 
 import type { Sql } from './sql.ts'
 
@@ -54,7 +54,7 @@ export async function connect(
       const relayed = relayedPool(url, async (pool, channel) => (await pool.listen(channel, () => {})).unlisten)
       return { ...relayed, reads: primaryReads(relayed.sql), kind: 'postgis', url, copyIn: false, close: () => relayed.sql.end({ timeout: 5 }) }
     }
-    const reads = await readsFor(sql, opts.readUrl === null ? undefined : (opts.readUrl ?? config.databaseReadUrl)).catch(async (e: Error) => {
+    const reads = await readsFor(sql, url, opts.readUrl === null ? undefined : (opts.readUrl ?? config.databaseReadUrl)).catch(async (e: Error) => {
       await sql.end({ timeout: 5 })
       throw e
     })
@@ -134,9 +134,10 @@ function relayedPool(
 }
 
 /** The read routing for a primary pool and, when given, the URL of its streaming replica. */
-async function readsFor(primary: Sql, readUrl: string | undefined): Promise<Reads> {
+async function readsFor(primary: Sql, primaryUrl: string, readUrl: string | undefined): Promise<Reads> {
   if (!readUrl) return primaryReads(primary)
-  const reads = await ReplicaReads.create(primary, replicaPool(readUrl, pgOptions)).catch(async (e: Error) => {
+  const lookups = { primary: lookupPool(primaryUrl, pgOptions), replica: lookupPool(readUrl, pgOptions) }
+  const reads = await ReplicaReads.create(primary, replicaPool(readUrl, pgOptions), lookups).catch(async (e: Error) => {
     throw new Error(`DATABASE_READ_URL (${redact(readUrl)}): ${e.message}`)
   })
   // Every change notice moves the position a heavy read must see (db/replica.ts); once more when listening

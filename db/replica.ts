@@ -285,29 +285,48 @@ async function insertLsn(primary: Sql): Promise<bigint> {
   return parseLsn(lsn as string)!
 }
 
+/**
+ * The connections the routing asks its WAL positions on, one to each server, apart from the pools: on a storm
+ * night every connection of a pool is busy with a tile, a page or the wall's figures, and a lookup sent there
+ * waited behind one of them (postgres.js pipelines onto a busy connection) past MAX_WAIT_MS, so the reads it
+ * held went to the primary (session 11's peak run: 0–5 reads/s on the replica). One connection each is enough:
+ * the routing has one lookup and one probe in flight at a time.
+ */
+export interface Lookups {
+  primary: Sql
+  replica: Sql
+}
+
 export class ReplicaReads implements Reads {
   readonly replicated = true
   private routing: ReadRouting
 
-  private constructor(private primary: Sql, readonly replica: Sql, floor: bigint) {
+  private constructor(private primary: Sql, readonly replica: Sql, private lookups: Lookups, floor: bigint) {
     this.routing = new ReadRouting({
-      primary: () => insertLsn(primary),
+      primary: () => insertLsn(lookups.primary),
       replica: async () => {
-        const [row] = await replica`SELECT pg_last_wal_replay_lsn()::text AS lsn`
+        const [row] = await lookups.replica`SELECT pg_last_wal_replay_lsn()::text AS lsn`
         return parseLsn(row.lsn as string | null)
       },
     }, floor)
   }
 
-  /** `replica` is the pool on DATABASE_READ_URL; refuses a server that is not a standby. */
-  static async create(primary: Sql, replica: Sql): Promise<ReplicaReads> {
-    const reads = new ReplicaReads(primary, replica, await insertLsn(primary))
+  /**
+   * `replica` is the pool on DATABASE_READ_URL; `lookups`, the routing's own connections (lookupPool()), ended
+   * with it. Refuses a server that is not a standby.
+   */
+  static async create(primary: Sql, replica: Sql, lookups: Lookups): Promise<ReplicaReads> {
+    const floor = await insertLsn(lookups.primary).catch(async (e: Error) => {
+      await Promise.all([replica.end({ timeout: 5 }), lookups.primary.end({ timeout: 5 }), lookups.replica.end({ timeout: 5 })])
+      throw e
+    })
+    const reads = new ReplicaReads(primary, replica, lookups, floor)
     const answer = await replica`SELECT pg_is_in_recovery() AS standby`.catch((e: Error) => e)
     if (answer instanceof Error) {
       log.warn(`只读副本无法连接，读取暂走主库 / the read replica cannot be reached, reads go to the primary for now: ${answer.message}`)
       reads.routing.markDown()
     } else if (!answer[0].standby) {
-      await replica.end({ timeout: 5 })
+      await reads.close()
       throw new Error('DATABASE_READ_URL 不是流复制备库 / DATABASE_READ_URL is not a streaming standby (pg_is_in_recovery() is false)')
     }
     return reads
@@ -354,12 +373,22 @@ export class ReplicaReads implements Reads {
     return Promise.race([ask, timeout])
   }
 
-  close() {
-    return this.replica.end({ timeout: 5 })
+  async close() {
+    await Promise.all([this.replica.end({ timeout: 5 }), this.lookups.primary.end({ timeout: 5 }), this.lookups.replica.end({ timeout: 5 })])
   }
 }
 
 /** The pool on DATABASE_READ_URL: as the primary's, with a short connect timeout (a replica away must not hold a read 30 s). */
 export function replicaPool(url: string, options: postgres.Options<Record<string, never>>): Sql {
   return postgres(url, { ...options, connect_timeout: 5, connection: { application_name: 'gridwatch-read' } }) as unknown as Sql
+}
+
+/**
+ * One connection for the routing's position lookups on `url` (Lookups). Kept open while idle: opening one on a
+ * busy machine takes a good part of MAX_WAIT_MS. A short connect timeout, as the replica's pool.
+ */
+export function lookupPool(url: string, options: postgres.Options<Record<string, never>>): Sql {
+  return postgres(url, {
+    ...options, max: 1, idle_timeout: 0, connect_timeout: 5, connection: { application_name: 'gridwatch-wal-position' },
+  }) as unknown as Sql
 }

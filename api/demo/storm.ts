@@ -222,6 +222,6 @@ export async function seedDemoStorm(
  */
 export async function clearStormHistory(sql: Sql) {
   await sql`TRUNCATE evac_households, evac_status_log, evac_orders, live_events, rain_readings, rain_forecasts, rain_warnings,
-            rain_state, tasks, rain_events, rain_stations, rain_units, rain_weights RESTART IDENTITY CASCADE`
+            rain_state, tasks, rain_events, rain_stations, rain_units, rain_weights, wall_figures RESTART IDENTITY CASCADE`
   await sql`UPDATE rain_cache SET stale = true, state_as_of = NULL`
 }

@@ -8,6 +8,7 @@ import { readQuery } from '../validate.ts'
 import { stormWindows } from '../wall/storms.ts'
 import { wallState } from '../wall/state.ts'
 import { FreshShared } from '../wall/fresh-shared.ts'
+import { sharedFigures } from '../wall/shared-figures.ts'
 import { systemClock, type Clock } from '../clock.ts'
 import { requireUnit } from '../units/known.ts'
 
@@ -31,11 +32,8 @@ function wallUnit(userUnit: string, asked: string | undefined): string {
 /** The command wall (/screen): its figures at now or any past moment, and the storms there are to replay. */
 export function wallRoutes(sql: Sql, clock: Clock = systemClock) {
   const app = new Hono()
-  const live = new FreshShared(async (unit) => {
-    await requireUnit(sql, unit)
-    const now = clock()
-    return wallState(sql, unit, now, now)
-  })
+  // Asked together in this process: one question to the figures shared by every process (shared-figures.ts).
+  const live = new FreshShared((unit, askedAt) => sharedFigures(sql, unit, clock, askedAt))
 
   app.get('/api/wall/state', async (c) => {
     const user = requireUser(c)
@@ -48,7 +46,7 @@ export function wallRoutes(sql: Sql, clock: Clock = systemClock) {
     }
     c.header('Cache-Control', 'no-store')
     // Now: shared by the walls of the same area asking together (each answer begun after its question).
-    if (q.at === undefined) return c.json(await live.get(unit))
+    if (q.at === undefined) return c.body(await live.get(unit), 200, { 'Content-Type': 'application/json' })
     await requireUnit(sql, unit)
     return c.json(await wallState(sql, unit, at, now))
   })

@@ -12,22 +12,29 @@
 export class FreshShared<T> {
   private slots = new Map<string, { current: Promise<T>; next?: Promise<T> }>()
 
-  constructor(private compute: (key: string) => Promise<T>) {}
+  /**
+   * `askedAt` (Date.now()): when the first of the computation's callers asked, which may be long before it begins
+   * (callers while one runs wait for it to end): what it may take as fresh enough is measured from then.
+   */
+  constructor(private compute: (key: string, askedAt: number) => Promise<T>) {}
 
   get(key: string): Promise<T> {
     const slot = this.slots.get(key)
     if (!slot) {
       const s = {} as { current: Promise<T>; next?: Promise<T> }
       this.slots.set(key, s)
-      s.current = this.run(key, s)
+      s.current = this.run(key, s, Date.now())
       return s.current
     }
     // Begun before this caller asked: it may miss a change the caller has seen. The next one is begun after it.
-    slot.next ??= slot.current.then(() => {}, () => {}).then(() => {
-      slot.next = undefined
-      slot.current = this.run(key, slot)
-      return slot.current
-    })
+    if (!slot.next) {
+      const askedAt = Date.now()
+      slot.next = slot.current.then(() => {}, () => {}).then(() => {
+        slot.next = undefined
+        slot.current = this.run(key, slot, askedAt)
+        return slot.current
+      })
+    }
     return slot.next
   }
 
@@ -36,8 +43,8 @@ export class FreshShared<T> {
     return this.slots.size
   }
 
-  private run(key: string, slot: { current: Promise<T>; next?: Promise<T> }): Promise<T> {
-    const p = this.compute(key)
+  private run(key: string, slot: { current: Promise<T>; next?: Promise<T> }, askedAt: number): Promise<T> {
+    const p = this.compute(key, askedAt)
     const done = () => {
       // Nobody waiting for a next one: the key is free; the next caller starts afresh.
       if (slot.current === p && !slot.next) this.slots.delete(key)

@@ -39,44 +39,47 @@ const CALM_TICKER_MS = 24 * 3600_000
  * (the end of a storm still going on).
  */
 export async function wallState(sql: Sql, unitCode: string, at: Date, now: Date = new Date()): Promise<WallState> {
+  return transaction(sql, (tx) => wallStateIn(tx, unitCode, at, now))
+}
+
+/** wallState in the caller's transaction: the live figures are computed under their area's lock (shared-figures.ts). */
+export async function wallStateIn(tx: Tx, unitCode: string, at: Date, now: Date = new Date()): Promise<WallState> {
   const p = scopePrefix(unitCode)
   const like = p + '%'
   const T = at.toISOString()
-  const windows = await stormWindows(sql, unitCode, now, 100)
+  const windows = await stormWindows(tx, unitCode, now, 100)
   const storm = windows.find((w) => Date.parse(w.from) <= at.getTime() && at.getTime() <= Date.parse(w.to)) ?? null
   // A moment shows what was true then: events of its own storm (or of the day before, outside storms).
   const since = storm ? storm.from : new Date(at.getTime() - CALM_TICKER_MS).toISOString()
-  return transaction(sql, async (tx): Promise<WallState> => {
-    await tune(tx)
-    const [unit] = await tx<{ code: string; name: string; level: string }[]>`SELECT code, name, level FROM admin_units WHERE code = ${unitCode}`
-    const cfg = await loadConfig(tx)
-    // The newest reading hour known at T, as the engine's latest hour is live: its rain is then as
-    // current as its stations' readings (rain_eval.current), not assumed dry when they stopped.
-    const [{ hour }] = await tx<{ hour: Date | null }[]>`SELECT max(hour) AS hour FROM rain_readings WHERE hour <= ${rainHourAt(at)}::timestamptz`
-    const asOf = hour ? hour.toISOString() : rainHourAt(at)
-    // rain_eval: rain per grid and site in the area as of `asOf`, looked at T (the engine's own interpolation).
-    // As a reader: no lock on the rain cache while its weights are current (ensureWeights).
-    await interpolate(tx, cfg, asOf, p, T, true)
-    const rainNow = await evalRainAsOf(tx, cfg, at)
-    const rain = await rainPart(tx, T, asOf, unitCode, like)
-    const sites = await sitesPart(tx, like)
-    const checks = await checksPart(tx, T, like, p) // before transferPart: its township ranking reads wall_tasks
-    const transfer = await transferPart(tx, T, like)
-    const ticker = await tx<WallState['ticker']>`
-      SELECT id::int8::float8 AS id, at, kind, unit_code AS "unitCode",
-             (SELECT name FROM admin_units a WHERE a.code = left(e.unit_code, 12)) AS "unitName", payload FROM live_events e
-      WHERE at <= ${T}::timestamptz AND at >= ${since}::timestamptz
-        AND (unit_code LIKE ${like} OR ${p} LIKE rain_code_prefix(unit_code) || '%')
-      ORDER BY at DESC, id DESC LIMIT 12`
-    const counties = await countiesPart(tx, like)
-    // 办结率 and time to acknowledge: over the storm the moment lies in, else the week before it.
-    const reports = await reportsPart(tx, T, storm ? storm.from : new Date(at.getTime() - CALM_REPORT_WINDOW_MS).toISOString(), like)
-    return {
-      at: T, rain: rainNow, storm: storm && { from: storm.from, to: storm.to }, unit: unit ?? { code: unitCode, name: unitCode, level: 'unknown' },
-      ...rain, sites, ...checks, ...transfer, counties, reports,
-      ticker: ticker.map((e) => ({ ...e, at: new Date(e.at).toISOString(), payload: tickerPayload(e) })),
-    } satisfies WallState
-  })
+  await tune(tx)
+  const [unit] = await tx<{ code: string; name: string; level: string }[]>`SELECT code, name, level FROM admin_units WHERE code = ${unitCode}`
+  const cfg = await loadConfig(tx)
+  // The newest reading hour known at T, as the engine's latest hour is live: its rain is then as
+  // current as its stations' readings (rain_eval.current), not assumed dry when they stopped.
+  const [{ hour }] = await tx<{ hour: Date | null }[]>`SELECT max(hour) AS hour FROM rain_readings WHERE hour <= ${rainHourAt(at)}::timestamptz`
+  const asOf = hour ? hour.toISOString() : rainHourAt(at)
+  // rain_eval: rain per grid and site in the area as of `asOf`, looked at T (the engine's own interpolation).
+  // As a reader: no lock on the rain cache while its weights are current (ensureWeights).
+  await interpolate(tx, cfg, asOf, p, T, true)
+  const rainNow = await evalRainAsOf(tx, cfg, at)
+  const rain = await rainPart(tx, T, asOf, unitCode, like)
+  const sites = await sitesPart(tx, like)
+  const checks = await checksPart(tx, T, like, p) // before transferPart: its township ranking reads wall_tasks
+  const transfer = await transferPart(tx, T, like)
+  const ticker = await tx<WallState['ticker']>`
+    SELECT id::int8::float8 AS id, at, kind, unit_code AS "unitCode",
+           (SELECT name FROM admin_units a WHERE a.code = left(e.unit_code, 12)) AS "unitName", payload FROM live_events e
+    WHERE at <= ${T}::timestamptz AND at >= ${since}::timestamptz
+      AND (unit_code LIKE ${like} OR ${p} LIKE rain_code_prefix(unit_code) || '%')
+    ORDER BY at DESC, id DESC LIMIT 12`
+  const counties = await countiesPart(tx, like)
+  // 办结率 and time to acknowledge: over the storm the moment lies in, else the week before it.
+  const reports = await reportsPart(tx, T, storm ? storm.from : new Date(at.getTime() - CALM_REPORT_WINDOW_MS).toISOString(), like)
+  return {
+    at: T, rain: rainNow, storm: storm && { from: storm.from, to: storm.to }, unit: unit ?? { code: unitCode, name: unitCode, level: 'unknown' },
+    ...rain, sites, ...checks, ...transfer, counties, reports,
+    ticker: ticker.map((e) => ({ ...e, at: new Date(e.at).toISOString(), payload: tickerPayload(e) })),
+  } satisfies WallState
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/connect.ts'
+import type { Tx } from '../../db/write.ts'
 import { scopePrefix } from '../../core/units.ts'
 import { loadConfig } from '../rain/config.ts'
 
@@ -9,7 +10,7 @@ export interface StormWindow { from: string; to: string; counties: string[] }
  * overlapping ones merged, each from an hour before it began to the end of
  * its after-rain checks (or now, if it is still going on). Newest first.
  */
-export async function stormWindows(sql: Sql, unitCode: string, at: Date = new Date(), limit = 20): Promise<StormWindow[]> {
+export async function stormWindows(sql: Sql | Tx, unitCode: string, at: Date = new Date(), limit = 20): Promise<StormWindow[]> {
   const cfg = await loadConfig(sql)
   const tail = (cfg.after.dryHours + cfg.after.dueHours) * 3600_000
   const now = at.getTime()

@@ -68,4 +68,32 @@ describe('FreshShared: one computation for many callers, never begun before a ca
     await settle()
     expect(shared.running).toBe(0)
   })
+
+  it('tells a computation when the first of its callers asked, not when it began', async () => {
+    const asked: number[] = []
+    const ends: (() => void)[] = []
+    const shared = new FreshShared((_key, askedAt) => {
+      asked.push(askedAt)
+      return new Promise<string>((resolve) => ends.push(() => resolve('x')))
+    })
+    const t0 = Date.now()
+    const first = shared.get('530602000000')
+    await new Promise((r) => setTimeout(r, 30))
+    const t1 = Date.now()
+    const second = shared.get('530602000000') // waits for #1 to end
+    await new Promise((r) => setTimeout(r, 30))
+    shared.get('530602000000') // shares #2, asked later than `second`
+    await new Promise((r) => setTimeout(r, 60))
+    ends[0]()
+    await first
+    await settle()
+    expect(asked).toHaveLength(2)
+    expect(asked[0]).toBeGreaterThanOrEqual(t0)
+    expect(asked[0]).toBeLessThan(t1)
+    // #2 began 90 ms after `second` asked; what it may take as fresh is measured from that question.
+    expect(asked[1]).toBeGreaterThanOrEqual(t1)
+    expect(asked[1]).toBeLessThan(t1 + 30)
+    ends[1]()
+    await second
+  })
 })
