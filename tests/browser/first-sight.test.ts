@@ -66,6 +66,29 @@ describe.skipIf(!exe)('the command map, first sight', () => {
     await page.close()
   })
 
+  it('shows the map screen as soon as the login is answered, with no loading step: its code came while the form was shown', async () => {
+    const { page, sent, errors } = await loginPage()
+    await expect.poll(() => sent.some((p) => /\/App-[\w-]+\.js$/.test(p)), { timeout: 60_000 }).toBe(true)
+    await page.waitForLoadState('networkidle')
+    // Whether the screen's "loading" placeholder is ever put on the page from here on.
+    await page.evaluate(() => {
+      const w = window as unknown as { loadingShown: boolean }
+      w.loadingShown = false
+      new MutationObserver(() => {
+        if (document.querySelector('[data-testid=page-loading]')) w.loadingShown = true
+      }).observe(document.body, { childList: true, subtree: true })
+    })
+    await page.locator('input[name=username]').fill(commander.username)
+    await page.locator('input[name=password]').fill(TEST_PASSWORD)
+    await page.locator('[data-testid=login-form] button[type=submit]').click()
+    await waitForMap(page, 120_000)
+    // Through lazy() alone the screen suspended for a moment even with its code in, and React holds a boundary's
+    // content back 300 ms once its fallback is up: the map was made 300 ms after the login was answered.
+    expect(await page.evaluate(() => (window as unknown as { loadingShown: boolean }).loadingShown)).toBe(false)
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([])
+    await page.close()
+  })
+
   it('makes a county commander\'s first map at the county, not at the city then flying there', async () => {
     const { page, sent, errors } = await loginPage()
     await page.locator('input[name=username]').fill(commander.username)
