@@ -116,6 +116,34 @@ describe.skipIf(!exe)('the command map, first sight', () => {
     await page.close()
   })
 
+  it('makes the county commander\'s map with the box the login answered, not after the county\'s summary', async () => {
+    const { page, errors } = await loginPage()
+    // The county's summary is held until the map has been made: it must not be what the map waits for.
+    let release: () => void = () => {}
+    const released = new Promise<void>((r) => (release = r))
+    await page.route(/\/api\/units\//, async (route) => {
+      await released
+      await route.continue()
+    })
+    await page.locator('input[name=username]').fill(commander.username)
+    await page.locator('input[name=password]').fill(TEST_PASSWORD)
+    await page.locator('[data-testid=login-form] button[type=submit]').click()
+    try {
+      await page.waitForFunction(() => window.__gridwatch?.map !== undefined, null, { timeout: 60_000 })
+      const center = await page.evaluate(() => window.__gridwatch!.map!.getCenter().toArray())
+      const [w, s, e, n] = county.bbox
+      expect(center[0]).toBeGreaterThan(w)
+      expect(center[0]).toBeLessThan(e)
+      expect(center[1]).toBeGreaterThan(s)
+      expect(center[1]).toBeLessThan(n)
+    } finally {
+      release()
+    }
+    await waitForMap(page, 120_000)
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([])
+    await page.close()
+  })
+
   /** Counts, on the page, the animation frames in which WebGL drew anything: when each began, and its draw calls. */
   const countPaints = () => {
     const w = window as unknown as { paints: [number, number][] }
