@@ -135,6 +135,14 @@ function analyze(file: string) {
   const busy = (th: string, a = from, b = until) =>
     (union.get(th) ?? []).reduce((sum, [s, t]) => sum + Math.max(0, Math.min(t, b) - Math.max(s, a)), 0)
   const threads = [...union.keys()].sort((a, b) => busy(b) - busy(a))
+  // CPU time (the events' thread time, tdur): what a thread cost, whatever else the machine ran meanwhile, so that
+  // two traces on a busy shared machine can still be compared. Top-level tasks only.
+  const cpu = new Map<string, number>()
+  for (const e of events as (TraceEvent & { tdur?: number })[]) {
+    if (e.ph !== 'X' || e.tdur === undefined || !/^(RunTask|ThreadPool_RunTask)$/.test(e.name)) continue
+    if (e.ts < from || e.ts > until) continue
+    cpu.set(thread(e), (cpu.get(thread(e)) ?? 0) + e.tdur)
+  }
 
   // Self time per JS function per thread, from the sampling profiler's chunks.
   const selfTime = new Map<string, Map<string, number>>()
@@ -165,8 +173,8 @@ function analyze(file: string) {
   const top = Number(values.top)
   console.log(`login → drawn ${(firstDrawMs - loginMs).toFixed(0)} ms (traced: the profiler slows it), load ${load.map((l) => l.toFixed(2)).join(' ')}`)
   console.log('marks (ms after login): ' + marks.map((m) => `${m.name} ${(m.at - loginMs).toFixed(0)}`).join(', '))
-  console.log('\nbusy per thread within login → drawn:')
-  for (const th of threads.slice(0, 12)) console.log(`  ${ms(busy(th)).padStart(6)} ms  ${th}`)
+  console.log('\nbusy (wall) and CPU (thread time of top-level tasks) per thread within login → drawn:')
+  for (const th of threads.slice(0, 12)) console.log(`  ${ms(busy(th)).padStart(6)} ms  ${ms(cpu.get(th) ?? 0).padStart(6)} ms CPU  ${th}`)
   const step = 250_000
   const shown = threads.filter((th) => /page \/ (CrRendererMain|DedicatedWorker)|GPU Process \/ CrGpuMain/.test(th))
   console.log(`\nbusy ms per ${step / 1000} ms, ms after login: ${shown.map((th, i) => `[${i}] ${th}`).join(', ')}`)

@@ -89,6 +89,34 @@ describe.skipIf(!exe)('the command map, first sight', () => {
     await page.close()
   })
 
+  it('sets up the map\'s WebGL while the login form is shown, and the map after the login uses it', async () => {
+    const { page, errors } = await loginPage()
+    // Each WebGL context the page makes, in order (software GL takes 250–350 ms to set one up).
+    await page.context().addInitScript(() => {
+      const w = window as unknown as { contexts: HTMLCanvasElement[] }
+      w.contexts = []
+      const get = HTMLCanvasElement.prototype.getContext as (this: HTMLCanvasElement, id: string, o?: unknown) => unknown
+      HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement, id: string, o?: unknown) {
+        const c = get.call(this, id, o)
+        if (c && /webgl/.test(id) && !w.contexts.includes(this)) w.contexts.push(this)
+        return c
+      } as typeof HTMLCanvasElement.prototype.getContext
+    })
+    await page.reload()
+    await page.getByTestId('login-form').waitFor()
+    await expect.poll(() => page.evaluate(() => (window as unknown as { contexts: unknown[] }).contexts.length), { timeout: 60_000 }).toBe(1)
+    await page.locator('input[name=username]').fill(commander.username)
+    await page.locator('input[name=password]').fill(TEST_PASSWORD)
+    await page.locator('[data-testid=login-form] button[type=submit]').click()
+    await waitForMap(page, 120_000)
+    expect(await page.evaluate(() => {
+      const contexts = (window as unknown as { contexts: HTMLCanvasElement[] }).contexts
+      return { made: contexts.length, same: contexts[0] === window.__gridwatch!.map!.getCanvas(), shown: contexts[0].isConnected && contexts[0].closest('[data-testid=map]') !== null }
+    })).toEqual({ made: 1, same: true, shown: true })
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([])
+    await page.close()
+  })
+
   it('makes a county commander\'s first map at the county, not at the city then flying there', async () => {
     const { page, sent, errors } = await loginPage()
     await page.locator('input[name=username]').fill(commander.username)
