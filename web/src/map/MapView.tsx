@@ -46,6 +46,7 @@ let spareWanted = true
 
 function makeSpareMap() {
   if (!spareWanted || spare) return
+  makeIcons()
   const box = document.createElement('div')
   box.setAttribute('aria-hidden', 'true')
   box.style.cssText = 'position: fixed; inset: 0; visibility: hidden; pointer-events: none'

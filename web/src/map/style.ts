@@ -55,8 +55,19 @@ export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpeci
   }
 }
 
-/** Icons drawn on a canvas at start from core/map-style/icons.ts: no sprite file to serve or to miss offline. */
-export function makeIcons(): { name: string; image: ImageData; pixelRatio: number }[] {
+type Icon = { name: string; image: ImageData; pixelRatio: number }
+let icons: Icon[] | undefined
+
+/**
+ * Icons drawn on a canvas from core/map-style/icons.ts: no sprite file to serve or to miss offline. Drawn once
+ * a page (MapLibre copies what it is given): the command map draws them while the login form is shown
+ * (MapView's spare map), as the page's first canvas costs a GPU channel set-up, 100–150 ms on software GL.
+ */
+export function makeIcons(): Icon[] {
+  return (icons ??= drawIcons())
+}
+
+function drawIcons(): Icon[] {
   const ratio = 2
   return mapIcons.map((icon) => {
     const c = document.createElement('canvas')
