@@ -8,7 +8,7 @@ import type { BBox, ClientConfig } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import type { Highlight, Overlay } from './overlay.ts'
 import { applyGridStates, type RainOnMap } from './rainStates.ts'
-import { applyVisibility, fontStack, gridFillColor, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle } from './style.ts'
+import { applyVisibility, fontStack, gridFillColor, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle, warmUpStyle } from './style.ts'
 import { evacTiles } from './evacStyle.ts'
 import { applyReports } from './reportsLayer.ts'
 import { applyHexagons } from './hexagons.ts'
@@ -46,13 +46,14 @@ let spareWanted = true
 
 function makeSpareMap() {
   if (!spareWanted || spare) return
-  makeIcons()
   const box = document.createElement('div')
   box.setAttribute('aria-hidden', 'true')
   box.style.cssText = 'position: fixed; inset: 0; visibility: hidden; pointer-events: none'
   document.body.appendChild(box)
   try {
-    spare = new maplibregl.Map({ ...mapOptions, container: box, style: { version: 8, sources: {}, layers: [] }, attributionControl: false })
+    // Drawn once off screen with made-up features: the layers' shader programs are linked by the login.
+    spare = new maplibregl.Map({ ...mapOptions, container: box, style: warmUpStyle(), attributionControl: false, center: [0, 0], zoom: 2 })
+    for (const icon of makeIcons()) spare.addImage(icon.name, icon.image, { pixelRatio: icon.pixelRatio })
   } catch {
     // No WebGL: the map made after the login says why.
     box.remove()
