@@ -25,9 +25,17 @@ const passwordSchema = z.object({ current: z.string().min(1).max(200), next: z.s
 export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySettings, throttle = new LoginThrottle(sql)) {
   const app = new Hono()
 
-  const me = (c: Context) => {
+  const me = async (c: Context) => {
     const user = requireUser(c)
-    return { user, csrfToken: c.get('session')!.csrfToken, may: actions.filter((a) => mayDo(user.role, user.unitCode, a)) }
+    // The extent of the user's own area (a 12-digit admin code leads their unit code): the command map opens
+    // there, and with it here is made at once, not after a round trip to /api/units for the same box.
+    const [home] = await sql<{ bbox: [number, number, number, number] }[]>`
+      SELECT json_build_array(ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)) AS bbox
+      FROM admin_units WHERE code = ${user.unitCode.slice(0, 12)}`
+    return {
+      user, csrfToken: c.get('session')!.csrfToken, may: actions.filter((a) => mayDo(user.role, user.unitCode, a)),
+      home: home ? { code: user.unitCode.slice(0, 12), bbox: home.bbox } : null,
+    }
   }
 
   app.post('/api/auth/login', async (c) => {
@@ -45,11 +53,11 @@ export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySetting
     const s = await sessions.lookup(token)
     c.set('user', s!.user)
     c.set('session', { tokenHash: s!.tokenHash, csrfToken })
-    return c.json(me(c))
+    return c.json(await me(c))
   })
 
   // Anonymous is an answer here, not an error: the page asks before it knows.
-  app.get('/api/auth/me', (c) => c.json(c.get('user') ? me(c) : { user: null }))
+  app.get('/api/auth/me', async (c) => c.json(c.get('user') ? await me(c) : { user: null }))
   // For a proxy in front (nginx auth_request before a kept tile): 204 with a usable session, else the login check's 401/403.
   app.get('/api/auth/check', (c) => c.body(null, 204, { 'Cache-Control': 'no-store' }))
 

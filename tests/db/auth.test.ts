@@ -81,6 +81,18 @@ for (const target of targets()) {
       expect(await (await fetch(s.url + '/api/auth/me')).json()).toEqual({ user: null })
     })
 
+    it('says who is in with the box of their own area, as /api/units has it: a county\'s, a grid worker\'s village\'s', async () => {
+      for (const [c, home] of [[commander, county], [worker, gA.code.slice(0, 12)], [admin, CITY]] as const) {
+        const me = await (await c.get('/api/auth/me')).json() as { home: { code: string; bbox: number[] } | null }
+        const unit = await (await c.get(`/api/units/${home}`)).json() as { bbox: number[] }
+        expect(me.home).toEqual({ code: home, bbox: unit.bbox })
+      }
+      // The login's own answer carries it too: the map opens there without asking.
+      const acc = await createAccount(s.db.sql, { username: `home-${Date.now()}`, displayName: '首页', role: 'viewer', unitCode: county, password: TEST_PASSWORD }, cliActor('test'))
+      const r = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: acc.username, password: TEST_PASSWORD }) })
+      expect(((await r.json()) as { home: { code: string } }).home.code).toBe(county)
+    })
+
     it('refuses township A editing township B’s grid, and accepts its own with an audit row', async () => {
       const gb = await gridState(gB.id)
       await refused(() => townA.send('PATCH', `/api/grids/${gB.id}`, { version: gb.version, name: '越权修改' }), 403, 'forbidden_scope')

@@ -54,7 +54,8 @@ export function App() {
   }, [])
   // With no unit in the address, a user opens on their own area (a county commander on the county, where
   // orders can be issued), not on the whole city.
-  const sel = useSelection(initial, me.user.unitCode.slice(0, 12))
+  const home = me.user.unitCode.slice(0, 12)
+  const sel = useSelection(initial, home, me.home?.code === home ? me.home.bbox : undefined)
   const { unitCode, unit, recordRef, record, selectUnit, openRecord } = sel
   const panels = useOpenPanels(initial)
   const { setReportsOpen, setReportId } = panels

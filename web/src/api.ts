@@ -121,6 +121,8 @@ export interface Me {
   csrfToken: string
   /** The actions the role may take (core/policy.ts); where is checked per object by the server. */
   may: string[]
+  /** The user's own area (the 12-digit admin code of their unit) and its extent; null when the code names no unit. */
+  home?: { code: string; bbox: BBox } | null
 }
 export interface AuditEntry {
   id: number; at: string; actor: string; actorName: string | null; actorRole: string | null; action: string

@@ -22,15 +22,18 @@ function recordGeometry(kind: RecordKind, r: RecordTypes[RecordKind]): { geometr
  * from another, to a point a panel asks for. `home` is the area shown when
  * the address names none.
  */
-export function useSelection(initial: UrlState, home: string) {
+export function useSelection(initial: UrlState, home: string, homeBbox?: BBox) {
   const [unitCode, setUnitCode] = useState(initial.unit ?? home)
   const [recordRef, setRecordRef] = useState<RecordRef | null>(initial.record)
   const [retryCount, setRetry] = useState(0)
-  const [target, setTarget] = useState<{ bbox: BBox; maxZoom?: number } | null>(null)
+  // Opening on the user's own area, whose box came with the login (/api/auth/me's `home`): the map is made there
+  // at once, while the area's summary (panel, outline) is still on its way.
+  const atHome = initial.record === null && (initial.unit ?? home) === home && home !== CITY_CODE && homeBbox !== undefined
+  const [target, setTarget] = useState<{ bbox: BBox; maxZoom?: number } | null>(atHome ? { bbox: homeBbox, maxZoom: 14 } : null)
   // What the map goes to once it has loaded: the area just chosen, or the record just opened (a shared link
   // naming a record opens on it). One at a time: with a record open, choosing an area flew to the record.
   const [flyOnLoad, setFlyOnLoad] = useState<'unit' | 'record' | null>(
-    initial.record !== null ? 'record' : initial.unit !== null || home !== CITY_CODE ? 'unit' : null,
+    initial.record !== null ? 'record' : !atHome && (initial.unit !== null || home !== CITY_CODE) ? 'unit' : null,
   )
 
   // Whether the first view is known: until the area or record the map opens on has loaded (or failed), the

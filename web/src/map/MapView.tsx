@@ -8,13 +8,13 @@ import type { BBox, ClientConfig } from '../api.ts'
 import { useI18n } from '../i18n/index.tsx'
 import type { Highlight, Overlay } from './overlay.ts'
 import { applyGridStates, type RainOnMap } from './rainStates.ts'
-import { applyVisibility, fontStack, gridFillColor, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle } from './style.ts'
+import { applyVisibility, fontStack, gridFillColor, makeIcons, pickableLayers, type GridMode, type LayerGroup, buildStyle, warmUpStyle } from './style.ts'
 import { evacTiles } from './evacStyle.ts'
 import { applyReports } from './reportsLayer.ts'
 import { applyHexagons } from './hexagons.ts'
 import { whenStyleReady } from './when-style.ts'
 import { exposeForTests, markFirstDraw, markStep } from './test-hooks.ts'
-import { paintWhenLoaded } from './paint-when-loaded.ts'
+import { paintWhenLoaded, whenLoaded } from './paint-when-loaded.ts'
 import { resolveRelativeUrls } from './resolve-url.ts'
 import { mapLocale } from './locale.ts'
 
@@ -24,6 +24,51 @@ maplibregl.setWorkerUrl(workerUrl)
 maplibregl.prewarm()
 // A PMTiles basemap (pmtiles://…) is read by range requests, with no tile server.
 maplibregl.addProtocol('pmtiles', new Protocol().tile)
+
+/** What every command map is made with, whether in advance (the spare) or when it opens. */
+const mapOptions = {
+  transformRequest: resolveRelativeUrls,
+  localIdeographFontFamily: fontStack.join(', '),
+  maxPitch: 0,
+  // Labels show at once rather than fading in over 300 ms after each tile's placement: a command map
+  // wants them read, and the map is not still (idle) until the last fade ends.
+  fadeDuration: 0,
+} satisfies Partial<maplibregl.MapOptions>
+
+/**
+ * A map made in advance, while the login form is shown: its WebGL context and painter cost 250–350 ms of the
+ * page and of the GPU process on software GL (SwiftShader answers the new context's first call only once it
+ * has set it up), which a map made after the login waited for. Off screen, with an empty style (nothing may be
+ * asked for before the login); the first MapView takes it, gives it its style, view, texts and place.
+ */
+let spare: maplibregl.Map | null = null
+let spareWanted = true
+
+function makeSpareMap() {
+  if (!spareWanted || spare) return
+  const box = document.createElement('div')
+  box.setAttribute('aria-hidden', 'true')
+  box.style.cssText = 'position: fixed; inset: 0; visibility: hidden; pointer-events: none'
+  document.body.appendChild(box)
+  try {
+    // Drawn once off screen with made-up features: the layers' shader programs are linked by the login.
+    spare = new maplibregl.Map({ ...mapOptions, container: box, style: warmUpStyle(), attributionControl: false, center: [0, 0], zoom: 2 })
+    for (const icon of makeIcons()) spare.addImage(icon.name, icon.image, { pixelRatio: icon.pixelRatio })
+  } catch {
+    // No WebGL: the map made after the login says why.
+    box.remove()
+  }
+}
+
+function takeSpareMap(): maplibregl.Map | null {
+  spareWanted = false
+  const map = spare
+  spare = null
+  return map
+}
+
+// After this module's own work, not within it: the login form stays answerable while the chunk arrives.
+setTimeout(makeSpareMap, 0)
 
 /** What a click on the map found, most specific first. */
 export type Pick =
@@ -105,26 +150,33 @@ export function MapView(props: MapViewProps) {
     const startAt = propsRef.current.target
     shownRef.current = startAt
     firstIdleRef.current = false
-    try {
-      map = new maplibregl.Map({
-        container: el.current!,
-        transformRequest: resolveRelativeUrls,
-        style: buildStyle(location.origin, props.config),
-        // Where the user is going when it is already known (their own county, a shared link's unit): the
-        // first tiles asked for are that view's, with no city view loaded first and no flight to wait for.
-        bounds: startAt?.bbox ?? ZHAOTONG,
-        fitBoundsOptions: { padding: panelPadding, maxZoom: startAt?.maxZoom ?? 15 },
-        attributionControl: props.config?.basemap ? { compact: true } : false,
-        localIdeographFontFamily: fontStack.join(', '),
-        maxPitch: 0,
-        // Labels show at once rather than fading in over 300 ms after each tile's placement: a command map
-        // wants them read, and the map is not still (idle) until the last fade ends.
-        fadeDuration: 0,
-        locale: mapLocale(mRef.current),
-      })
-    } catch (err) {
-      propsRef.current.onError(tRef.current('errors.mapInit', { msg: (err as Error).message }))
-      return
+    // Where the user is going when it is already known (their own county, a shared link's unit): the
+    // first tiles asked for are that view's, with no city view loaded first and no flight to wait for.
+    const bounds = startAt?.bbox ?? ZHAOTONG
+    const fit = { padding: panelPadding, maxZoom: startAt?.maxZoom ?? 15 }
+    const locale = mapLocale(mRef.current)
+    const made = takeSpareMap()
+    if (made) {
+      map = made
+      const box = map.getContainer()
+      box.style.cssText = 'position: absolute; inset: 0'
+      el.current!.appendChild(box)
+      map._locale = { ...map._locale, ...locale }
+      map.getCanvas().setAttribute('aria-label', locale['Map.Title'])
+      map.resize()
+      map.setStyle(buildStyle(location.origin, props.config), { diff: false })
+      map.fitBounds(bounds, { ...fit, duration: 0 })
+      if (props.config?.basemap) map.addControl(new maplibregl.AttributionControl({ compact: true }))
+    } else {
+      try {
+        map = new maplibregl.Map({
+          ...mapOptions, container: el.current!, style: buildStyle(location.origin, props.config), bounds, fitBoundsOptions: fit,
+          attributionControl: props.config?.basemap ? { compact: true } : false, locale,
+        })
+      } catch (err) {
+        propsRef.current.onError(tRef.current('errors.mapInit', { msg: (err as Error).message }))
+        return
+      }
     }
     mapRef.current = map
     paintWhenLoaded(map)
@@ -139,9 +191,11 @@ export function MapView(props: MapViewProps) {
       propsRef.current.onError(tRef.current('errors.tiles', { msg }))
     })
     const view = () => propsRef.current.onView?.(map.getBounds().toArray().flat() as BBox)
-    map.on('load', view)
     map.once('style.load', () => markStep('style'))
-    map.once('load', () => markStep('load'))
+    whenLoaded(map, () => {
+      markStep('load')
+      view()
+    })
     map.on('moveend', view)
     map.on('idle', () => {
       firstIdleRef.current = true

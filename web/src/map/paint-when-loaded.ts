@@ -39,7 +39,21 @@ export function paintWhenLoaded(map: maplibregl.Map, waitMs = firstPaintWait()):
     if (performance.now() < until && !map.isStyleLoaded()) return
     render.apply(this, args)
   }
-  map.once('load', () => restore(false))
+  whenLoaded(map, () => restore(false))
   // Past the wait with nothing arriving to ask for a frame: one is asked for, so what is in shows.
   setTimeout(() => restore(true), waitMs)
+}
+
+/**
+ * Calls `done` after the first frame in which the map's style and every tile it asked for are in: the test
+ * MapLibre's 'load' makes, in the same place (right after the frame's 'render'), but for the style the map has
+ * now. A map made in advance (MapView's spare) has had its 'load' already, with the empty style it was made with.
+ */
+export function whenLoaded(map: maplibregl.Map, done: () => void): void {
+  const check = () => {
+    if (!map.loaded()) return
+    map.off('render', check)
+    done()
+  }
+  map.on('render', check)
 }

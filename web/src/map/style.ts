@@ -1,4 +1,4 @@
-import type { Map as MapLibreMap, StyleSpecification } from 'maplibre-gl'
+import type { LayerSpecification, Map as MapLibreMap, StyleSpecification } from 'maplibre-gl'
 import type { ClientConfig } from '../api.ts'
 import { evacTiles } from './evacStyle.ts'
 import { commandMapLayers, layerGroups, type LayerGroup } from '../../../core/map-style/command-map.ts'
@@ -55,8 +55,49 @@ export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpeci
   }
 }
 
-/** Icons drawn on a canvas at start from core/map-style/icons.ts: no sprite file to serve or to miss offline. */
-export function makeIcons(): { name: string; image: ImageData; pixelRatio: number }[] {
+/**
+ * The command map's layers over one made-up feature per kind of geometry, with no filter or zoom range: drawn
+ * once by the map made while the login form is shown (MapView's spare), so that the shader programs the real
+ * layers need are compiled and linked by then. A program depends on the layer's type and on which of its paint
+ * properties read the data, not on the data, the source or the zoom; on software GL the command map's first
+ * paint spent 0.4–1.2 s linking its ~15 programs. Every property any layer reads is on each feature.
+ */
+export function warmUpStyle(): StyleSpecification {
+  const properties = {
+    id: 1, code: '530600000000', name: '昭通', level: 'county', agg: 'village', households: 10, red: 2, yellow: 3, green: 5, people: 30,
+    red_share: 0.2, yellow_share: 0.3, risk: 'red', danger_level: '大型', status: 'active', sites: 1, moving: 1, arrived: 1,
+    vulnerable: 1, capacity: 100, fill: 0.5, present: 10,
+  }
+  const feature = (geometry: GeoJSON.Geometry) => ({ type: 'geojson' as const, data: { type: 'Feature' as const, properties, geometry } })
+  const geometryOf = { fill: 'polygon', line: 'line', circle: 'point', symbol: 'point' } as Record<string, string>
+  return {
+    version: 8,
+    sources: {
+      polygon: feature({ type: 'Polygon', coordinates: [[[-20, -20], [20, -20], [20, 20], [-20, 20], [-20, -20]]] }),
+      line: feature({ type: 'LineString', coordinates: [[-30, 0], [30, 10]] }),
+      point: feature({ type: 'Point', coordinates: [0, 0] }),
+    },
+    layers: commandMapLayers({ basemap: false }).map((layer) => {
+      if (!('source' in layer)) return layer
+      const { filter, minzoom, maxzoom, 'source-layer': sourceLayer, ...rest } = layer as LayerSpecification & { filter?: unknown; 'source-layer'?: string }
+      return { ...rest, source: geometryOf[layer.type] } as LayerSpecification
+    }),
+  }
+}
+
+type Icon = { name: string; image: ImageData; pixelRatio: number }
+let icons: Icon[] | undefined
+
+/**
+ * Icons drawn on a canvas from core/map-style/icons.ts: no sprite file to serve or to miss offline. Drawn once
+ * a page (MapLibre copies what it is given): the command map draws them while the login form is shown
+ * (MapView's spare map), as the page's first canvas costs a GPU channel set-up, 100–150 ms on software GL.
+ */
+export function makeIcons(): Icon[] {
+  return (icons ??= drawIcons())
+}
+
+function drawIcons(): Icon[] {
   const ratio = 2
   return mapIcons.map((icon) => {
     const c = document.createElement('canvas')
