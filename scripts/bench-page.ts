@@ -32,6 +32,9 @@ const { values } = parseArgs({
     // warm: the server's tile cache is kept between the login runs (tiles an earlier visitor had made), after
     // one unmeasured login that fills it; cold (the default): cleared before each run.
     tiles: { type: 'string', default: 'cold' },
+    // fresh: each login in a newly started Chromium (a commander's first visit of the day: no WebGL context or
+    // compiled shader programs kept by the browser's GPU process); shared (the default): one browser for all runs.
+    browser: { type: 'string', default: 'shared' },
   },
 })
 const exe = chromiumPath()
@@ -133,9 +136,12 @@ function waterfall(sent: Sent[], marks: { name: string; at: number }[], zero: nu
 const logins: { ms: number; js: string[]; later: string[]; steps: Step[] }[] = []
 const warm = values.tiles === 'warm'
 if (!['warm', 'cold'].includes(values.tiles!)) throw new Error('--tiles is warm or cold')
+if (!['fresh', 'shared'].includes(values.browser!)) throw new Error('--browser is fresh or shared')
+const freshBrowser = values.browser === 'fresh'
 for (let i = warm ? -1 : 0; i < Number(values.runs); i++) {
   if (!warm) server.tiles.cache.clear()
-  const ctx = await browser.newContext({ viewport: { width, height } })
+  const loginBrowser = freshBrowser ? await launch(exe) : browser
+  const ctx = await loginBrowser.newContext({ viewport: { width, height } })
   const js = scriptsOf(ctx)
   const sent = requestsOf(ctx)
   const page = await ctx.newPage()
@@ -162,6 +168,7 @@ for (let i = warm ? -1 : 0; i < Number(values.runs); i++) {
   const steps = waterfall(sent, marks.map((m) => ({ ...m, at: m.at - loginMs })), origin + loginMs, firstDrawMs! - loginMs)
   if (i >= 0) logins.push({ ms: firstDrawMs! - loginMs!, js: before, later: js.map((f) => f.path).filter((f) => !before.includes(f)), steps })
   await ctx.close()
+  if (freshBrowser) await loginBrowser.close()
 }
 await browser.close()
 await session.end()
@@ -184,7 +191,7 @@ const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
 const lines = [
   '# Page benchmark',
   '',
-  `Run ${new Date().toISOString()}${values.web ? ` with the build in ${values.web}` : ''} on ${server.db.kind} (${server.tiles.encoder} tiles), Chromium headless with SwiftShader (software WebGL), ${width}×${height}, ${opened.length} + ${logins.length} fresh contexts, ${warm ? 'server tile cache cleared before the open runs and kept for the login runs (filled by one login before them)' : 'server tile cache cleared before each'}. Load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end (${os.cpus().length} cores).`,
+  `Run ${new Date().toISOString()}${values.web ? ` with the build in ${values.web}` : ''} on ${server.db.kind} (${server.tiles.encoder} tiles), Chromium headless with SwiftShader (software WebGL), ${width}×${height}, ${opened.length} + ${logins.length} fresh contexts, ${warm ? 'server tile cache cleared before the open runs and kept for the login runs (filled by one login before them)' : 'server tile cache cleared before each'}, ${freshBrowser ? 'each login in a newly started browser' : 'one browser for all runs'}. Load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end (${os.cpus().length} cores).`,
   '',
   '## Open → drawn (logged in, city viewer)',
   '',
