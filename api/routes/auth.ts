@@ -15,6 +15,7 @@ import type { Sql } from '../../db/connect.ts'
 import { auditEvent, writeTx } from '../../db/write.ts'
 import { notFound, parseId } from '../../core/errors.ts'
 import { readJson } from '../validate.ts'
+import { homeArea } from '../units/home.ts'
 
 const THROTTLE_WHAT = { zh: '登录限制', en: 'login throttle' }
 
@@ -27,14 +28,9 @@ export function authRoutes(sql: Sql, sessions: SessionStore, proxy: ProxySetting
 
   const me = async (c: Context) => {
     const user = requireUser(c)
-    // The extent of the user's own area (a 12-digit admin code leads their unit code): the command map opens
-    // there, and with it here is made at once, not after a round trip to /api/units for the same box.
-    const [home] = await sql<{ bbox: [number, number, number, number] }[]>`
-      SELECT json_build_array(ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)) AS bbox
-      FROM admin_units WHERE code = ${user.unitCode.slice(0, 12)}`
     return {
       user, csrfToken: c.get('session')!.csrfToken, may: actions.filter((a) => mayDo(user.role, user.unitCode, a)),
-      home: home ? { code: user.unitCode.slice(0, 12), bbox: home.bbox } : null,
+      home: await homeArea(sql, user),
     }
   }
 
