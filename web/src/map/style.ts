@@ -64,7 +64,7 @@ export function buildStyle(origin: string, cfg: ClientConfig | null): StyleSpeci
  */
 export function warmUpStyle(): StyleSpecification {
   const properties = {
-    id: 1, code: '530600000000', name: '昭通', level: 'county', agg: 'village', households: 10, red: 2, yellow: 3, green: 5, people: 30,
+    id: 1, code: '530600000000', name: 'x', level: 'county', agg: 'village', households: 10, red: 2, yellow: 3, green: 5, people: 30,
     red_share: 0.2, yellow_share: 0.3, risk: 'red', danger_level: '大型', status: 'active', sites: 1, moving: 1, arrived: 1,
     vulnerable: 1, capacity: 100, fill: 0.5, present: 10,
   }
